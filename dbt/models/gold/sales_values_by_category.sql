@@ -1,0 +1,42 @@
+{#-
+  The guide's monthly report, without its bugs:
+    monthly          'YYYY-MM' of the purchase time (month_label: the right pattern per engine)
+    category         English category name (dim_products.category)
+    total_sales      sum(price + freight_value) of the items of delivered orders
+    total_bills      distinct delivered orders with at least one item in the category
+    values_per_bills total_sales / total_bills
+  Item grain only: payments are never joined, so revenue is not multiplied.
+-#}
+with delivered_items as (
+
+    select
+        items.order_id,
+        {{ month_label('items.order_purchase_timestamp') }} as monthly,
+        coalesce(products.category, 'unknown') as category,
+        items.price + items.freight_value as item_sales
+    from {{ ref('fact_order_items') }} as items
+    left join {{ ref('dim_products') }} as products
+        on items.product_id = products.product_id
+    where items.order_status = 'delivered'
+
+),
+
+monthly_category as (
+
+    select
+        monthly,
+        category,
+        sum(item_sales) as total_sales,
+        count(distinct order_id) as total_bills
+    from delivered_items
+    group by monthly, category
+
+)
+
+select
+    monthly,
+    category,
+    total_sales,
+    total_bills,
+    {{ safe_divide('total_sales', 'total_bills') }} as values_per_bills
+from monthly_category

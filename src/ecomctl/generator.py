@@ -1,0 +1,1099 @@
+"""Deterministic generator of Olist-shaped CSV files at any scale.
+
+The 9 files have the real data set's names, columns, row counts (at scale 1) and dirt: empty
+timestamps, duplicate review ids, multi-line quoted comments, accent variants of city names,
+exact duplicate geolocation rows, a BOM and CRLF in the translation file... so that the
+pipeline is tested on data that behaves like the real thing without downloading it.
+
+Everything is drawn from one numpy Generator seeded with `seed`, the ids are md5 hashes of
+(seed, kind, index), and the rows are written in a fixed order: the same (scale, seed) gives
+byte-identical files.
+
+numpy and duckdb are imported inside the functions that need them: the CLI imports this
+module, and `ecomctl --help` must not pay for them.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ecomctl.olist import BY_TABLE, FILES
+
+if TYPE_CHECKING:
+    import duckdb
+    import numpy as np
+    import numpy.typing as npt
+
+    Ints = npt.NDArray[np.int64]
+    Floats = npt.NDArray[np.float64]
+    Bools = npt.NDArray[np.bool_]
+    Rng = np.random.Generator
+
+# Bump when the output for a given (scale, seed) changes: cached generated files are keyed on it.
+VERSION = "1"
+
+# Below this the data set would lose whole statuses and payment types; smaller scales give it.
+MIN_SCALE = 0.001
+# Tables that would be too small to be coherent at MIN_SCALE (products hold 3 reserved kinds).
+_MIN_ROWS = {"products": 40, "sellers": 10}
+
+# Missing value in an integer column; the SQL that writes the files turns it into an empty field.
+_NULL = -1
+_DAY = 86_400
+
+# Counts of the real data set (scale 1) that the quirks are scaled from.
+_REAL = {
+    "zips": 19_015,
+    "unique_customers": 96_096,
+    "orders_without_items": 775,
+    "multi_item_orders": 9_803,
+    "products_without_category": 610,
+    "pc_gamer_products": 3,
+    "portateis_products": 10,
+    "not_defined_payments": 3,
+    "zero_installment_payments": 2,
+    "zero_value_vouchers": 6,
+    "multi_payment_orders": 2_961,
+    "extra_reviews": 551,
+    "duplicate_review_ids": 789,
+}
+
+_STATUS_AT_SCALE_1 = {
+    "delivered": 96_478,
+    "shipped": 1_107,
+    "canceled": 625,
+    "unavailable": 609,
+    "invoiced": 314,
+    "processing": 301,
+    "created": 5,
+    "approved": 2,
+}
+STATUSES = tuple(_STATUS_AT_SCALE_1)
+_DELIVERED, _SHIPPED, _CANCELED, _UNAVAILABLE, _CREATED = (
+    STATUSES.index(status)
+    for status in ("delivered", "shipped", "canceled", "unavailable", "created")
+)
+
+PAYMENT_TYPES = ("credit_card", "boleto", "voucher", "debit_card", "not_defined")
+_CREDIT_CARD, _VOUCHER, _NOT_DEFINED = (
+    PAYMENT_TYPES.index(kind) for kind in ("credit_card", "voucher", "not_defined")
+)
+# Type of an order's first payment; its other payments are vouchers, which brings the row
+# shares to the real ones (credit card ~74%, boleto ~19%, voucher ~5.5%, debit card ~1.5%).
+_FIRST_PAYMENT_SHARES = (0.772, 0.199, 0.0134, 0.0156)
+# Real credit-card installment counts, 1 to 24.
+_INSTALLMENTS = {
+    1: 25_455, 2: 12_389, 3: 10_443, 4: 7_088, 5: 5_234, 6: 3_916, 7: 1_623, 8: 4_253,
+    9: 644, 10: 5_315, 11: 23, 12: 133, 13: 16, 14: 15, 15: 74, 16: 5, 17: 8, 18: 27,
+    20: 17, 21: 3, 22: 1, 23: 1, 24: 18,
+}  # fmt: skip
+
+# Real orders per purchase month. The first and last windows are clipped to the real first and
+# last purchase; delivered orders stop at the last real delivered purchase so that their
+# deliveries fall before the data set's end.
+_MONTHLY_ORDERS = (
+    (2016, 9, 4), (2016, 10, 324), (2016, 12, 1), (2017, 1, 800), (2017, 2, 1_780),
+    (2017, 3, 2_682), (2017, 4, 2_404), (2017, 5, 3_700), (2017, 6, 3_245), (2017, 7, 4_026),
+    (2017, 8, 4_331), (2017, 9, 4_285), (2017, 10, 4_631), (2017, 11, 7_544),
+    (2017, 12, 5_673), (2018, 1, 7_269), (2018, 2, 6_728), (2018, 3, 7_211), (2018, 4, 6_939),
+    (2018, 5, 6_873), (2018, 6, 6_167), (2018, 7, 6_292), (2018, 8, 6_512), (2018, 9, 16),
+    (2018, 10, 4),
+)  # fmt: skip
+_FIRST_PURCHASE = calendar.timegm((2016, 9, 4, 21, 15, 19))
+_LAST_PURCHASE = calendar.timegm((2018, 10, 17, 17, 30, 18))
+_LAST_DELIVERED_PURCHASE = calendar.timegm((2018, 8, 29, 15, 0, 37))
+_LAST_DELIVERY = calendar.timegm((2018, 10, 17, 13, 22, 46))
+_LATE_SHARE = 0.081
+
+_SCORE_SHARES = (0.115, 0.032, 0.082, 0.193, 0.578)
+# Late, canceled or never delivered orders get worse reviews.
+_UNHAPPY_SCORE_SHARES = (0.45, 0.10, 0.12, 0.13, 0.20)
+_TITLE_SHARE = 0.117
+_MESSAGE_SHARE = 0.413
+
+
+@dataclass(frozen=True)
+class _City:
+    name: str  # as the real geolocation file spells it at best: lower case, with accents
+    lat: float
+    lng: float
+    weight: float
+
+
+@dataclass(frozen=True)
+class _State:
+    uf: str
+    zip_lo: int
+    zip_hi: int
+    customers: int  # real customers in the state
+    sellers: int  # real sellers in the state
+    cities: tuple[_City, ...]  # the capital first: it gets the state's lowest zip prefixes
+
+
+def _cities(spec: str) -> tuple[_City, ...]:
+    """'name:lat:lng:weight; ...' -> cities (a compact table keeps the data readable)."""
+    cities = []
+    for part in spec.split(";"):
+        name, lat, lng, weight = (p.strip() for p in part.split(":"))
+        cities.append(_City(name, float(lat), float(lng), float(weight)))
+    return tuple(cities)
+
+
+# The 27 Brazilian states in zip-prefix order, with their zip ranges and a few real cities.
+STATES: tuple[_State, ...] = (
+    _State("SP", 1_000, 19_999, 41_746, 1_849, _cities(
+        "são paulo:-23.55:-46.63:40; guarulhos:-23.46:-46.53:5; osasco:-23.53:-46.79:4;"
+        "santo andré:-23.66:-46.53:4; são bernardo do campo:-23.69:-46.56:4;"
+        "santos:-23.96:-46.33:4; jundiaí:-23.19:-46.88:3; campinas:-22.91:-47.06:8;"
+        "piracicaba:-22.73:-47.65:3; limeira:-22.56:-47.40:2; ribeirão preto:-21.18:-47.81:4;"
+        "franca:-20.54:-47.40:2; bauru:-22.31:-49.06:2; sorocaba:-23.50:-47.46:4;"
+        "são josé dos campos:-23.18:-45.89:4")),
+    _State("RJ", 20_000, 28_999, 12_852, 171, _cities(
+        "rio de janeiro:-22.91:-43.17:50; niterói:-22.88:-43.10:8; são gonçalo:-22.83:-43.05:6;"
+        "duque de caxias:-22.79:-43.31:6; nova iguaçu:-22.76:-43.45:6;"
+        "petrópolis:-22.51:-43.18:4; volta redonda:-22.52:-44.10:3;"
+        "campos dos goytacazes:-21.75:-41.32:4")),
+    _State("ES", 29_000, 29_999, 2_033, 23, _cities(
+        "vitória:-20.32:-40.34:10; vila velha:-20.33:-40.29:8; serra:-20.13:-40.31:6;"
+        "cariacica:-20.26:-40.42:5")),
+    _State("MG", 30_000, 39_999, 11_635, 244, _cities(
+        "belo horizonte:-19.92:-43.94:30; contagem:-19.93:-44.05:6; betim:-19.97:-44.20:4;"
+        "ipatinga:-19.47:-42.54:2; governador valadares:-18.85:-41.95:2;"
+        "juiz de fora:-21.76:-43.35:6; poços de caldas:-21.79:-46.56:2;"
+        "uberaba:-19.75:-47.93:3; uberlândia:-18.92:-48.28:6; montes claros:-16.73:-43.86:3")),
+    _State("BA", 40_000, 48_999, 3_380, 19, _cities(
+        "salvador:-12.97:-38.50:40; lauro de freitas:-12.89:-38.33:4;"
+        "camaçari:-12.70:-38.32:4; feira de santana:-12.27:-38.97:8; ilhéus:-14.79:-39.05:3;"
+        "vitória da conquista:-14.86:-40.84:5")),
+    _State("SE", 49_000, 49_999, 350, 2, _cities(
+        "aracaju:-10.91:-37.07:10; nossa senhora do socorro:-10.86:-37.13:2;"
+        "lagarto:-10.92:-37.65:1")),
+    _State("PE", 50_000, 56_999, 1_652, 9, _cities(
+        "recife:-8.05:-34.88:20; olinda:-8.01:-34.86:5; jaboatão dos guararapes:-8.11:-35.01:6;"
+        "caruaru:-8.28:-35.97:3; petrolina:-9.39:-40.50:3")),
+    _State("AL", 57_000, 57_999, 413, 0, _cities(
+        "maceió:-9.67:-35.74:10; arapiraca:-9.75:-36.66:3")),
+    _State("PB", 58_000, 58_999, 536, 6, _cities(
+        "joão pessoa:-7.12:-34.86:10; campina grande:-7.23:-35.88:4")),
+    _State("RN", 59_000, 59_999, 485, 5, _cities(
+        "natal:-5.79:-35.21:10; parnamirim:-5.92:-35.26:3; mossoró:-5.19:-37.34:3")),
+    _State("CE", 60_000, 63_999, 1_336, 13, _cities(
+        "fortaleza:-3.73:-38.52:20; caucaia:-3.74:-38.65:3; sobral:-3.69:-40.35:2;"
+        "juazeiro do norte:-7.21:-39.31:3")),
+    _State("PI", 64_000, 64_999, 495, 1, _cities(
+        "teresina:-5.09:-42.80:10; parnaíba:-2.90:-41.78:2")),
+    _State("MA", 65_000, 65_999, 747, 1, _cities(
+        "são luís:-2.53:-44.30:10; imperatriz:-5.52:-47.47:3")),
+    _State("PA", 66_000, 68_899, 975, 1, _cities(
+        "belém:-1.46:-48.49:10; ananindeua:-1.37:-48.37:3; santarém:-2.44:-54.70:2;"
+        "marabá:-5.37:-49.12:2")),
+    _State("AP", 68_900, 68_999, 68, 0, _cities(
+        "macapá:0.03:-51.07:5; santana:-0.06:-51.18:1")),
+    _State("AM", 69_000, 69_299, 148, 1, _cities(
+        "manaus:-3.12:-60.02:10; parintins:-2.63:-56.74:1")),
+    _State("RR", 69_300, 69_399, 46, 0, _cities("boa vista:2.82:-60.67:5")),
+    _State("AC", 69_900, 69_999, 81, 1, _cities(
+        "rio branco:-9.97:-67.81:5; cruzeiro do sul:-7.63:-72.67:1")),
+    _State("DF", 70_000, 72_799, 2_140, 30, _cities(
+        "brasília:-15.79:-47.88:20; taguatinga:-15.83:-48.06:5; ceilândia:-15.82:-48.11:4")),
+    _State("GO", 72_800, 76_799, 2_020, 40, _cities(
+        "goiânia:-16.68:-49.25:15; aparecida de goiânia:-16.82:-49.24:5;"
+        "anápolis:-16.33:-48.95:4; rio verde:-17.79:-50.92:2")),
+    _State("RO", 76_800, 76_999, 253, 2, _cities(
+        "porto velho:-8.76:-63.90:5; ji-paraná:-10.88:-61.95:2")),
+    _State("TO", 77_000, 77_999, 280, 0, _cities(
+        "palmas:-10.18:-48.33:5; araguaína:-7.19:-48.21:3")),
+    _State("MT", 78_000, 78_899, 907, 4, _cities(
+        "cuiabá:-15.60:-56.10:10; várzea grande:-15.65:-56.13:4; rondonópolis:-16.47:-54.64:3;"
+        "sinop:-11.86:-55.50:2")),
+    _State("MS", 79_000, 79_999, 715, 5, _cities(
+        "campo grande:-20.47:-54.62:10; dourados:-22.22:-54.81:3; três lagoas:-20.75:-51.68:2")),
+    _State("PR", 80_000, 87_999, 5_045, 349, _cities(
+        "curitiba:-25.43:-49.27:20; são josé dos pinhais:-25.53:-49.21:3;"
+        "ponta grossa:-25.09:-50.16:3; londrina:-23.31:-51.16:6; maringá:-23.42:-51.94:6;"
+        "foz do iguaçu:-25.55:-54.59:3; cascavel:-24.96:-53.46:3")),
+    _State("SC", 88_000, 89_999, 3_637, 190, _cities(
+        "florianópolis:-27.60:-48.55:10; são josé:-27.61:-48.63:4; itajaí:-26.91:-48.66:3;"
+        "criciúma:-28.68:-49.37:3; blumenau:-26.92:-49.07:6; joinville:-26.30:-48.85:8;"
+        "chapecó:-27.10:-52.62:3")),
+    _State("RS", 90_000, 99_999, 5_466, 129, _cities(
+        "porto alegre:-30.03:-51.23:20; canoas:-29.92:-51.18:5; novo hamburgo:-29.68:-51.13:3;"
+        "caxias do sul:-29.17:-51.18:6; pelotas:-31.77:-52.34:4; santa maria:-29.69:-53.81:4;"
+        "passo fundo:-28.26:-52.41:3")),
+)  # fmt: skip
+
+
+def _pairs(text: str) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for pair in text.split():
+        portuguese, english = pair.split(",")
+        pairs.append((portuguese, english))
+    return tuple(pairs)
+
+
+# The real translation file's pairs (its order; its typos such as "costruction" included).
+CATEGORY_TRANSLATION = _pairs("""
+beleza_saude,health_beauty informatica_acessorios,computers_accessories automotivo,auto
+cama_mesa_banho,bed_bath_table moveis_decoracao,furniture_decor esporte_lazer,sports_leisure
+perfumaria,perfumery utilidades_domesticas,housewares telefonia,telephony
+relogios_presentes,watches_gifts alimentos_bebidas,food_drink bebes,baby papelaria,stationery
+tablets_impressao_imagem,tablets_printing_image brinquedos,toys telefonia_fixa,fixed_telephony
+ferramentas_jardim,garden_tools fashion_bolsas_e_acessorios,fashion_bags_accessories
+eletroportateis,small_appliances consoles_games,consoles_games audio,audio
+fashion_calcados,fashion_shoes cool_stuff,cool_stuff malas_acessorios,luggage_accessories
+climatizacao,air_conditioning construcao_ferramentas_construcao,construction_tools_construction
+moveis_cozinha_area_de_servico_jantar_e_jardim,kitchen_dining_laundry_garden_furniture
+construcao_ferramentas_jardim,costruction_tools_garden
+fashion_roupa_masculina,fashion_male_clothing pet_shop,pet_shop
+moveis_escritorio,office_furniture market_place,market_place eletronicos,electronics
+eletrodomesticos,home_appliances artigos_de_festas,party_supplies casa_conforto,home_confort
+construcao_ferramentas_ferramentas,costruction_tools_tools
+agro_industria_e_comercio,agro_industry_and_commerce
+moveis_colchao_e_estofado,furniture_mattress_and_upholstery livros_tecnicos,books_technical
+casa_construcao,home_construction instrumentos_musicais,musical_instruments
+moveis_sala,furniture_living_room construcao_ferramentas_iluminacao,construction_tools_lights
+industria_comercio_e_negocios,industry_commerce_and_business alimentos,food artes,art
+moveis_quarto,furniture_bedroom livros_interesse_geral,books_general_interest
+construcao_ferramentas_seguranca,construction_tools_safety
+fashion_underwear_e_moda_praia,fashion_underwear_beach fashion_esporte,fashion_sport
+sinalizacao_e_seguranca,signaling_and_security pcs,computers
+artigos_de_natal,christmas_supplies fashio_female_clothing,fashion_female_clothing
+eletrodomesticos_2,home_appliances_2 livros_importados,books_imported bebidas,drinks
+cine_foto,cine_photo la_cuisine,la_cuisine musica,music casa_conforto_2,home_comfort_2
+portateis_casa_forno_e_cafe,small_appliances_home_oven_and_coffee
+cds_dvds_musicais,cds_dvds_musicals dvds_blu_ray,dvds_blu_ray flores,flowers
+artes_e_artesanato,arts_and_craftmanship fraldas_higiene,diapers_and_hygiene
+fashion_roupa_infanto_juvenil,fashion_childrens_clothes seguros_e_servicos,security_and_services
+""")
+# Used by products but absent from the translation file, as in the real data.
+UNTRANSLATED_CATEGORIES = ("pc_gamer", "portateis_cozinha_e_preparadores_de_alimentos")
+# Real products per category for the big ones; the others share a small default.
+_CATEGORY_PRODUCTS = {
+    "cama_mesa_banho": 3_029, "esporte_lazer": 2_867, "moveis_decoracao": 2_657,
+    "beleza_saude": 2_444, "utilidades_domesticas": 2_335, "automotivo": 1_900,
+    "informatica_acessorios": 1_639, "brinquedos": 1_411, "relogios_presentes": 1_329,
+    "telefonia": 1_134, "bebes": 919, "perfumaria": 868, "fashion_bolsas_e_acessorios": 849,
+    "papelaria": 849, "cool_stuff": 789, "ferramentas_jardim": 753, "pet_shop": 719,
+    "eletronicos": 517, "construcao_ferramentas_construcao": 400, "eletrodomesticos": 370,
+}  # fmt: skip
+_OTHER_CATEGORY_PRODUCTS = 60
+
+_POSITIVE_TITLES = (
+    "Recomendo", "Ótimo produto", "Muito bom", "Excelente", "Super recomendo", "Nota 10",
+    "Adorei", "Entrega rápida", "Satisfeita", "Perfeito", "Bom", "Amei!",
+)  # fmt: skip
+_NEGATIVE_TITLES = (
+    "Não recebi", "Péssimo", "Produto com defeito", "Atraso na entrega", "Ruim",
+    "Não recomendo", "Decepcionado", "Veio errado", "Pedido incompleto",
+)  # fmt: skip
+_POSITIVE_MESSAGES = (
+    "Recebi bem antes do prazo estipulado.",
+    "Produto excelente, chegou rápido e bem embalado.",
+    "Ótimo custo-benefício, recomendo a todos.",
+    "Parabéns lojas lannister adorei comprar pela Internet seguro e prático Parabéns a todos "
+    "feliz Páscoa",
+    "Chegou antes do prazo, produto de ótima qualidade.",
+    "Tudo certo, entrega rápida.",
+    "Gostei muito, voltarei a comprar.",
+    "O produto é exatamente como descrito no anúncio.",
+    "Muito bom",
+    "Entrega super rápida e o vendedor é atencioso.",
+    "Satisfeita com a compra, obrigada!",
+    "aparelho eficiente. no site a marca do aparelho esta impresso como 3desinfector e ao "
+    "chegar esta com outro nome...",
+)
+_NEGATIVE_MESSAGES = (
+    "Não recebi o produto até agora.",
+    "O produto veio com defeito e ainda não tive resposta.",
+    "Entrega atrasada, muito demorado.",
+    "Produto diferente da foto.",
+    "Péssimo atendimento, não recomendo.",
+    "Veio quebrado, quero a devolução do dinheiro.",
+    "A cor não é a mesma do anúncio.",
+    "Comprei 3 unidades e só recebi 2",
+)
+# Messages that test CSV quoting (newlines, CRLF, quotes, commas): each appears at any scale.
+_TRICKY_MESSAGES = (
+    "Comprei dois e só veio um.\nAguardo retorno da loja.",
+    "Chegou no prazo.\r\nRecomendo!",
+    'Produto "original"? Não parece, a caixa veio amassada.',
+    'Bom, bonito e barato; entrega rápida, "nota 10".',
+    'Péssimo,\r\nnão funciona e ninguém responde; "suporte" inexistente.',
+)
+_TITLES = _POSITIVE_TITLES + _NEGATIVE_TITLES
+_MESSAGES = _POSITIVE_MESSAGES + _NEGATIVE_MESSAGES + _TRICKY_MESSAGES
+
+
+def _plain(text: str) -> str:
+    """The unaccented spelling ("são paulo" -> "sao paulo"), as most real rows have it."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_CITY_NAMES = tuple(city.name for state in STATES for city in state.cities)
+_PLAIN_CITY_NAMES = tuple(_plain(name) for name in _CITY_NAMES)
+_UFS = tuple(state.uf for state in STATES)
+_CATEGORIES = tuple(pt for pt, _ in CATEGORY_TRANSLATION) + UNTRANSLATED_CATEGORIES
+
+
+# --- Scale -----------------------------------------------------------------------------------
+
+
+def _round(x: float) -> int:
+    """Round half up (Python's round() rounds half to even, which is surprising here)."""
+    return math.floor(x + 0.5)
+
+
+def _effective_scale(scale: float) -> float:
+    if not math.isfinite(scale) or scale <= 0:
+        raise ValueError(f"scale must be a positive number, not {scale}")
+    return max(scale, MIN_SCALE)
+
+
+def _scaled(s: float, real: int, minimum: int = 0) -> int:
+    return max(minimum, _round(real * s))
+
+
+def expected_rows(scale: float) -> dict[str, int]:
+    """Rows that generate() writes per landing table at this scale.
+
+    round(real rows x scale), with scale clamped up to MIN_SCALE and a floor for the
+    products and sellers; the translation file always has its 71 rows.
+    """
+    s = _effective_scale(scale)
+    rows = {f.table: _scaled(s, f.rows_at_scale_1, _MIN_ROWS.get(f.table, 1)) for f in FILES}
+    rows["category_translation"] = len(CATEGORY_TRANSLATION)
+    return rows
+
+
+def _status_counts(n_orders: int, s: float) -> list[int]:
+    """Orders per status (STATUSES order): a few of every status, delivered the rest."""
+    others = [_scaled(s, real, 2) for real in list(_STATUS_AT_SCALE_1.values())[1:]]
+    return [n_orders - sum(others), *others]
+
+
+# --- numpy helpers ---------------------------------------------------------------------------
+
+
+def _probabilities(weights: Any) -> Floats:
+    import numpy as np
+
+    w = np.asarray(weights, dtype=np.float64)
+    return w / w.sum()  # type: ignore[no-any-return]
+
+
+def _copy_previous(copy: Bools) -> Ints:
+    """Source row of each row when rows flagged `copy` repeat the row before them (chains
+    included): the index of the last unflagged row at or before each row."""
+    import numpy as np
+
+    own = np.where(copy, 0, np.arange(len(copy), dtype=np.int64))
+    return np.maximum.accumulate(own)
+
+
+def _spread(rng: Rng, n_groups: int, total: int, n_multi: int) -> Ints:
+    """Sizes of n_groups groups summing to total: all 1 but n_multi random groups that share
+    the surplus (each at least 2, a long tail)."""
+    import numpy as np
+
+    sizes = np.ones(n_groups, dtype=np.int64)
+    surplus = total - n_groups
+    if surplus < 0:
+        raise AssertionError(f"{total} rows cannot cover {n_groups} groups")
+    n_multi = min(n_multi, surplus, n_groups)
+    if n_multi:
+        multi = rng.choice(n_groups, n_multi, replace=False)
+        sizes[multi] += 1 + rng.multinomial(
+            surplus - n_multi, _probabilities(rng.exponential(size=n_multi))
+        )
+    return sizes
+
+
+def _positions(sizes: Ints) -> Ints:
+    """1..size within each group, for rows laid out group after group."""
+    import numpy as np
+
+    starts = np.cumsum(sizes) - sizes
+    return np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(starts, sizes) + 1
+
+
+def _lognormal_int(rng: Rng, median: float, sigma: float, size: int, lo: float, hi: float) -> Ints:
+    import numpy as np
+
+    return np.clip(np.rint(rng.lognormal(math.log(median), sigma, size)), lo, hi).astype(np.int64)
+
+
+# --- Tables ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Table:
+    """A file to write: numeric columns, and per output column the SQL that renders it."""
+
+    name: str
+    columns: dict[str, Any]
+    select: dict[str, str]
+
+    def __post_init__(self) -> None:
+        if list(self.select) != BY_TABLE[self.name].column_names:
+            raise AssertionError(f"{self.name}: columns differ from olist.py")
+
+    @property
+    def rows(self) -> int:
+        return len(next(iter(self.columns.values())))
+
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+
+
+def _id(kind: str, col: str) -> str:
+    return f"olist_id('{kind}', {col})"
+
+
+def _pick(values: tuple[str, ...], col: str) -> str:
+    return f"{_sql_list(values)}[nullif({col}, {_NULL}) + 1]"
+
+
+def _optional(col: str) -> str:
+    return f"nullif({col}, {_NULL})"
+
+
+def _timestamp(col: str) -> str:
+    return f"make_timestamp(nullif({col}, {_NULL}) * 1000000)"
+
+
+def _money(cents: str) -> str:
+    return f"({cents} / 100)::DECIMAL(12, 2)"
+
+
+def _zip(col: str) -> str:
+    return f"lpad({col}::VARCHAR, 5, '0')"
+
+
+@dataclass(frozen=True)
+class _Geography:
+    zip_prefix: Ints  # per zip, ascending
+    zip_state: Ints
+    zip_city: Ints
+    zip_weight: Floats  # popularity: share of geolocation rows and of customers
+    table: _Table
+
+    def place_columns(self, prefix: str, zips: Ints) -> tuple[dict[str, Any], dict[str, str]]:
+        """Zip, city (unaccented) and state columns of rows living at these zips."""
+        columns = {
+            "zip": self.zip_prefix[zips],
+            "city": self.zip_city[zips],
+            "uf": self.zip_state[zips],
+        }
+        select = {
+            f"{prefix}_zip_code_prefix": _zip("zip"),
+            f"{prefix}_city": _pick(_PLAIN_CITY_NAMES, "city"),
+            f"{prefix}_state": _pick(_UFS, "uf"),
+        }
+        return columns, select
+
+    def draw_zips(self, rng: Rng, state_weights: Any, size: int) -> Ints:
+        """Zips of `size` people: a state by state_weights, then a zip by popularity."""
+        import numpy as np
+
+        state_p = _probabilities(state_weights)
+        in_state = np.bincount(self.zip_state, self.zip_weight, minlength=len(STATES))
+        p = state_p[self.zip_state] * self.zip_weight / in_state[self.zip_state]
+        return rng.choice(len(p), size, p=p / p.sum())
+
+
+def _zips(rng: Rng, s: float) -> tuple[Ints, Ints, Ints]:
+    """Zip prefixes (ascending), their state and city; every state has at least one zip."""
+    import numpy as np
+
+    n_states = len(STATES)
+    n_zips = max(2 * n_states, _scaled(s, _REAL["zips"]))
+    weights = _probabilities([st.customers**0.8 for st in STATES])
+    per_state = 1 + rng.multinomial(n_zips - n_states, weights)
+    prefixes, states, cities = [], [], []
+    city_offset = 0
+    for i, st in enumerate(STATES):
+        count = min(int(per_state[i]), st.zip_hi - st.zip_lo + 1)
+        prefixes.append(
+            st.zip_lo + np.sort(rng.choice(st.zip_hi - st.zip_lo + 1, count, replace=False))
+        )
+        states.append(np.full(count, i))
+        # Contiguous blocks of prefixes per city, the capital first, as real zips are laid out.
+        bounds = np.cumsum(_probabilities([c.weight for c in st.cities]))
+        block = np.searchsorted(bounds, np.arange(count) / count, side="right")
+        cities.append(city_offset + block)
+        city_offset += len(st.cities)
+    as_int = [np.concatenate(a).astype(np.int64) for a in (prefixes, states, cities)]
+    return as_int[0], as_int[1], as_int[2]
+
+
+def _geography(rng: Rng, n_rows: int, s: float) -> _Geography:
+    import numpy as np
+
+    zip_prefix, zip_state, zip_city = _zips(rng, s)
+    n_zips = len(zip_prefix)
+    zip_weight = rng.lognormal(0.0, 1.0, n_zips)
+    # One zip is shown with both spellings of its city, whatever the scale.
+    has_accents = np.array(_CITY_NAMES) != np.array(_PLAIN_CITY_NAMES)
+    showcase_zip = int(np.flatnonzero(has_accents[zip_city])[0])
+    rows_per_zip = 1 + rng.multinomial(n_rows - n_zips - 1, _probabilities(zip_weight))
+    rows_per_zip[showcase_zip] += 1
+    row_zip = np.repeat(np.arange(n_zips), rows_per_zip)
+    city = zip_city[row_zip]
+    lats = np.array([c.lat for st in STATES for c in st.cities])
+    lngs = np.array([c.lng for st in STATES for c in st.cities])
+    lat = (lats[zip_city] + rng.normal(0, 0.04, n_zips))[row_zip] + rng.normal(0, 0.01, n_rows)
+    lng = (lngs[zip_city] + rng.normal(0, 0.04, n_zips))[row_zip] + rng.normal(0, 0.01, n_rows)
+    accented = rng.random(n_rows) < 0.15
+    same_zip = np.concatenate([[False], row_zip[1:] == row_zip[:-1]])
+    duplicate = same_zip & (rng.random(n_rows) < 0.27)
+    first = int(np.flatnonzero(row_zip == showcase_zip)[0])
+    accented[first : first + 2] = (False, True)
+    duplicate[first + 1] = False
+    source = _copy_previous(duplicate)
+    # Accented spellings are the first half of the pool, plain ones the second.
+    spelling = city + len(_CITY_NAMES) * ~accented[source]
+    columns = {
+        "zip": zip_prefix[row_zip],
+        "lat": lat[source],
+        "lng": lng[source],
+        "city": spelling,
+        "uf": zip_state[row_zip],
+    }
+    select = {
+        "geolocation_zip_code_prefix": _zip("zip"),
+        "geolocation_lat": "lat",
+        "geolocation_lng": "lng",
+        "geolocation_city": _pick(_CITY_NAMES + _PLAIN_CITY_NAMES, "city"),
+        "geolocation_state": _pick(_UFS, "uf"),
+    }
+    table = _Table("geolocation", columns, select)
+    return _Geography(zip_prefix, zip_state, zip_city, zip_weight, table)
+
+
+def _customers(rng: Rng, geo: _Geography, n: int, s: float) -> _Table:
+    """One customer row per order (customer i places order i); returning people share a
+    customer_unique_id and their zip."""
+    import numpy as np
+
+    n_people = min(n, _scaled(s, _REAL["unique_customers"], 1))
+    person = rng.permutation(
+        np.concatenate([np.arange(n_people), rng.integers(0, n_people, n - n_people)])
+    )
+    person_zip = geo.draw_zips(rng, [st.customers for st in STATES], n_people)
+    if n_people >= len(STATES):
+        # Every state has customers, however small the scale.
+        first_zip_of_state = np.searchsorted(geo.zip_state, np.arange(len(STATES)))
+        person_zip[rng.choice(n_people, len(STATES), replace=False)] = first_zip_of_state
+    place, place_select = geo.place_columns("customer", person_zip[person])
+    columns = {"c": np.arange(n), "person": person, **place}
+    select = {
+        "customer_id": _id("customer", "c"),
+        "customer_unique_id": _id("person", "person"),
+        **place_select,
+    }
+    return _Table("customers", columns, select)
+
+
+@dataclass(frozen=True)
+class _Sellers:
+    popularity: Floats
+    table: _Table
+
+
+def _sellers(rng: Rng, geo: _Geography, n: int) -> _Sellers:
+    import numpy as np
+
+    zips = geo.draw_zips(rng, [st.sellers for st in STATES], n)
+    place, place_select = geo.place_columns("seller", zips)
+    table = _Table(
+        "sellers",
+        {"sel": np.arange(n), **place},
+        {"seller_id": _id("seller", "sel"), **place_select},
+    )
+    return _Sellers(_probabilities(rng.lognormal(0.0, 1.5, n)), table)
+
+
+@dataclass(frozen=True)
+class _Products:
+    price: Ints  # cents
+    popularity: Floats
+    seller: Ints  # the seller who sells most of the product's items
+    table: _Table
+
+
+def _product_categories(rng: Rng, n: int, s: float) -> Ints:
+    """Category index into _CATEGORIES (_NULL: none), with exact counts of the untranslated
+    and missing categories."""
+    import numpy as np
+
+    weights = [
+        _CATEGORY_PRODUCTS.get(pt, _OTHER_CATEGORY_PRODUCTS) for pt, _ in CATEGORY_TRANSLATION
+    ]
+    category = rng.choice(len(weights), n, p=_probabilities(weights)).astype(np.int64)
+    reserved = [
+        (_NULL, _scaled(s, _REAL["products_without_category"], 1)),
+        (len(CATEGORY_TRANSLATION), _scaled(s, _REAL["pc_gamer_products"], 1)),
+        (len(CATEGORY_TRANSLATION) + 1, _scaled(s, _REAL["portateis_products"], 1)),
+    ]
+    values = np.repeat([value for value, _ in reserved], [count for _, count in reserved])
+    category[rng.permutation(n)[: len(values)]] = values
+    return category
+
+
+def _products(rng: Rng, n: int, sellers: _Sellers, s: float) -> _Products:
+    import numpy as np
+
+    category = _product_categories(rng, n, s)
+    no_category = category == _NULL
+    described = {
+        "name_len": np.clip(np.rint(rng.normal(48, 10, n)), 5, 76).astype(np.int64),
+        "desc_len": _lognormal_int(rng, 600, 0.8, n, 4, 3_992),
+        "photos": np.clip(rng.geometric(0.55, n), 1, 20).astype(np.int64),
+    }
+    for values in described.values():
+        values[no_category] = _NULL  # products without category have no description either
+    n_sellers = len(sellers.popularity)
+    seller = rng.choice(n_sellers, n, p=sellers.popularity)
+    # Every seller is the main seller of one product at least, so every seller sells.
+    seller[rng.permutation(n)[:n_sellers]] = np.arange(n_sellers)
+    columns = {
+        "p": np.arange(n),
+        "cat": category,
+        **described,
+        "weight": _lognormal_int(rng, 700, 1.2, n, 0, 40_425),
+        "length": _lognormal_int(rng, 25, 0.5, n, 7, 105),
+        "height": _lognormal_int(rng, 13, 0.6, n, 2, 105),
+        "width": _lognormal_int(rng, 20, 0.45, n, 6, 118),
+    }
+    select = {
+        "product_id": _id("product", "p"),
+        "product_category_name": _pick(_CATEGORIES, "cat"),
+        "product_name_lenght": _optional("name_len"),
+        "product_description_lenght": _optional("desc_len"),
+        "product_photos_qty": _optional("photos"),
+        "product_weight_g": "weight",
+        "product_length_cm": "length",
+        "product_height_cm": "height",
+        "product_width_cm": "width",
+    }
+    return _Products(
+        price=_lognormal_int(rng, 7_500, 0.9, n, 85, 673_500),
+        popularity=_probabilities(rng.lognormal(0.0, 1.3, n)),
+        seller=seller,
+        table=_Table("products", columns, select),
+    )
+
+
+@dataclass(frozen=True)
+class _Orders:
+    status: Ints
+    purchase: Ints  # epoch seconds; _NULL when missing
+    approved: Ints
+    carrier: Ints
+    delivered: Ints
+    estimated: Ints
+    unhappy: Bools  # late, canceled or not delivered: worse reviews
+    not_defined: Ints  # canceled orders paid by one not_defined payment of 0
+    without_items: Bools
+    without_payment: int  # the one delivered order whose payment is missing
+    table: _Table
+
+
+def _month_windows(delivered: bool) -> tuple[Ints, Ints, Floats]:
+    """Start, end and weight of each purchase month."""
+    import numpy as np
+
+    last = _LAST_DELIVERED_PURCHASE if delivered else _LAST_PURCHASE
+    starts, ends, weights = [], [], []
+    for year, month, orders in _MONTHLY_ORDERS:
+        start = max(calendar.timegm((year, month, 1, 0, 0, 0)), _FIRST_PURCHASE)
+        following = (year + month // 12, month % 12 + 1, 1, 0, 0, 0)
+        end = min(calendar.timegm(following), last)
+        starts.append(start)
+        ends.append(max(end, start))
+        weights.append(orders if end > start else 0)
+    return np.array(starts), np.array(ends), _probabilities(weights)
+
+
+def _purchases(rng: Rng, status: Ints) -> Ints:
+    import numpy as np
+
+    purchase = np.empty(len(status), dtype=np.int64)
+    for is_delivered in (True, False):
+        starts, ends, p = _month_windows(is_delivered)
+        rows = np.flatnonzero((status == _DELIVERED) == is_delivered)
+        month = rng.choice(len(p), len(rows), p=p)
+        # The real span whatever the scale: a delivered order in the first month, a
+        # cancellation in the last one.
+        if is_delivered:
+            month[0] = 0
+        else:
+            month[np.flatnonzero(status[rows] == _CANCELED)[-1]] = len(p) - 1
+        span = ends[month] - starts[month]
+        purchase[rows] = starts[month] + (rng.random(len(rows)) * span).astype(np.int64)
+    return purchase
+
+
+def _orders(rng: Rng, n: int, s: float) -> _Orders:
+    import numpy as np
+
+    status = rng.permutation(np.repeat(np.arange(len(STATUSES)), _status_counts(n, s)))
+    purchase = _purchases(rng, status)
+    approved = purchase + _lognormal_int(rng, 1_200, 1.5, n, 60, 7 * _DAY)
+    carrier = approved + _lognormal_int(rng, 2 * _DAY, 0.8, n, 3_600, 20 * _DAY)
+    estimated = (purchase // _DAY + rng.integers(10, 40, n)) * _DAY
+    late = (rng.random(n) < _LATE_SHARE) | (estimated <= carrier + _DAY)
+    on_time = carrier + (rng.uniform(0.15, 0.95, n) * (estimated - carrier)).astype(np.int64)
+    late_date = np.maximum(
+        estimated + _DAY + rng.exponential(6 * _DAY, n).astype(np.int64), carrier + _DAY
+    )
+    delivered = np.minimum(np.where(late, late_date, on_time), _LAST_DELIVERY)
+    # Which dates exist depends on how far the order went before it stopped.
+    canceled = status == _CANCELED
+    has_approved = (status != _CREATED) & ~(canceled & (rng.random(n) < 0.23))
+    has_carrier = np.isin(status, (_DELIVERED, _SHIPPED)) | (
+        canceled & has_approved & (rng.random(n) < 0.12)
+    )
+    has_delivered = (status == _DELIVERED) | (canceled & has_carrier & (rng.random(n) < 0.08))
+    approved, carrier, delivered = (
+        np.where(has, when, _NULL)
+        for has, when in (
+            (has_approved, approved),
+            (has_carrier, carrier),
+            (has_delivered, delivered),
+        )
+    )
+    not_defined, without_items, without_payment = _order_gaps(status, s)
+    columns = {
+        "o": np.arange(n),
+        "status": status,
+        "purchase": purchase,
+        "approved": approved,
+        "carrier": carrier,
+        "delivered": delivered,
+        "estimated": estimated,
+    }
+    select = {
+        "order_id": _id("order", "o"),
+        "customer_id": _id("customer", "o"),
+        "order_status": _pick(STATUSES, "status"),
+        "order_purchase_timestamp": _timestamp("purchase"),
+        "order_approved_at": _timestamp("approved"),
+        "order_delivered_carrier_date": _timestamp("carrier"),
+        "order_delivered_customer_date": _timestamp("delivered"),
+        "order_estimated_delivery_date": _timestamp("estimated"),
+    }
+    return _Orders(
+        status=status,
+        purchase=purchase,
+        approved=approved,
+        carrier=carrier,
+        delivered=delivered,
+        estimated=estimated,
+        unhappy=(status != _DELIVERED) | late,
+        not_defined=not_defined,
+        without_items=without_items,
+        without_payment=without_payment,
+        table=_Table("orders", columns, select),
+    )
+
+
+def _order_gaps(status: Ints, s: float) -> tuple[Ints, Bools, int]:
+    """The not_defined orders, the orders without items and the order without payment."""
+    import numpy as np
+
+    canceled = np.flatnonzero(status == _CANCELED)
+    n_not_defined = _scaled(s, _REAL["not_defined_payments"], 1)
+    not_defined = canceled[:n_not_defined]
+    # The real orders without items are mostly unavailable ones, then created and canceled.
+    candidates = np.concatenate(
+        [
+            not_defined,
+            np.flatnonzero(status == _UNAVAILABLE),
+            np.flatnonzero(status == _CREATED),
+            canceled[n_not_defined:],
+        ]
+    )
+    n_without = max(n_not_defined, _scaled(s, _REAL["orders_without_items"]))
+    without_items = np.zeros(len(status), dtype=bool)
+    without_items[candidates[:n_without]] = True
+    without_payment = int(np.flatnonzero(status == _DELIVERED)[0])
+    return not_defined, without_items, without_payment
+
+
+@dataclass(frozen=True)
+class _Items:
+    order_total: Ints  # cents of price + freight per order (0 without items)
+    table: _Table
+
+
+def _items(
+    rng: Rng, orders: _Orders, products: _Products, sellers: _Sellers, n: int, s: float
+) -> _Items:
+    import numpy as np
+
+    with_items = np.flatnonzero(~orders.without_items)
+    sizes = _spread(rng, len(with_items), n, _scaled(s, _REAL["multi_item_orders"], 1))
+    order = np.repeat(with_items, sizes)
+    item_no = _positions(sizes)
+    n_products = len(products.price)
+    product = rng.choice(n_products, n, p=products.popularity)
+    # Every product sells at least once, through its main seller.
+    covering = rng.choice(np.flatnonzero(item_no == 1), n_products, replace=False)
+    product[covering] = rng.permutation(n_products)
+    seller = products.seller[product]
+    other_seller = rng.random(n) < 0.08
+    other_seller[covering] = False
+    seller[other_seller] = rng.choice(
+        len(sellers.popularity), int(other_seller.sum()), p=sellers.popularity
+    )
+    # Later items of an order often repeat the previous one (same product, same seller).
+    source = _copy_previous((item_no > 1) & (rng.random(n) < 0.55))
+    product, seller = product[source], seller[source]
+    price = products.price[product]
+    freight = _lognormal_int(rng, 1_600, 0.6, n, 0, 40_954)
+    freight[rng.random(n) < 0.0034] = 0
+    ready = np.where(orders.approved != _NULL, orders.approved, orders.purchase)
+    deadline = ready + 6 * _DAY + rng.integers(0, 2 * _DAY, len(ready))
+    columns = {
+        "o": order,
+        "item_no": item_no,
+        "p": product,
+        "sel": seller,
+        "deadline": deadline[order],
+        "price": price,
+        "freight": freight,
+    }
+    select = {
+        "order_id": _id("order", "o"),
+        "order_item_id": "item_no",
+        "product_id": _id("product", "p"),
+        "seller_id": _id("seller", "sel"),
+        "shipping_limit_date": _timestamp("deadline"),
+        "price": _money("price"),
+        "freight_value": _money("freight"),
+    }
+    total = np.bincount(order, price + freight, minlength=len(orders.status))
+    return _Items(np.rint(total).astype(np.int64), _Table("order_items", columns, select))
+
+
+def _split(rng: Rng, amount: Ints, payer: Ints, sequential: Ints) -> Ints:
+    """Cents of each payment row so that an order's rows sum exactly to its amount: the first
+    payment takes most of it and what rounding leaves over."""
+    import numpy as np
+
+    n_rows = len(payer)
+    weight = np.where(
+        sequential == 1, rng.uniform(1.0, 3.0, n_rows), rng.uniform(0.05, 1.0, n_rows)
+    )
+    share = weight / np.bincount(payer, weight)[payer]
+    value = np.floor(amount[payer] * share).astype(np.int64)
+    first = sequential == 1
+    value[first] = 0
+    value[first] = amount - np.bincount(payer, value, minlength=len(amount)).astype(np.int64)
+    return value
+
+
+def _payments(rng: Rng, orders: _Orders, items: _Items, n: int, s: float) -> _Table:
+    import numpy as np
+
+    n_orders = len(orders.status)
+    payers = np.delete(np.arange(n_orders), orders.without_payment)
+    multi_ok = ~orders.without_items[payers]
+    sizes = np.ones(len(payers), dtype=np.int64)
+    # Only orders with items pay in several goes (a card or boleto plus vouchers).
+    sizes[multi_ok] = _spread(
+        rng,
+        int(multi_ok.sum()),
+        n - int((~multi_ok).sum()),
+        _scaled(s, _REAL["multi_payment_orders"], 1),
+    )
+    payer = np.repeat(np.arange(len(payers)), sizes)
+    sequential = _positions(sizes)
+    first_type = rng.choice(4, len(payers), p=_FIRST_PAYMENT_SHARES)
+    # Every payment type occurs, however small the scale.
+    first_type[rng.choice(np.flatnonzero(multi_ok), 4, replace=False)] = np.arange(4)
+    kind = np.where(sequential == 1, first_type[payer], _VOUCHER)
+    amount = np.where(
+        multi_ok,
+        items.order_total[payers],
+        _lognormal_int(rng, 9_000, 0.9, len(payers), 500, 500_000),
+    )
+    not_defined = np.isin(payers, orders.not_defined)
+    amount[not_defined] = 0
+    kind[not_defined[payer]] = _NOT_DEFINED
+    value = _split(rng, amount, payer, sequential)
+    first_row = np.cumsum(sizes) - sizes
+    zeroed = rng.permutation(np.flatnonzero(sequential > 1))[
+        : _scaled(s, _REAL["zero_value_vouchers"])
+    ]
+    np.add.at(value, first_row[payer[zeroed]], value[zeroed])
+    value[zeroed] = 0
+    installments = np.where(
+        kind == _CREDIT_CARD,
+        rng.choice(list(_INSTALLMENTS), n, p=_probabilities(list(_INSTALLMENTS.values()))),
+        1,
+    )
+    cards = np.flatnonzero(kind == _CREDIT_CARD)
+    installments[rng.permutation(cards)[: _scaled(s, _REAL["zero_installment_payments"], 1)]] = 0
+    columns = {
+        "o": payers[payer],
+        "seq": sequential,
+        "kind": kind,
+        "installments": installments,
+        "value": value,
+    }
+    select = {
+        "order_id": _id("order", "o"),
+        "payment_sequential": "seq",
+        "payment_type": _pick(PAYMENT_TYPES, "kind"),
+        "payment_installments": "installments",
+        "payment_value": _money("value"),
+    }
+    return _Table("order_payments", columns, select)
+
+
+def _texts(rng: Rng, happy: Bools, share: float, n_positive: int, n_negative: int) -> Ints:
+    """Index into a pool of positive then negative texts matching the score; _NULL (no text)
+    for 1 - share of the rows."""
+    import numpy as np
+
+    n = len(happy)
+    text = np.where(
+        happy, rng.integers(0, n_positive, n), n_positive + rng.integers(0, n_negative, n)
+    )
+    return np.where(rng.random(n) < share, text, _NULL)
+
+
+def _reviews(rng: Rng, orders: _Orders, n: int, s: float) -> _Table:
+    import numpy as np
+
+    n_orders = len(orders.status)
+    n_reviewed = min(n_orders, n - _scaled(s, _REAL["extra_reviews"], 1))
+    reviewed = rng.choice(n_orders, n_reviewed, replace=False)
+    order = np.concatenate([reviewed, rng.choice(reviewed, n - n_reviewed)])
+    earlier, later = _shared_review_pairs(rng, orders.purchase[order], n_reviewed, s)
+    later_review = np.arange(n) >= n_reviewed
+    unhappy = orders.unhappy[order]
+    score = 1 + np.where(
+        unhappy, rng.choice(5, n, p=_UNHAPPY_SCORE_SHARES), rng.choice(5, n, p=_SCORE_SHARES)
+    )
+    title = _texts(rng, score >= 4, _TITLE_SHARE, len(_POSITIVE_TITLES), len(_NEGATIVE_TITLES))
+    message = _texts(
+        rng, score >= 4, _MESSAGE_SHARE, len(_POSITIVE_MESSAGES), len(_NEGATIVE_MESSAGES)
+    )
+    # Rows about to take another review's content would lose their tricky message.
+    free = message != _NULL
+    free[earlier] = False
+    tricky = np.flatnonzero(free)[: len(_TRICKY_MESSAGES)]
+    message[tricky] = len(_POSITIVE_MESSAGES) + len(_NEGATIVE_MESSAGES) + np.arange(len(tricky))
+    # Surveys go out on the (real or promised) delivery day; a later review of the same order
+    # comes days after.
+    sent = np.where(orders.delivered != _NULL, orders.delivered, orders.estimated)[order]
+    created = (sent // _DAY + rng.integers(0, 3, n) + later_review * rng.integers(1, 30, n)) * _DAY
+    answered = created + _lognormal_int(rng, 1.5 * _DAY, 1.0, n, 3_600, 60 * _DAY)
+    review = {
+        "r": np.arange(n),
+        "score": score,
+        "title": title,
+        "message": message,
+        "created": created,
+        "answered": answered,
+    }
+    for values in review.values():
+        values[earlier] = values[later]
+    perm = rng.permutation(n)
+    columns = {name: values[perm] for name, values in {**review, "o": order}.items()}
+    select = {
+        "review_id": _id("review", "r"),
+        "order_id": _id("order", "o"),
+        "review_score": "score",
+        "review_comment_title": _pick(_TITLES, "title"),
+        "review_comment_message": _pick(_MESSAGES, "message"),
+        "review_creation_date": _timestamp("created"),
+        "review_answer_timestamp": _timestamp("answered"),
+    }
+    return _Table("order_reviews", columns, select)
+
+
+def _shared_review_pairs(rng: Rng, purchase: Ints, n_reviewed: int, s: float) -> tuple[Ints, Ints]:
+    """Rows (earlier, later) where the earlier row takes the id and content of the later one,
+    as the real file does for orders bought together.
+
+    Both are first reviews of distinct orders (rows below n_reviewed), so (review_id,
+    order_id) stays unique. Pairs are orders bought close in time, and the earlier purchase
+    takes the later one's review so that the review still follows both purchases.
+    """
+    import numpy as np
+
+    n_pairs = min(_scaled(s, _REAL["duplicate_review_ids"], 1), n_reviewed // 2)
+    rows = rng.choice(n_reviewed, 2 * n_pairs, replace=False)
+    pairs = rows[np.argsort(purchase[rows], kind="stable")].reshape(n_pairs, 2)
+    return pairs[:, 0], pairs[:, 1]
+
+
+def _write_translation(path: Path) -> None:
+    """The translation file keeps the real one's UTF-8 BOM and CRLF line endings."""
+    lines = [",".join(BY_TABLE["category_translation"].column_names)]
+    lines += [f"{pt},{en}" for pt, en in CATEGORY_TRANSLATION]
+    path.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
+
+
+def _copy_to_csv(con: duckdb.DuckDBPyConnection, table: _Table, path: Path) -> None:
+    con.register("frame", table.columns)
+    select = ", ".join(f'{expr} AS "{name}"' for name, expr in table.select.items())
+    target = str(path).replace("'", "''")
+    # DuckDB quotes a field only when it holds a comma, quote or newline, doubles the quotes
+    # and writes NULL as an empty field, like the real files.
+    con.execute(f"COPY (SELECT {select} FROM frame) TO '{target}' (FORMAT csv, HEADER true)")
+    con.unregister("frame")
+
+
+def generate(out_dir: Path, scale: float = 0.1, seed: int = 42) -> dict[str, int]:
+    """Write the 9 Olist CSV files into out_dir; return rows written per landing table name.
+
+    The rows are expected_rows(scale); the same (scale, seed) always writes the same bytes
+    (with this VERSION and numpy's random streams). Raises ValueError for a scale that is not
+    a positive number.
+    """
+    import duckdb
+    import numpy as np
+
+    rows = expected_rows(scale)
+    s = _effective_scale(scale)
+    rng = np.random.default_rng(seed)
+    geo = _geography(rng, rows["geolocation"], s)
+    sellers = _sellers(rng, geo, rows["sellers"])
+    products = _products(rng, rows["products"], sellers, s)
+    orders = _orders(rng, rows["orders"], s)
+    items = _items(rng, orders, products, sellers, rows["order_items"], s)
+    tables = [
+        geo.table,
+        sellers.table,
+        products.table,
+        orders.table,
+        items.table,
+        _customers(rng, geo, rows["customers"], s),
+        _payments(rng, orders, items, rows["order_payments"], s),
+        _reviews(rng, orders, rows["order_reviews"], s),
+    ]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = {"category_translation": len(CATEGORY_TRANSLATION)}
+    with duckdb.connect() as con:
+        # Insertion order is what makes the files byte-identical run after run.
+        con.execute("SET preserve_insertion_order = true")
+        con.execute(f"CREATE MACRO olist_id(kind, i) AS md5(concat('{int(seed)}:', kind, ':', i))")
+        for table in tables:
+            _copy_to_csv(con, table, out_dir / BY_TABLE[table.name].filename)
+            written[table.name] = table.rows
+    _write_translation(out_dir / BY_TABLE["category_translation"].filename)
+    if written != rows:
+        raise AssertionError(f"generator wrote {written}, expected {rows}")
+    return {f.table: written[f.table] for f in FILES}

@@ -1,0 +1,138 @@
+"""Running dbt layer by layer on a stack, with row counts taken before and after."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ecomctl import dbt_runner, project
+from ecomctl.dbt_runner import DbtContext, Invocation, NodeResult, Progress
+from ecomctl.errors import EcomctlError, ExitStatus
+from ecomctl.settings import LAYERS
+from ecomctl.stack import PROFILE_OF_LAYER, EmbeddedStack
+
+_SELECTOR = re.compile(r"^[A-Za-z0-9_.:/*+@,=-]+$")
+
+
+@dataclass(frozen=True)
+class ModelDiff:
+    name: str
+    rows_before: int | None  # None: the table did not exist
+    rows_after: int | None
+
+    @property
+    def change(self) -> int | None:
+        if self.rows_after is None:
+            return None
+        return self.rows_after - (self.rows_before or 0)
+
+    @property
+    def percent(self) -> float | None:
+        if not self.rows_before or self.change is None:
+            return None
+        return 100.0 * self.change / self.rows_before
+
+
+@dataclass
+class LayerReport:
+    layer: str
+    profile: str
+    command: str
+    adapter: str = ""
+    seconds: float = 0.0
+    success: bool = True
+    skipped: bool = False
+    error: str = ""
+    nodes: list[NodeResult] = field(default_factory=list)
+    diffs: list[ModelDiff] = field(default_factory=list)
+
+    def status_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for node in self.nodes:
+            counts[node.status] = counts.get(node.status, 0) + 1
+        return counts
+
+    def failures(self) -> list[NodeResult]:
+        return [n for n in self.nodes if n.failed]
+
+    def slowest(self, n: int = 3) -> list[NodeResult]:
+        return sorted(self.nodes, key=lambda node: node.seconds, reverse=True)[:n]
+
+
+def parse_layers(layer: str) -> list[str]:
+    if layer == "all":
+        return list(LAYERS)
+    if layer not in LAYERS:
+        raise EcomctlError(
+            f"--layer {layer!r}: expected one of {', '.join((*LAYERS, 'all'))}", ExitStatus.USAGE
+        )
+    return [layer]
+
+
+def layer_selection(layer: str, select: list[str]) -> list[str]:
+    """dbt selectors for one layer: its folders, intersected with the user's selectors."""
+    for sel in select:
+        if not _SELECTOR.match(sel):
+            raise EcomctlError(f"--select {sel!r}: not a dbt selector", ExitStatus.USAGE)
+    own = [f"path:models/{layer}", f"path:tests/{layer}"]
+    if not select:
+        return own
+    return [f"{mine},{sel}" for mine in own for sel in select]
+
+
+def context(stack: EmbeddedStack) -> DbtContext:
+    return DbtContext(
+        project_dir=project.dbt_project_dir(),
+        profiles_dir=stack.write_profiles().parent,
+        work_dir=stack.paths.dbt,
+        vars=stack.dbt_vars(),
+        env=stack.dbt_env(),
+    )
+
+
+def run_layers(
+    stack: EmbeddedStack,
+    layers: list[str],
+    command: str = "run",
+    select: list[str] | None = None,
+    full_refresh: bool = False,
+    progress: Progress | None = None,
+    on_layer_start: Callable[[str], None] | None = None,
+) -> list[LayerReport]:
+    """Run a dbt command layer by layer; a failed layer skips the layers after it on `run`."""
+    ctx = context(stack)
+    reports: list[LayerReport] = []
+    broken = False
+    for layer in layers:
+        profile = PROFILE_OF_LAYER[layer]
+        report = LayerReport(layer, profile, command)
+        reports.append(report)
+        if broken:
+            report.skipped = True
+            report.success = False
+            continue
+        if on_layer_start is not None:
+            on_layer_start(layer)
+        counting = command in ("run", "build")
+        before = stack.row_counts(layer) if counting else {}
+        extra = ["--indirect-selection", "cautious"]
+        inv = Invocation(
+            command, profile, layer_selection(layer, select or []), full_refresh, extra
+        )
+        outcome = dbt_runner.invoke(ctx, inv, progress)
+        report.adapter = outcome.adapter
+        report.seconds = outcome.seconds
+        report.nodes = outcome.nodes
+        report.error = outcome.error
+        report.success = outcome.success and not report.failures() and not outcome.error
+        if counting:
+            after = stack.row_counts(layer)
+            report.diffs = [
+                ModelDiff(n.relation, before.get(n.relation), after.get(n.relation))
+                for n in sorted(outcome.nodes, key=lambda node: node.relation)
+                if n.resource_type == "model"
+            ]
+        if not report.success and command == "run":
+            broken = True
+    return reports

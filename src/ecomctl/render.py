@@ -1,0 +1,107 @@
+"""Human output: rich tables and lines, kept apart from the flow of the commands.
+
+Progress goes to stderr so stdout carries only results; rich drops colour off a terminal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from ecomctl.pipeline import LayerReport, ModelDiff
+from ecomctl.services import ServiceStatus
+from ecomctl.stack import QueryResult
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+_MARK = {"success": "[green]ok[/]", "pass": "[green]pass[/]", "error": "[red]ERROR[/]",
+         "fail": "[red]FAIL[/]", "warn": "[yellow]warn[/]", "skipped": "[dim]skip[/]"}  # fmt: skip
+
+
+def progress(kind: str, unique_id: str, data: dict[str, Any]) -> None:
+    if kind == "finish":
+        status = str(data.get("status", ""))
+        mark = _MARK.get(status, status)
+        err.print(f"  {mark:>5}  {unique_id}  [dim]{float(data.get('seconds', 0.0)):.2f}s[/]")
+
+
+def layer_start(layer: str) -> None:
+    err.print(f"[bold]{layer}[/]")
+
+
+def _fmt_rows(n: int | None) -> str:
+    return "-" if n is None else f"{n:,}"
+
+
+def _fmt_change(d: ModelDiff) -> tuple[str, str]:
+    if d.rows_before is None:
+        return ("NEW" if d.rows_after is not None else "-", "")
+    change = d.change
+    pct = d.percent
+    return (
+        f"{change:+,}" if change is not None else "-",
+        f"{pct:+.1f}%" if pct is not None else "",
+    )
+
+
+def layer_reports(reports: list[LayerReport]) -> None:
+    for report in reports:
+        title = f"{report.layer}: dbt {report.command} on profile {report.profile}"
+        if report.skipped:
+            out.print(f"\n[bold]{title}[/]: skipped (an earlier layer failed)")
+            continue
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(report.status_counts().items()))
+        out.print(
+            f"\n[bold]{title}[/] ({report.adapter or '?'}): {counts or 'nothing selected'}"
+            f" in {report.seconds:.1f}s"
+        )
+        if report.error:
+            out.print(f"  [red]error:[/] {report.error.splitlines()[0]}")
+        if report.nodes:
+            slow = ", ".join(f"{n.name} {n.seconds:.2f}s" for n in report.slowest())
+            out.print(f"  slowest: {slow}")
+        for node in report.failures():
+            first = (node.message.strip().splitlines() or [node.status])[0]
+            out.print(f"  [red]{node.status.upper()}[/] {node.unique_id}: {first}")
+            if node.compiled_path:
+                out.print(f"    compiled SQL: {node.compiled_path}")
+        if report.diffs:
+            table = Table("model", "before", "after", "change", "%", box=None, pad_edge=False)
+            for d in report.diffs:
+                change, pct = _fmt_change(d)
+                table.add_row(
+                    d.name, _fmt_rows(d.rows_before), _fmt_rows(d.rows_after), change, pct
+                )
+            out.print(table)
+
+
+def services(rows: list[ServiceStatus]) -> None:
+    table = Table("service", "state", "endpoint", "version", "uptime", "detail", box=None)
+    for s in rows:
+        colour = "green" if s.healthy else "red"
+        uptime = "" if s.uptime_seconds is None else f"{s.uptime_seconds:.0f}s"
+        table.add_row(s.name, f"[{colour}]{s.state}[/]", s.endpoint, s.version, uptime, s.detail)
+    out.print(table)
+
+
+def query_result(result: QueryResult, fmt: str) -> None:
+    if fmt == "json":
+        import json
+
+        rows = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+        print(json.dumps(rows, default=str, indent=2))
+    elif fmt == "csv":
+        import csv
+        import sys
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(result.columns)
+        writer.writerows(result.rows)
+    else:
+        table = Table(*result.columns, box=None)
+        for row in result.rows:
+            table.add_row(*("" if v is None else str(v) for v in row))
+        out.print(table)

@@ -1,0 +1,159 @@
+"""A stack: its services, where each layer's tables live, and the dbt profiles it runs on.
+
+Only the embedded stack exists so far: DuckDB in-process for landing, bronze and silver, and an
+embedded PostgreSQL server for gold, written by DuckDB through an attached database (as Trino
+writes into its PostgreSQL catalog in the guide's architecture).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ecomctl import duck, tables
+from ecomctl.errors import EcomctlError
+from ecomctl.postgres import EmbeddedPostgres, PgEndpoint
+from ecomctl.services import ServiceStatus
+from ecomctl.settings import Settings
+
+# Each layer runs on one of the guide's three profiles.
+PROFILE_OF_LAYER = {"bronze": "trino", "silver": "spark", "gold": "gold"}
+# The DuckDB catalog of warehouse.duckdb, passed to dbt as var lake_database.
+LAKE_DATABASE = "warehouse"
+GOLD_CATALOG = "de_psql"
+QUERY_LAYERS = ("landing", "bronze", "silver", "gold")
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+class EmbeddedStack:
+    name = "embedded"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.paths = settings.paths
+        self.postgres = EmbeddedPostgres(self.paths, settings.pg_start_timeout)
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def up(self) -> PgEndpoint:
+        duck.ensure_postgres_extension(self.paths)
+        return self.postgres.ensure_running()
+
+    def down(self) -> bool:
+        return self.postgres.stop()
+
+    def status(self) -> list[ServiceStatus]:
+        import duckdb
+
+        warehouse = self.paths.warehouse
+        # In-process, so always available; a missing file only means nothing was seeded yet.
+        lake = ServiceStatus(
+            "duckdb",
+            "ready",
+            str(warehouse),
+            f"DuckDB {duckdb.__version__}",
+            detail="in-process" if warehouse.exists() else "no warehouse yet: `ecomctl seed`",
+        )
+        return [lake, self.postgres.status()]
+
+    def gold_endpoint(self) -> PgEndpoint:
+        return self.postgres.endpoint()
+
+    # -- dbt -----------------------------------------------------------------------------
+    def dbt_vars(self) -> dict[str, str]:
+        return {"lake_database": LAKE_DATABASE}
+
+    def dbt_env(self) -> dict[str, str]:
+        # libpq reads PGPASSWORD, so the password is in no profile, SQL string or log line.
+        return {"PGPASSWORD": self.postgres.password()}
+
+    def profiles(self) -> dict[str, Any]:
+        base = {
+            "type": "duckdb",
+            "path": str(self.paths.warehouse),
+            "threads": self.settings.threads,
+            "config_options": duck.config(self.paths),
+        }
+        gold_attach = [
+            {"path": self.postgres.endpoint().conninfo(), "type": "postgres", "alias": GOLD_CATALOG}
+        ]
+        outputs = {
+            "trino": {**base, "schema": "bronze"},
+            "spark": {**base, "schema": "silver"},
+            "gold": {**base, "schema": "gold", "attach": gold_attach},
+        }
+        return {
+            profile: {"target": self.name, "outputs": {self.name: output}}
+            for profile, output in outputs.items()
+        }
+
+    def write_profiles(self) -> Path:
+        """Render profiles.yml (JSON is YAML) into the home folder; it holds no secret."""
+        folder = self.paths.dbt
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "profiles.yml"
+        path.write_text(json.dumps(self.profiles(), indent=2) + "\n")
+        return path
+
+    # -- reading layers --------------------------------------------------------------------
+    def row_counts(self, layer: str) -> dict[str, int]:
+        if layer == "gold":
+            if self.postgres.server_pid() is None:
+                return {}
+            with self.postgres.connect() as conn:
+                return tables.table_counts(lambda sql: conn.execute(sql).fetchall(), layer)
+        if not self.paths.warehouse.exists():
+            return {}
+        con = duck.connect(self.paths, read_only=True)
+        try:
+            return tables.table_counts(lambda sql: con.execute(sql).fetchall(), layer)
+        finally:
+            con.close()
+
+    def query(self, layer: str, sql: str) -> QueryResult:
+        """Run one read-only statement where the layer lives."""
+        tables.identifier(layer, "layer")
+        try:
+            if layer == "gold":
+                return self._query_gold(sql)
+            return self._query_lake(layer, sql)
+        except Exception as exc:
+            if isinstance(exc, EcomctlError):
+                raise
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise EcomctlError(f"query on {layer}: {first}") from exc
+
+    def _query_gold(self, sql: str) -> QueryResult:
+        self.up()
+        with self.postgres.connect(autocommit=False) as conn:
+            conn.read_only = True
+            conn.execute("set search_path = gold, public")
+            cur = conn.execute(sql)
+            return _result(cur.description, cur.fetchall() if cur.description else [])
+
+    def _query_lake(self, layer: str, sql: str) -> QueryResult:
+        if not self.paths.warehouse.exists():
+            raise EcomctlError(f"no warehouse at {self.paths.warehouse}: run `ecomctl seed`")
+        con = duck.connect(self.paths, read_only=True)
+        try:
+            con.execute(f"set schema = '{layer}'")
+            cur = con.execute(sql)
+            return _result(cur.description, cur.fetchall() if cur.description else [])
+        finally:
+            con.close()
+
+
+def _result(description: Sequence[Any] | None, rows: Sequence[Any]) -> QueryResult:
+    columns = [str(d[0]) for d in description or []]
+    return QueryResult(columns, [tuple(r) for r in rows])
+
+
+def get_stack(settings: Settings) -> EmbeddedStack:
+    return EmbeddedStack(settings)
