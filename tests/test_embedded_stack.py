@@ -79,3 +79,26 @@ def test_rendered_dbt_profiles_hold_no_password(pipeline_home: Path, first_run: 
     assert password not in text
     gold = json.loads(text)["gold"]["outputs"]["embedded"]
     assert gold["attach"][0]["alias"] == "de_psql"
+
+
+def test_a_port_taken_while_down_moves_the_server_and_says_so(tmp_path: Path) -> None:
+    import socket
+
+    home = tmp_path / "home"
+    ecomctl("up", home=home)
+    try:
+        port_file = home / "postgres" / "port"
+        old = int(port_file.read_text())
+        ecomctl("down", home=home)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
+            squatter.bind(("127.0.0.1", old))
+            squatter.listen()
+            moved = ecomctl("up", home=home)
+        new = int(port_file.read_text())
+        assert new != old
+        assert (
+            f"port {old} on 127.0.0.1 is taken by another program; now using {new}" in moved.stderr
+        )
+        assert _listening_addresses(new) == {"0100007F"}
+    finally:
+        ecomctl("down", home=home, check=False)

@@ -38,6 +38,11 @@
     {{ try_cast(col, type_double()) }}
 {%- endmacro %}
 
+{# Money in BRL: an exact decimal, so sums of prices and payments reconcile to the cent. #}
+{% macro to_money_clean(col) -%}
+    {{ try_cast(col, 'decimal(14, 2)') }}
+{%- endmacro %}
+
 {% macro to_int_clean(col) -%}
     {{ try_cast(col, dbt.type_int()) }}
 {%- endmacro %}

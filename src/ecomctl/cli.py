@@ -101,7 +101,7 @@ def up(home: HomeOpt = None, stack: StackOpt = None) -> None:
     from ecomctl import render
 
     st = _stack(_settings(home, stack))
-    endpoint = st.up()
+    endpoint = _up(st)
     render.services(st.status())
     render.err.print(f"gold: {endpoint.url()}")
 
@@ -124,6 +124,16 @@ def down(home: HomeOpt = None, stack: StackOpt = None) -> None:
 
     stopped = _stack(_settings(home, stack)).down()
     render.err.print("postgres stopped" if stopped else "postgres was not running")
+
+
+def _up(st: Any) -> Any:
+    """Start the stack's services, passing on what the user must know (a moved port)."""
+    from ecomctl import render
+
+    endpoint = st.up()
+    for notice in st.postgres.notices:
+        render.err.print(notice)
+    return endpoint
 
 
 def _ensure_landing(settings: Any) -> None:
@@ -150,7 +160,7 @@ def _run_dbt(
     pipeline.layer_selection(layers[0], select or [])  # validate before any work
     st = _stack(settings)
     _ensure_landing(settings)
-    st.up()
+    _up(st)
     reports = pipeline.run_layers(
         st, layers, command, select, full_refresh, render.progress, render.layer_start
     )
@@ -223,7 +233,7 @@ def docs(
 
     st = _stack(_settings(home, stack))
     _ensure_landing(st.settings)
-    st.up()
+    _up(st)
     site = docsite.generate(st)
     render.out.print(f"docs: {site / 'index.html'}")
     if serve:

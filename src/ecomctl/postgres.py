@@ -76,6 +76,9 @@ def _pid_alive(pid: int) -> bool:
 
 def port_is_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As PostgreSQL itself does: connections of a stopped server lingering in TIME_WAIT
+        # must not count as the port being taken; only a listener does.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, port))
         except OSError:
@@ -99,6 +102,7 @@ class EmbeddedPostgres:
         self.port_file = self.root / "port"
         self.password_file = paths.secrets / "postgres_password"
         self.start_timeout = start_timeout
+        self.notices: list[str] = []
 
     # -- facts ---------------------------------------------------------------------------
     def password(self) -> str:
@@ -255,10 +259,12 @@ class EmbeddedPostgres:
     def _start(self) -> None:
         port = self.port()
         if not port_is_free(port):
-            raise EcomctlError(
-                f"postgres: port {port} on {HOST} is taken by another program;"
-                f" free it or delete {self.port_file} to choose another",
-                ExitStatus.ENVIRONMENT,
+            # Another program took the remembered port while the server was down: move rather
+            # than fail, and say so, since clients configured with the old port must change.
+            old, port = port, _free_port()
+            self.port_file.write_text(f"{port}\n")
+            self.notices.append(
+                f"postgres: port {old} on {HOST} is taken by another program; now using {port}"
             )
         self._hand_to_os_user(self.root)
         self._pg(

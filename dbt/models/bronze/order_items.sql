@@ -17,8 +17,8 @@ cleaned as (
         {{ clean_text('product_id') }} as product_id,
         {{ clean_text('seller_id') }} as seller_id,
         {{ to_timestamp_clean('shipping_limit_date') }} as shipping_limit_date,
-        {{ to_double_clean('price') }} as price,
-        {{ to_double_clean('freight_value') }} as freight_value,
+        {{ to_money_clean('price') }} as price,
+        {{ to_money_clean('freight_value') }} as freight_value,
         _loaded_at
     from landing
 

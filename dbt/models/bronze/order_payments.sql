@@ -16,7 +16,7 @@ cleaned as (
         {{ to_int_clean('payment_sequential') }} as payment_sequential,
         {{ clean_code('payment_type') }} as payment_type,
         {{ to_int_clean('payment_installments') }} as payment_installments,
-        {{ to_double_clean('payment_value') }} as payment_value,
+        {{ to_money_clean('payment_value') }} as payment_value,
         _loaded_at
     from landing
 

@@ -29,5 +29,5 @@ select
     total_sales,
     total_bills,
     customers,
-    {{ safe_divide('total_sales', 'total_bills') }} as values_per_bills
+    round({{ safe_divide('total_sales', 'total_bills') }}, 2) as values_per_bills
 from by_state

@@ -38,5 +38,5 @@ select
     category,
     total_sales,
     total_bills,
-    {{ safe_divide('total_sales', 'total_bills') }} as values_per_bills
+    round({{ safe_divide('total_sales', 'total_bills') }}, 2) as values_per_bills
 from monthly_category
