@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,12 +12,20 @@ import typer
 from ecomctl import __version__
 from ecomctl.errors import EcomctlError, ExitStatus
 
+EXIT_CODES = (
+    "Exit codes: 0 success; 1 a model, test or data check failed (status: a service is down);"
+    " 2 usage error; 3 a service is unhealthy or timed out; 4 the environment lacks something"
+    " (a free port, a package); 130 interrupted."
+)
+
 app = typer.Typer(
     name="ecomctl",
     help="Run a medallion data stack (landing -> bronze -> silver -> gold) over Olist data.",
+    epilog=EXIT_CODES,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
 HomeOpt = Annotated[
@@ -29,6 +38,37 @@ LayerOpt = Annotated[str, typer.Option("--layer", help="bronze, silver, gold or 
 SelectOpt = Annotated[
     list[str] | None, typer.Option("--select", "-s", help="dbt selector(s), within each layer.")
 ]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print one JSON document on stdout; human output to stderr.")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+JunitOpt = Annotated[
+    Path | None, typer.Option("--junit-xml", help="Write a JUnit XML report to PATH.")
+]
+
+# The command being run and whether it owes stdout a JSON document, for main()'s error path.
+_CURRENT: dict[str, Any] = {"command": "", "json": False}
+
+
+def _start(command: str, json_mode: bool, quiet: bool) -> None:
+    from ecomctl import render
+
+    _CURRENT.update(command=command, json=json_mode)
+    render.configure(json_mode, quiet)
+
+
+def _emit(document: dict[str, Any]) -> None:
+    if _CURRENT["json"]:
+        print(json.dumps(document, default=str))
+
+
+def _finish(command: str, status: ExitStatus, **fields: Any) -> None:
+    """Emit the command's JSON document (with --json) and exit with status."""
+    from ecomctl import documents
+
+    _emit(documents.envelope(command, status == ExitStatus.SUCCESS, int(status), **fields))
+    if status != ExitStatus.SUCCESS:
+        raise typer.Exit(status)
 
 
 def _settings(home: Path | None, stack: str | None = None, **flags: Any) -> Any:
@@ -62,8 +102,7 @@ def _root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
-    """Exit codes: 0 ok, 1 a model/test/data check failed, 2 usage, 3 service unhealthy,
-    4 environment lacks something, 130 interrupted."""
+    pass
 
 
 @app.command()
@@ -74,9 +113,12 @@ def seed(
     from_dir: Annotated[
         Path | None, typer.Option("--from", help="Load your real Olist CSV files from DIR.")
     ] = None,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Generate Olist-shaped files (or take yours with --from) and load the landing zone."""
-    from ecomctl import render, seeding
+    _start("seed", json_, quiet)
+    from ecomctl import documents, render, seeding
 
     settings = _settings(home, scale=scale, seed=seed)
     paths = settings.paths
@@ -93,37 +135,78 @@ def seed(
     )
     for table, rows in result.rows.items():
         render.out.print(f"  {table:<22} {rows:>10,}")
+    _finish("seed", ExitStatus.SUCCESS, **documents.seed(result))
 
 
 @app.command()
-def up(home: HomeOpt = None, stack: StackOpt = None) -> None:
+def up(
+    home: HomeOpt = None, stack: StackOpt = None, json_: JsonOpt = False, quiet: QuietOpt = False
+) -> None:
     """Start the stack's services and wait until they accept connections."""
-    from ecomctl import render
+    _start("up", json_, quiet)
+    from ecomctl import documents, render
 
     st = _stack(_settings(home, stack))
     endpoint = _up(st)
-    render.services(st.status())
-    render.err.print(f"gold: {endpoint.url()}")
-
-
-@app.command()
-def status(home: HomeOpt = None, stack: StackOpt = None) -> None:
-    """Show each service: state, endpoint, version, uptime. Exit 1 when one is down."""
-    from ecomctl import render
-
-    rows = _stack(_settings(home, stack)).status()
+    rows = st.status()
     render.services(rows)
-    if not all(s.healthy for s in rows):
-        raise typer.Exit(ExitStatus.FAILURE)
+    render.err.print(f"gold: {endpoint.url()}")
+    _finish(
+        "up",
+        ExitStatus.SUCCESS,
+        stack=st.name,
+        services=documents.services(rows),
+        gold_url=endpoint.url(),
+    )
 
 
 @app.command()
-def down(home: HomeOpt = None, stack: StackOpt = None) -> None:
+def status(
+    home: HomeOpt = None,
+    stack: StackOpt = None,
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="table, json or env (ECOMCTL_* lines for eval).")
+    ] = "table",
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Show each service: state, endpoint, version, uptime. Exit 1 when one is down."""
+    if output not in ("table", "json", "env"):
+        raise EcomctlError(f"--output {output!r}: expected table, json or env", ExitStatus.USAGE)
+    json_mode = json_ or output == "json"
+    _start("status", json_mode, quiet)
+    from ecomctl import documents, render
+
+    st = _stack(_settings(home, stack))
+    rows = st.status()
+    healthy = all(s.healthy for s in rows)
+    if output == "env":
+        for name, value in st.env_vars().items():
+            print(f"{name}={_shell_quote(value)}")
+    else:
+        render.services(rows)
+    code = ExitStatus.SUCCESS if healthy else ExitStatus.FAILURE
+    _finish("status", code, stack=st.name, healthy=healthy, services=documents.services(rows))
+
+
+def _shell_quote(value: str) -> str:
+    import shlex
+
+    return shlex.quote(value)
+
+
+@app.command()
+def down(
+    home: HomeOpt = None, stack: StackOpt = None, json_: JsonOpt = False, quiet: QuietOpt = False
+) -> None:
     """Stop the stack's services; data is kept."""
+    _start("down", json_, quiet)
     from ecomctl import render
 
-    stopped = _stack(_settings(home, stack)).down()
+    st = _stack(_settings(home, stack))
+    stopped = st.down()
     render.err.print("postgres stopped" if stopped else "postgres was not running")
+    _finish("down", ExitStatus.SUCCESS, stack=st.name, stopped=stopped)
 
 
 def _up(st: Any) -> Any:
@@ -150,10 +233,16 @@ def _ensure_landing(settings: Any) -> None:
 
 
 def _run_dbt(
-    home: Path | None, stack: str | None, layer: str, select: list[str] | None,
-    command: str, full_refresh: bool = False,
-) -> None:  # fmt: skip
-    from ecomctl import pipeline, render
+    command: str,
+    home: Path | None,
+    stack: str | None,
+    layer: str,
+    select: list[str] | None,
+    full_refresh: bool = False,
+    junit_xml: Path | None = None,
+    fail_on_drop: float | None = None,
+) -> None:
+    from ecomctl import documents, pipeline, render
 
     settings = _settings(home, stack)
     layers = pipeline.parse_layers(layer)
@@ -165,8 +254,11 @@ def _run_dbt(
         st, layers, command, select, full_refresh, render.progress, render.layer_start
     )
     render.layer_reports(reports)
+    ok = all(r.success for r in reports)
+    fields: dict[str, Any] = {"stack": st.name, "success": ok, "layers": documents.layers(reports)}
     if command == "run" and "gold" in layers:
         url = st.gold_endpoint().url()
+        fields["gold_url"] = url
         render.out.print(f"\ngold tables: {url} (schema gold)")
         render.out.print(
             f"  look: ecomctl query 'select * from sales_values_by_category limit 10'"
@@ -175,8 +267,33 @@ def _run_dbt(
         render.out.print(
             f"  psql: PGPASSWORD=$(cat {st.postgres.password_file}) psql {url} -c '\\dt gold.*'"
         )
-    if not all(r.success for r in reports):
-        raise typer.Exit(ExitStatus.FAILURE)
+    if fail_on_drop is not None:
+        dropped = pipeline.drops_beyond(reports, fail_on_drop)
+        fields["dropped"] = [d.name for d in dropped]
+        for d in dropped:
+            render.err.print(
+                f"[red]row count of {d.name} fell by {-(d.percent or 0):.1f}%"
+                f" ({d.rows_before:,} -> {d.rows_after:,}), more than --fail-on-drop {fail_on_drop}%[/]"
+            )
+        ok = ok and not dropped
+    _report_for_ci(settings, command, reports, junit_xml)
+    _finish(command, ExitStatus.SUCCESS if ok else ExitStatus.FAILURE, **fields)
+
+
+def _report_for_ci(settings: Any, command: str, reports: list[Any], junit_xml: Path | None) -> None:
+    from ecomctl import github, junit, render
+
+    if junit_xml is not None:
+        junit.write(junit_xml, reports)
+        render.err.print(f"JUnit report: {junit_xml}")
+    if settings.github_actions:
+        stream = sys.stderr if _CURRENT["json"] else sys.stdout
+        for line in github.error_lines(reports):
+            print(line, file=stream)
+        if settings.github_step_summary is not None:
+            github.append_summary(
+                settings.github_step_summary, github.summary_markdown(command, reports)
+            )
 
 
 @app.command()
@@ -185,18 +302,37 @@ def run(
     stack: StackOpt = None,
     layer: LayerOpt = "all",
     select: SelectOpt = None,
-    full_refresh: Annotated[bool, typer.Option("--full-refresh", help="Rebuild incremental models.")] = False,
-) -> None:  # fmt: skip
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Rebuild incremental models.")
+    ] = False,
+    fail_on_drop: Annotated[
+        float | None,
+        typer.Option(
+            "--fail-on-drop", min=0, help="Exit 1 when a model loses more than PCT% of its rows."
+        ),
+    ] = None,
+    junit_xml: JunitOpt = None,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
     """Run the pipeline layer by layer (seeding first when landing is empty)."""
-    _run_dbt(home, stack, layer, select, "run", full_refresh)
+    _start("run", json_, quiet)
+    _run_dbt("run", home, stack, layer, select, full_refresh, junit_xml, fail_on_drop)
 
 
 @app.command()
 def test(
-    home: HomeOpt = None, stack: StackOpt = None, layer: LayerOpt = "all", select: SelectOpt = None
+    home: HomeOpt = None,
+    stack: StackOpt = None,
+    layer: LayerOpt = "all",
+    select: SelectOpt = None,
+    junit_xml: JunitOpt = None,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Run the dbt tests of each layer and list failures."""
-    _run_dbt(home, stack, layer, select, "test")
+    _start("test", json_, quiet)
+    _run_dbt("test", home, stack, layer, select, junit_xml=junit_xml)
 
 
 @app.command()
@@ -206,9 +342,12 @@ def query(
     stack: StackOpt = None,
     layer: Annotated[str, typer.Option(help="landing, bronze, silver or gold.")] = "gold",
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Query a layer where it lives, without knowing engines, ports or passwords."""
-    from ecomctl import render
+    _start("query", json_, quiet)
+    from ecomctl import documents, render
     from ecomctl.stack import QUERY_LAYERS
 
     if layer not in QUERY_LAYERS:
@@ -218,7 +357,9 @@ def query(
     if fmt not in ("table", "csv", "json"):
         raise EcomctlError(f"--format {fmt!r}: expected table, csv or json", ExitStatus.USAGE)
     result = _stack(_settings(home, stack)).query(layer, sql)
-    render.query_result(result, fmt)
+    if not json_:
+        render.query_result(result, fmt)
+    _finish("query", ExitStatus.SUCCESS, layer=layer, **documents.query(result))
 
 
 @app.command()
@@ -227,8 +368,11 @@ def docs(
     stack: StackOpt = None,
     serve: Annotated[bool, typer.Option("--serve", help="Serve the site on 127.0.0.1.")] = False,
     port: Annotated[int, typer.Option(help="Port for --serve.")] = 8080,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Generate the dbt docs site for the project (and serve it on 127.0.0.1)."""
+    _start("docs", json_, quiet)
     from ecomctl import docsite, render
 
     st = _stack(_settings(home, stack))
@@ -238,6 +382,7 @@ def docs(
     render.out.print(f"docs: {site / 'index.html'}")
     if serve:
         docsite.serve(site, port, lambda url: render.err.print(f"serving {url} (Ctrl-C stops)"))
+    _finish("docs", ExitStatus.SUCCESS, site=str(site / "index.html"))
 
 
 def main() -> None:
@@ -245,5 +390,10 @@ def main() -> None:
     try:
         app()
     except EcomctlError as exc:
+        if _CURRENT["json"]:
+            from ecomctl import documents
+
+            doc = documents.envelope(_CURRENT["command"], False, int(exc.status), error=exc.message)
+            print(json.dumps(doc))
         print(f"ecomctl: {exc.message}", file=sys.stderr)
         sys.exit(exc.status)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ecomctl import dbt_runner, pipeline
 from ecomctl.dbt_runner import Invocation
-from ecomctl.errors import EcomctlError
+from ecomctl.errors import EcomctlError, ExitStatus
 from ecomctl.stack import EmbeddedStack
 
 
@@ -25,6 +25,13 @@ def serve(site: Path, port: int, announce: Callable[[str], None]) -> None:
     import http.server
 
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as httpd:
+    try:
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError as exc:
+        raise EcomctlError(
+            f"docs: cannot serve on 127.0.0.1:{port}: {exc.strerror}; choose another with --port",
+            ExitStatus.ENVIRONMENT,
+        ) from exc
+    with httpd:
         announce(f"http://127.0.0.1:{httpd.server_address[1]}/")
         httpd.serve_forever()

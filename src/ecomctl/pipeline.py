@@ -136,3 +136,8 @@ def run_layers(
         if not report.success and command == "run":
             broken = True
     return reports
+
+
+def drops_beyond(reports: list[LayerReport], percent: float) -> list[ModelDiff]:
+    """Models whose row count fell by more than percent during the run."""
+    return [d for r in reports for d in r.diffs if d.percent is not None and d.percent < -percent]

@@ -5,6 +5,7 @@ Progress goes to stderr so stdout carries only results; rich drops colour off a 
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from rich.console import Console
@@ -14,8 +15,25 @@ from ecomctl.pipeline import LayerReport, ModelDiff
 from ecomctl.services import ServiceStatus
 from ecomctl.stack import QueryResult
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+def _console(stderr: bool, quiet: bool = False) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    # Off a terminal rich assumes 80 columns and would cut paths in tables; logs are wider.
+    width = None if stream.isatty() else 200
+    return Console(stderr=stderr, quiet=quiet, width=width, highlight=False, soft_wrap=True)
+
+
+out = _console(stderr=False)
+err = _console(stderr=True)
+
+
+def configure(json_mode: bool, quiet: bool) -> None:
+    """With --json, human output moves to stderr so stdout holds only the document;
+    with --quiet it is dropped (errors are printed by the caller, not through these)."""
+    global out, err
+    out = _console(stderr=json_mode, quiet=quiet)
+    err = _console(stderr=True, quiet=quiet)
+
 
 _MARK = {"success": "[green]ok[/]", "pass": "[green]pass[/]", "error": "[red]ERROR[/]",
          "fail": "[red]FAIL[/]", "warn": "[yellow]warn[/]", "skipped": "[dim]skip[/]"}  # fmt: skip

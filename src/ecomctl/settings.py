@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     seed: int = 42
     threads: int = Field(default=2, ge=1)
     pg_start_timeout: float = Field(default=30.0, gt=0)
+    # Set by GitHub Actions itself, hence no ECOMCTL_ prefix.
+    github_actions: bool = Field(default=False, validation_alias="GITHUB_ACTIONS")
+    github_step_summary: Path | None = Field(default=None, validation_alias="GITHUB_STEP_SUMMARY")
 
     @classmethod
     def settings_customise_sources(

@@ -63,6 +63,21 @@ class EmbeddedStack:
         )
         return [lake, self.postgres.status()]
 
+    def env_vars(self) -> dict[str, str]:
+        """Endpoints as ECOMCTL_* variables for `eval` in a shell; never a secret."""
+        gold = self.postgres.endpoint()
+        return {
+            "ECOMCTL_STACK": self.name,
+            "ECOMCTL_HOME": str(self.paths.root),
+            "ECOMCTL_WAREHOUSE": str(self.paths.warehouse),
+            "ECOMCTL_GOLD_URL": gold.url(),
+            "ECOMCTL_PG_HOST": gold.host,
+            "ECOMCTL_PG_PORT": str(gold.port),
+            "ECOMCTL_PG_DATABASE": gold.database,
+            "ECOMCTL_PG_USER": gold.user,
+            "ECOMCTL_PG_PASSWORD_FILE": str(self.postgres.password_file),
+        }
+
     def gold_endpoint(self) -> PgEndpoint:
         return self.postgres.endpoint()
 
