@@ -1,33 +1,12 @@
 {{ config(unique_key='product_category_name') }}
 
-with landing as (
-
-    select * from {{ source('landing', 'category_translation') }}
-    {% if is_incremental() %}
-    where {{ loaded_after_watermark() }}
-    {% endif %}
-
-),
-
-cleaned as (
+with cleaned as (
 
     select
         {{ clean_code('product_category_name') }} as product_category_name,
         {{ clean_code('product_category_name_english') }} as product_category_name_english,
         _loaded_at
-    from landing
-
-),
-
-ranked as (
-
-    select
-        cleaned.*,
-        row_number() over (
-            partition by product_category_name order by _loaded_at desc
-        ) as _row_number
-    from cleaned
-    where product_category_name is not null
+    from {{ landing_after_watermark('category_translation') }} as landing
 
 )
 
@@ -35,5 +14,4 @@ select
     product_category_name,
     product_category_name_english,
     _loaded_at
-from ranked
-where _row_number = 1
+from {{ latest_per_key('cleaned', ['product_category_name']) }} as latest

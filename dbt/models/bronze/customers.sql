@@ -1,15 +1,6 @@
 {{ config(unique_key='customer_id') }}
 
-with landing as (
-
-    select * from {{ source('landing', 'customers') }}
-    {% if is_incremental() %}
-    where {{ loaded_after_watermark() }}
-    {% endif %}
-
-),
-
-cleaned as (
+with cleaned as (
 
     select
         {{ clean_text('customer_id') }} as customer_id,
@@ -18,17 +9,7 @@ cleaned as (
         {{ clean_city('customer_city') }} as customer_city,
         {{ clean_state('customer_state') }} as customer_state,
         _loaded_at
-    from landing
-
-),
-
-ranked as (
-
-    select
-        cleaned.*,
-        row_number() over (partition by customer_id order by _loaded_at desc) as _row_number
-    from cleaned
-    where customer_id is not null
+    from {{ landing_after_watermark('customers') }} as landing
 
 )
 
@@ -39,5 +20,4 @@ select
     customer_city,
     customer_state,
     _loaded_at
-from ranked
-where _row_number = 1
+from {{ latest_per_key('cleaned', ['customer_id']) }} as latest

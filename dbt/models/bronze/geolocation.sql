@@ -6,16 +6,7 @@
 -#}
 {{ config(unique_key='geolocation_key') }}
 
-with landing as (
-
-    select * from {{ source('landing', 'geolocation') }}
-    {% if is_incremental() %}
-    where {{ loaded_after_watermark() }}
-    {% endif %}
-
-),
-
-cleaned as (
+with cleaned as (
 
     select
         {{ clean_zip('geolocation_zip_code_prefix') }} as geolocation_zip_code_prefix,
@@ -24,7 +15,7 @@ cleaned as (
         {{ clean_city('geolocation_city') }} as geolocation_city,
         {{ clean_state('geolocation_state') }} as geolocation_state,
         _loaded_at
-    from landing
+    from {{ landing_after_watermark('geolocation') }} as landing
 
 ),
 

@@ -1,15 +1,6 @@
 {{ config(unique_key=['order_id', 'order_item_id']) }}
 
-with landing as (
-
-    select * from {{ source('landing', 'order_items') }}
-    {% if is_incremental() %}
-    where {{ loaded_after_watermark() }}
-    {% endif %}
-
-),
-
-cleaned as (
+with cleaned as (
 
     select
         {{ clean_text('order_id') }} as order_id,
@@ -20,19 +11,7 @@ cleaned as (
         {{ to_money_clean('price') }} as price,
         {{ to_money_clean('freight_value') }} as freight_value,
         _loaded_at
-    from landing
-
-),
-
-ranked as (
-
-    select
-        cleaned.*,
-        row_number() over (
-            partition by order_id, order_item_id order by _loaded_at desc
-        ) as _row_number
-    from cleaned
-    where order_id is not null and order_item_id is not null
+    from {{ landing_after_watermark('order_items') }} as landing
 
 )
 
@@ -45,5 +24,4 @@ select
     price,
     freight_value,
     _loaded_at
-from ranked
-where _row_number = 1
+from {{ latest_per_key('cleaned', ['order_id', 'order_item_id']) }} as latest

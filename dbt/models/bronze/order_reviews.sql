@@ -1,15 +1,6 @@
 {{ config(unique_key=['review_id', 'order_id']) }}
 
-with landing as (
-
-    select * from {{ source('landing', 'order_reviews') }}
-    {% if is_incremental() %}
-    where {{ loaded_after_watermark() }}
-    {% endif %}
-
-),
-
-cleaned as (
+with cleaned as (
 
     select
         {{ clean_text('review_id') }} as review_id,
@@ -20,20 +11,7 @@ cleaned as (
         {{ to_timestamp_clean('review_creation_date') }} as review_creation_date,
         {{ to_timestamp_clean('review_answer_timestamp') }} as review_answer_timestamp,
         _loaded_at
-    from landing
-
-),
-
-ranked as (
-
-    select
-        cleaned.*,
-        row_number() over (
-            partition by review_id, order_id
-            order by _loaded_at desc, review_answer_timestamp desc
-        ) as _row_number
-    from cleaned
-    where review_id is not null and order_id is not null
+    from {{ landing_after_watermark('order_reviews') }} as landing
 
 )
 
@@ -46,5 +24,7 @@ select
     review_creation_date,
     review_answer_timestamp,
     _loaded_at
-from ranked
-where _row_number = 1
+-- within one batch, the most recently answered row of a review wins
+from {{ latest_per_key(
+    'cleaned', ['review_id', 'order_id'], tie_breakers=['review_answer_timestamp desc']
+) }} as latest

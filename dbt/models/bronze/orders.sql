@@ -1,15 +1,6 @@
 {{ config(unique_key='order_id') }}
 
-with landing as (
-
-    select * from {{ source('landing', 'orders') }}
-    {% if is_incremental() %}
-    where {{ loaded_after_watermark() }}
-    {% endif %}
-
-),
-
-cleaned as (
+with cleaned as (
 
     select
         {{ clean_text('order_id') }} as order_id,
@@ -21,17 +12,7 @@ cleaned as (
         {{ to_timestamp_clean('order_delivered_customer_date') }} as order_delivered_customer_date,
         {{ to_timestamp_clean('order_estimated_delivery_date') }} as order_estimated_delivery_date,
         _loaded_at
-    from landing
-
-),
-
-ranked as (
-
-    select
-        cleaned.*,
-        row_number() over (partition by order_id order by _loaded_at desc) as _row_number
-    from cleaned
-    where order_id is not null
+    from {{ landing_after_watermark('orders') }} as landing
 
 )
 
@@ -45,5 +26,4 @@ select
     order_delivered_customer_date,
     order_estimated_delivery_date,
     _loaded_at
-from ranked
-where _row_number = 1
+from {{ latest_per_key('cleaned', ['order_id']) }} as latest

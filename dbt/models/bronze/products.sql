@@ -1,15 +1,6 @@
 {{ config(unique_key='product_id') }}
 
-with landing as (
-
-    select * from {{ source('landing', 'products') }}
-    {% if is_incremental() %}
-    where {{ loaded_after_watermark() }}
-    {% endif %}
-
-),
-
-cleaned as (
+with cleaned as (
 
     select
         {{ clean_text('product_id') }} as product_id,
@@ -23,17 +14,7 @@ cleaned as (
         {{ to_double_clean('product_height_cm') }} as product_height_cm,
         {{ to_double_clean('product_width_cm') }} as product_width_cm,
         _loaded_at
-    from landing
-
-),
-
-ranked as (
-
-    select
-        cleaned.*,
-        row_number() over (partition by product_id order by _loaded_at desc) as _row_number
-    from cleaned
-    where product_id is not null
+    from {{ landing_after_watermark('products') }} as landing
 
 )
 
@@ -48,5 +29,4 @@ select
     product_height_cm,
     product_width_cm,
     _loaded_at
-from ranked
-where _row_number = 1
+from {{ latest_per_key('cleaned', ['product_id']) }} as latest

@@ -9,15 +9,7 @@
 -#}
 with delivered_items as (
 
-    select
-        items.order_id,
-        {{ month_label('items.order_purchase_timestamp') }} as monthly,
-        coalesce(products.category, 'unknown') as category,
-        items.price + items.freight_value as item_sales
-    from {{ ref('fact_order_items') }} as items
-    left join {{ ref('dim_products') }} as products
-        on items.product_id = products.product_id
-    where items.order_status = 'delivered'
+    {{ delivered_item_sales([month_label('items.order_purchase_timestamp') ~ ' as monthly']) }}
 
 ),
 

@@ -8,13 +8,7 @@ with customers as (
 
 zip_coordinates as (
 
-    -- one point per zip prefix: the mean of the (deduplicated) geolocation rows
-    select
-        geolocation_zip_code_prefix as zip_code_prefix,
-        avg(geolocation_lat) as latitude,
-        avg(geolocation_lng) as longitude
-    from {{ ref('geolocation') }}
-    group by geolocation_zip_code_prefix
+    {{ zip_prefix_coordinates() }}
 
 )
 

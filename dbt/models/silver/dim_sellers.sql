@@ -8,12 +8,7 @@ with sellers as (
 
 zip_coordinates as (
 
-    select
-        geolocation_zip_code_prefix as zip_code_prefix,
-        avg(geolocation_lat) as latitude,
-        avg(geolocation_lng) as longitude
-    from {{ ref('geolocation') }}
-    group by geolocation_zip_code_prefix
+    {{ zip_prefix_coordinates() }}
 
 )
 

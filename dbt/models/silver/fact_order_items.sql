@@ -8,27 +8,19 @@
 
 with
 
-{% if is_incremental() %}
-changed_orders as (
-    {{ changed_order_ids(['orders', 'order_items']) }}
-),
-{% endif %}
+{{ changed_orders_cte(['orders', 'order_items']) }}
 
 items as (
 
     select * from {{ ref('order_items') }}
-    {% if is_incremental() %}
-    where order_id in (select order_id from changed_orders)
-    {% endif %}
+    {{ only_changed_orders() }}
 
 ),
 
 orders as (
 
     select * from {{ ref('orders') }}
-    {% if is_incremental() %}
-    where order_id in (select order_id from changed_orders)
-    {% endif %}
+    {{ only_changed_orders() }}
 
 )
 

@@ -8,18 +8,12 @@
 
 with
 
-{% if is_incremental() %}
-changed_orders as (
-    {{ changed_order_ids(['orders', 'order_items', 'order_payments', 'order_reviews']) }}
-),
-{% endif %}
+{{ changed_orders_cte(['orders', 'order_items', 'order_payments', 'order_reviews']) }}
 
 orders as (
 
     select * from {{ ref('orders') }}
-    {% if is_incremental() %}
-    where order_id in (select order_id from changed_orders)
-    {% endif %}
+    {{ only_changed_orders() }}
 
 ),
 
@@ -32,9 +26,7 @@ items as (
         sum(freight_value) as freight_value,
         max(_loaded_at) as _loaded_at
     from {{ ref('order_items') }}
-    {% if is_incremental() %}
-    where order_id in (select order_id from changed_orders)
-    {% endif %}
+    {{ only_changed_orders() }}
     group by order_id
 
 ),
@@ -47,9 +39,7 @@ payments as (
         sum(payment_value) as payments_value,
         max(_loaded_at) as _loaded_at
     from {{ ref('order_payments') }}
-    {% if is_incremental() %}
-    where order_id in (select order_id from changed_orders)
-    {% endif %}
+    {{ only_changed_orders() }}
     group by order_id
 
 ),
@@ -66,9 +56,7 @@ reviews_ranked as (
         count(*) over (partition by order_id) as reviews_count,
         max(_loaded_at) over (partition by order_id) as _loaded_at
     from {{ ref('order_reviews') }}
-    {% if is_incremental() %}
-    where order_id in (select order_id from changed_orders)
-    {% endif %}
+    {{ only_changed_orders() }}
 
 ),
 

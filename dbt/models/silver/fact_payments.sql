@@ -6,27 +6,19 @@
 
 with
 
-{% if is_incremental() %}
-changed_orders as (
-    {{ changed_order_ids(['orders', 'order_payments']) }}
-),
-{% endif %}
+{{ changed_orders_cte(['orders', 'order_payments']) }}
 
 payments as (
 
     select * from {{ ref('order_payments') }}
-    {% if is_incremental() %}
-    where order_id in (select order_id from changed_orders)
-    {% endif %}
+    {{ only_changed_orders() }}
 
 ),
 
 orders as (
 
     select * from {{ ref('orders') }}
-    {% if is_incremental() %}
-    where order_id in (select order_id from changed_orders)
-    {% endif %}
+    {{ only_changed_orders() }}
 
 )
 

@@ -7,31 +7,9 @@
     - delivery_performance_monthly counts every delivered order once;
     - payment_type_mix sums to the landing payments of orders with a purchase time.
 -#}
-{%- set tolerance = var('reconciliation_tolerance', 0.01) -%}
+with landing_counts as (
 
-with landing_orders as (
-
-    select order_id, lower(trim(order_status)) as order_status
-    from {{ landing_latest('orders', ['order_id']) }} as o
-
-),
-
-landing_items as (
-
-    select distinct order_id
-    from {{ landing_latest('order_items', ['order_id', 'order_item_id']) }} as i
-
-),
-
-landing_counts as (
-
-    select
-        count(*) as landing_delivered_orders,
-        count(landing_items.order_id) as landing_delivered_orders_with_items
-    from landing_orders
-    left join landing_items
-        on landing_orders.order_id = landing_items.order_id
-    where landing_orders.order_status = 'delivered'
+    {{ landing_delivered_orders() }}
 
 ),
 
@@ -90,4 +68,4 @@ where landing_delivered_orders_with_items <> state_total_bills
     or daily_total_bills <> monthly_total_bills
     or monthly_total_bills < state_total_bills
     or landing_delivered_orders <> delivery_delivered_orders
-    or abs(coalesce(landing_payment_value, 0) - coalesce(mix_payment_value, 0)) > {{ tolerance }}
+    or {{ amounts_differ('landing_payment_value', 'mix_payment_value') }}

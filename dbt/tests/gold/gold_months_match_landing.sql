@@ -5,34 +5,9 @@
       orders with items in landing;
     - delivery_performance_monthly has, per month, exactly landing's delivered orders.
 -#}
-with landing_orders as (
+with landing_months as (
 
-    select
-        order_id,
-        lower(trim(order_status)) as order_status,
-        {{ month_label(to_timestamp_clean('order_purchase_timestamp')) }} as monthly
-    from {{ landing_latest('orders', ['order_id']) }} as o
-
-),
-
-landing_items as (
-
-    select distinct order_id
-    from {{ landing_latest('order_items', ['order_id', 'order_item_id']) }} as i
-
-),
-
-landing_months as (
-
-    select
-        landing_orders.monthly,
-        count(*) as landing_delivered_orders,
-        count(landing_items.order_id) as landing_delivered_orders_with_items
-    from landing_orders
-    left join landing_items
-        on landing_orders.order_id = landing_items.order_id
-    where landing_orders.order_status = 'delivered'
-    group by landing_orders.monthly
+    {{ landing_delivered_orders(per_month=true) }}
 
 ),
 

@@ -4,32 +4,9 @@
   the same landing figure by tests/silver/silver_item_sales_match_landing.sql, so
   gold == silver == landing). The guide's item x payment fan-out would fail this.
 -#}
-{%- set tolerance = var('reconciliation_tolerance', 0.01) -%}
+with landing_delivered as (
 
-with landing_orders as (
-
-    select order_id, lower(trim(order_status)) as order_status
-    from {{ landing_latest('orders', ['order_id']) }} as o
-
-),
-
-landing_items as (
-
-    select
-        order_id,
-        {{ to_double_clean('price') }} as price,
-        {{ to_double_clean('freight_value') }} as freight_value
-    from {{ landing_latest('order_items', ['order_id', 'order_item_id']) }} as i
-
-),
-
-landing_delivered as (
-
-    select sum(landing_items.price + landing_items.freight_value) as landing_sales
-    from landing_items
-    inner join landing_orders
-        on landing_items.order_id = landing_orders.order_id
-    where landing_orders.order_status = 'delivered'
+    {{ landing_delivered_sales() }}
 
 ),
 
@@ -56,6 +33,6 @@ from landing_delivered
 cross join monthly
 cross join daily
 cross join by_state
-where abs(coalesce(landing_sales, 0) - coalesce(monthly_sales, 0)) > {{ tolerance }}
-    or abs(coalesce(landing_sales, 0) - coalesce(daily_sales, 0)) > {{ tolerance }}
-    or abs(coalesce(landing_sales, 0) - coalesce(state_sales, 0)) > {{ tolerance }}
+where {{ amounts_differ('landing_sales', 'monthly_sales') }}
+    or {{ amounts_differ('landing_sales', 'daily_sales') }}
+    or {{ amounts_differ('landing_sales', 'state_sales') }}

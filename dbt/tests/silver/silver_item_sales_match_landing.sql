@@ -4,35 +4,9 @@
   from the landing tables (latest row per key). Returns a row (= fails) on any difference
   beyond var('reconciliation_tolerance', 0.01) BRL.
 -#}
-{%- set tolerance = var('reconciliation_tolerance', 0.01) -%}
+with landing_delivered as (
 
-with landing_orders as (
-
-    select order_id, lower(trim(order_status)) as order_status
-    from {{ landing_latest('orders', ['order_id']) }} as o
-
-),
-
-landing_items as (
-
-    select
-        order_id,
-        {{ to_double_clean('price') }} as price,
-        {{ to_double_clean('freight_value') }} as freight_value
-    from {{ landing_latest('order_items', ['order_id', 'order_item_id']) }} as i
-
-),
-
-landing_delivered as (
-
-    select
-        sum(landing_items.price + landing_items.freight_value) as landing_sales,
-        count(*) as landing_items,
-        count(distinct landing_items.order_id) as landing_orders
-    from landing_items
-    inner join landing_orders
-        on landing_items.order_id = landing_orders.order_id
-    where landing_orders.order_status = 'delivered'
+    {{ landing_delivered_sales() }}
 
 ),
 
@@ -50,6 +24,6 @@ silver_delivered as (
 select *
 from landing_delivered
 cross join silver_delivered
-where abs(coalesce(landing_sales, 0) - coalesce(silver_sales, 0)) > {{ tolerance }}
+where {{ amounts_differ('landing_sales', 'silver_sales') }}
     or landing_items <> silver_items
     or landing_orders <> silver_orders

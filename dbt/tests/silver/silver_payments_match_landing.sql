@@ -3,8 +3,6 @@
   order, aggregated before any join) equals the landing payments total; payment counts match.
   A fan-out anywhere (payments x items) would inflate the silver totals and fail this test.
 -#}
-{%- set tolerance = var('reconciliation_tolerance', 0.01) -%}
-
 with landing_payments as (
 
     select
@@ -36,7 +34,7 @@ select *
 from landing_payments
 cross join silver_payments
 cross join silver_orders
-where abs(coalesce(landing_value, 0) - coalesce(silver_payments_value, 0)) > {{ tolerance }}
-    or abs(coalesce(landing_value, 0) - coalesce(silver_orders_value, 0)) > {{ tolerance }}
+where {{ amounts_differ('landing_value', 'silver_payments_value') }}
+    or {{ amounts_differ('landing_value', 'silver_orders_value') }}
     or landing_payments <> silver_payments
     or landing_payments <> silver_orders_payments
