@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import ecomctl
+from helpers import ecomctl
 
 TINY = {"ECOMCTL_SCALE": "0.002"}
 

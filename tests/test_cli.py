@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import ecomctl
+from helpers import ecomctl
 
 from ecomctl import __version__
 from ecomctl.settings import load_settings

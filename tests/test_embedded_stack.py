@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 import psycopg
-from conftest import ecomctl
+from helpers import ecomctl
 
 
 def _listening_addresses(port: int) -> set[str]:

@@ -44,6 +44,7 @@ class Files:
 
     def __init__(self, folder: Path, scale: float, rows: dict[str, int]) -> None:
         self.folder, self.scale, self.rows = folder, scale, rows
+        self.increments: dict[int, Path] = {}  # batch -> folder, once loaded as b<batch>_*
         self.con = duckdb.connect()
         for spec in FILES:
             self.con.execute(
@@ -158,7 +159,11 @@ def test_translation_file_has_a_bom_and_crlf_line_endings(files: Files) -> None:
 
 @pytest.mark.parametrize("spec", [f for f in FILES if f.table != "category_translation"])
 def test_files_are_minimal_quoted_lf_csv_without_bom(files: Files, spec: OlistFile) -> None:
-    raw = (files.folder / spec.filename).read_bytes()
+    _assert_minimal_quoted_lf_csv(files.folder / spec.filename, spec)
+
+
+def _assert_minimal_quoted_lf_csv(path: Path, spec: OlistFile) -> None:
+    raw = path.read_bytes()
     assert not raw.startswith(b"\xef\xbb\xbf")
     text = raw.decode("utf-8")
     rows = list(csv.reader(io.StringIO(text, newline="")))
@@ -420,13 +425,19 @@ def test_prices_have_cents_and_are_positive(files: Files) -> None:
 
 
 def test_payments_pay_items_and_freight_to_the_cent(files: Files) -> None:
-    off = files.all(
-        "WITH paid AS (SELECT order_id, sum(payment_value) AS v FROM order_payments GROUP BY 1),"
-        " due AS (SELECT order_id, sum(price + freight_value) AS v FROM order_items GROUP BY 1)"
+    assert _payments_off_items(files) == []
+
+
+def _payments_off_items(files: Files, prefix: str = "") -> list[tuple[Any, ...]]:
+    """Orders whose payments differ from their items' price + freight by a cent or more."""
+    return files.all(
+        f"WITH paid AS (SELECT order_id, sum(payment_value) AS v FROM {prefix}order_payments"
+        " GROUP BY 1),"
+        f" due AS (SELECT order_id, sum(price + freight_value) AS v FROM {prefix}order_items"
+        " GROUP BY 1)"
         " SELECT due.order_id, due.v, paid.v FROM due JOIN paid USING (order_id)"
         " WHERE abs(due.v - paid.v) >= 0.005"
     )
-    assert off == []
 
 
 def test_exactly_one_order_has_items_but_no_payment(files: Files) -> None:
@@ -571,3 +582,173 @@ def test_review_comments_hold_newlines_quotes_commas_and_accents(files: Files) -
     for needle in ("\r\n", '"', ",", "ã", "é", "ç"):
         assert any(needle in m for m in messages), repr(needle)
     assert any("\n" in m and "\r\n" not in m for m in messages)
+
+
+# --- Increments ------------------------------------------------------------------------------
+
+INCREMENT_SPECS = [BY_TABLE[table] for table in generator.INCREMENT_TABLES]
+# Id columns whose values an increment creates (products and sellers are the base's).
+NEW_IDS = (
+    ("orders", "order_id"),
+    ("customers", "customer_id"),
+    ("customers", "customer_unique_id"),
+    ("order_reviews", "review_id"),
+)
+
+
+def _load_increment(files: Files, batch: int, folder: Path) -> dict[str, int]:
+    """Generate batch beside the base files and load it as tables `b<batch>_<table>`."""
+    rows = generator.generate_increment(folder, files.scale, 7, batch)
+    files.increments[batch] = folder
+    for spec in INCREMENT_SPECS:
+        files.con.execute(
+            f"CREATE OR REPLACE TABLE b{batch}_{spec.table} AS"
+            f" SELECT * FROM {_read_csv(folder / spec.filename, spec)}"
+        )
+    return rows
+
+
+@pytest.fixture(scope="module")
+def increments(files: Files, tmp_path_factory: pytest.TempPathFactory) -> Files:
+    """The base files (seed 7) with batches 1 and 2 of the same scale and seed loaded beside."""
+    for batch in (1, 2):
+        rows = _load_increment(files, batch, tmp_path_factory.mktemp(f"increment{batch}"))
+        assert rows == {
+            spec.table: files.one(f"SELECT count(*) FROM b{batch}_{spec.table}")
+            for spec in INCREMENT_SPECS
+        }
+    return files
+
+
+def test_increment_is_deterministic_and_batches_differ(tmp_path: Path) -> None:
+    for name, batch in (("a", 1), ("b", 1), ("c", 2)):
+        generator.generate_increment(tmp_path / name, 0.002, 3, batch)
+    written = {p.name for p in (tmp_path / "a").iterdir()}
+    assert written == {spec.filename for spec in INCREMENT_SPECS}
+    a, b, c = (
+        {spec.filename: (tmp_path / name / spec.filename).read_bytes() for spec in INCREMENT_SPECS}
+        for name in "abc"
+    )
+    assert a == b
+    assert all(a[name] != c[name] for name in a)
+
+
+@pytest.mark.parametrize("batch", [0, -1, 1.5, True])
+def test_increment_rejects_a_batch_below_1(batch: Any, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="batch"):
+        generator.generate_increment(tmp_path, 0.01, 7, batch)
+
+
+@pytest.mark.parametrize(("scale", "orders"), [(1, 136), (10, 1_360), (0.1, 14), (0.001, 5)])
+def test_an_increment_is_a_real_day_of_orders_at_least_a_few(scale: float, orders: int) -> None:
+    # ~99,000 real orders over two years; even the smallest data set gets a few a day.
+    assert generator.increment_orders(scale) == orders
+
+
+def test_increment_has_one_customer_per_order_and_items_per_order_like_the_base(
+    increments: Files,
+) -> None:
+    orders = increments.one("SELECT count(*) FROM b1_orders")
+    assert orders == generator.increment_orders(increments.scale)
+    assert increments.one("SELECT count(*) FROM b1_customers") == orders
+    assert (
+        increments.one("SELECT count(*) FROM b1_orders ANTI JOIN b1_customers USING (customer_id)")
+        == 0
+    )
+    assert orders <= increments.one("SELECT count(*) FROM b1_order_items") < 2 * orders
+
+
+@pytest.mark.parametrize("spec", INCREMENT_SPECS, ids=lambda spec: spec.table)
+def test_increment_keys_are_unique_even_with_the_base_and_other_batches(
+    increments: Files, spec: OlistFile
+) -> None:
+    key = ", ".join(spec.key)
+    union = " UNION ALL ".join(
+        f"SELECT {key} FROM {prefix}{spec.table}" for prefix in ("", "b1_", "b2_")
+    )
+    assert increments.one(f"SELECT count(*) - count(DISTINCT ({key})) FROM ({union})") == 0
+
+
+@pytest.mark.parametrize(("table", "column"), NEW_IDS)
+def test_increment_ids_are_disjoint_from_the_base_and_other_batches(
+    increments: Files, table: str, column: str
+) -> None:
+    for one, other in (
+        (table, f"b1_{table}"),
+        (table, f"b2_{table}"),
+        (f"b1_{table}", f"b2_{table}"),
+    ):
+        shared = increments.one(
+            f"SELECT count(*) FROM (SELECT {column} FROM {one} INTERSECT SELECT {column} FROM {other})"
+        )
+        assert shared == 0, (one, other)
+    bad = increments.one(
+        f"SELECT count(*) FROM b1_{table} WHERE NOT regexp_full_match({column}, '{HEX32}')"
+    )
+    assert bad == 0
+
+
+@pytest.mark.parametrize(
+    ("child", "column", "parent"),
+    [
+        ("b1_order_items", "order_id", "b1_orders"),
+        ("b1_order_items", "product_id", "products"),
+        ("b1_order_items", "seller_id", "sellers"),
+        ("b1_order_payments", "order_id", "b1_orders"),
+        ("b1_order_reviews", "order_id", "b1_orders"),
+        ("b1_orders", "customer_id", "b1_customers"),
+    ],
+)
+def test_increment_references_resolve_against_the_base(
+    increments: Files, child: str, column: str, parent: str
+) -> None:
+    orphans = increments.one(f"SELECT count(*) FROM {child} ANTI JOIN {parent} USING ({column})")
+    assert orphans == 0
+
+
+def test_increment_customers_live_at_base_zips(increments: Files) -> None:
+    orphans = increments.one(
+        "SELECT count(*) FROM b1_customers c WHERE NOT EXISTS (SELECT 1 FROM geolocation g"
+        " WHERE g.geolocation_zip_code_prefix = c.customer_zip_code_prefix"
+        " AND g.geolocation_state = c.customer_state"
+        " AND strip_accents(g.geolocation_city) = c.customer_city)"
+    )
+    assert orphans == 0
+
+
+def test_each_batch_is_the_next_day_after_the_base(increments: Files) -> None:
+    last = increments.one("SELECT max(order_purchase_timestamp)::DATE FROM orders")
+    for batch in (1, 2):
+        days = increments.column(
+            f"SELECT DISTINCT order_purchase_timestamp::DATE - DATE '{last}' FROM b{batch}_orders"
+        )
+        assert days == [batch]
+
+
+def test_increment_dates_follow_their_purchase(increments: Files) -> None:
+    wrong = increments.one(
+        "SELECT count(*) FROM b1_orders WHERE order_status = 'delivered' AND NOT ("
+        " order_approved_at > order_purchase_timestamp"
+        " AND order_delivered_carrier_date > order_approved_at"
+        " AND order_delivered_customer_date > order_delivered_carrier_date"
+        " AND order_estimated_delivery_date > order_purchase_timestamp) IS TRUE"
+    )
+    assert wrong == 0
+    early = increments.one(
+        "SELECT count(*) FROM b1_order_reviews r JOIN b1_orders o USING (order_id)"
+        " WHERE r.review_creation_date < o.order_purchase_timestamp::DATE"
+    )
+    assert early == 0
+
+
+def test_increment_payments_pay_items_and_freight_and_every_order_pays(increments: Files) -> None:
+    assert _payments_off_items(increments, "b1_") == []
+    unpaid = increments.one(
+        "SELECT count(*) FROM b1_orders ANTI JOIN b1_order_payments USING (order_id)"
+    )
+    assert unpaid == 0
+
+
+@pytest.mark.parametrize("spec", INCREMENT_SPECS, ids=lambda spec: spec.table)
+def test_increment_files_have_the_base_format(increments: Files, spec: OlistFile) -> None:
+    _assert_minimal_quoted_lf_csv(increments.increments[1] / spec.filename, spec)

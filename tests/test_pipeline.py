@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import psycopg
 import pytest
-from conftest import ecomctl
+from helpers import ecomctl
 
 from ecomctl.settings import load_settings
 from ecomctl.stack import EmbeddedStack

@@ -84,6 +84,15 @@ def _settings(home: Path | None, stack: str | None = None, **flags: Any) -> Any:
         raise EcomctlError(f"setting {where}: {first['msg']}", ExitStatus.USAGE) from exc
 
 
+def _home_lock(paths: Any) -> Any:
+    """Hold the home folder for a command that writes to it."""
+    from ecomctl import lock, render
+
+    return lock.hold(
+        paths.root, _CURRENT["command"], lambda text: render.err.print(f"[yellow]{text}[/]")
+    )
+
+
 def _stack(settings: Any) -> Any:
     from ecomctl.stack import get_stack
 
@@ -113,6 +122,13 @@ def seed(
     from_dir: Annotated[
         Path | None, typer.Option("--from", help="Load your real Olist CSV files from DIR.")
     ] = None,
+    increment: Annotated[
+        bool, typer.Option("--increment", help="Append one more day of new orders.")
+    ] = False,
+    max_bad_rows: Annotated[
+        int | None,
+        typer.Option("--max-bad-rows", min=0, help="Load good rows, set up to N bad ones aside."),
+    ] = None,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -120,21 +136,30 @@ def seed(
     _start("seed", json_, quiet)
     from ecomctl import documents, render, seeding
 
+    if increment and from_dir is not None:
+        raise EcomctlError("--increment and --from cannot go together", ExitStatus.USAGE)
     settings = _settings(home, scale=scale, seed=seed)
     paths = settings.paths
-    source = (
-        "your files"
-        if from_dir
-        else f"generated data (scale {settings.scale}, seed {settings.seed})"
-    )
-    render.err.print(f"seeding landing from {source} ...")
-    result = seeding.seed(paths, settings.scale, settings.seed, from_dir)
-    render.out.print(f"files: {result.source}{' (generated now)' if result.generated else ''}")
+    with _home_lock(paths):
+        if increment:
+            render.err.print("appending one more day of new orders ...")
+            result = seeding.increment(paths)
+        else:
+            what = f"generated data (scale {settings.scale}, seed {settings.seed})"
+            render.err.print(f"seeding landing from {'your files' if from_dir else what} ...")
+            result = seeding.seed(paths, settings.scale, settings.seed, from_dir, max_bad_rows)
+    made = " (generated now)" if result.generated else ""
+    render.out.print(f"files: {result.source}{made}")
     render.out.print(
         f"landing: {result.total_rows:,} rows in {len(result.rows)} tables ({paths.warehouse})"
     )
     for table, rows in result.rows.items():
         render.out.print(f"  {table:<22} {rows:>10,}")
+    if result.rejected:
+        render.err.print(
+            f"[yellow]{result.rejected} bad rows set aside in landing._rejects"
+            f" ({', '.join(f'{f}: {n}' for f, n in result.rejects_by_file.items())})[/]"
+        )
     _finish("seed", ExitStatus.SUCCESS, **documents.seed(result))
 
 
@@ -147,7 +172,8 @@ def up(
     from ecomctl import documents, render
 
     st = _stack(_settings(home, stack))
-    endpoint = _up(st)
+    with _home_lock(st.paths):
+        endpoint = _up(st)
     rows = st.status()
     render.services(rows)
     render.err.print(f"gold: {endpoint.url()}")
@@ -204,7 +230,8 @@ def down(
     from ecomctl import render
 
     st = _stack(_settings(home, stack))
-    stopped = st.down()
+    with _home_lock(st.paths):
+        stopped = st.down()
     render.err.print("postgres stopped" if stopped else "postgres was not running")
     _finish("down", ExitStatus.SUCCESS, stack=st.name, stopped=stopped)
 
@@ -248,11 +275,12 @@ def _run_dbt(
     layers = pipeline.parse_layers(layer)
     pipeline.layer_selection(layers[0], select or [])  # validate before any work
     st = _stack(settings)
-    _ensure_landing(settings)
-    _up(st)
-    reports = pipeline.run_layers(
-        st, layers, command, select, full_refresh, render.progress, render.layer_start
-    )
+    with _home_lock(st.paths):
+        _ensure_landing(settings)
+        _up(st)
+        reports = pipeline.run_layers(
+            st, layers, command, select, full_refresh, render.progress, render.layer_start
+        )
     render.layer_reports(reports)
     ok = all(r.success for r in reports)
     fields: dict[str, Any] = {"stack": st.name, "success": ok, "layers": documents.layers(reports)}
@@ -376,9 +404,10 @@ def docs(
     from ecomctl import docsite, render
 
     st = _stack(_settings(home, stack))
-    _ensure_landing(st.settings)
-    _up(st)
-    site = docsite.generate(st)
+    with _home_lock(st.paths):
+        _ensure_landing(st.settings)
+        _up(st)
+        site = docsite.generate(st)
     render.out.print(f"docs: {site / 'index.html'}")
     if serve:
         docsite.serve(site, port, lambda url: render.err.print(f"serving {url} (Ctrl-C stops)"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import queue
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -113,7 +114,19 @@ def _summarise(result: Any, target: Path) -> list[NodeResult]:
     return nodes
 
 
+def _die_with_parent() -> None:
+    """Linux: end this child when ecomctl dies, so a killed run leaves no dbt writing alone."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
 def _child(channel: Any, args: list[str], env: dict[str, str], target: str) -> None:
+    _die_with_parent()
     os.environ.update(env)
     from dbt.cli.main import dbtRunner
 

@@ -47,6 +47,9 @@ def seed(result: SeedResult) -> dict[str, Any]:
         "generated": result.generated,
         "rows": result.rows,
         "total_rows": result.total_rows,
+        "rejected": result.rejected,
+        "rejects_by_file": result.rejects_by_file,
+        "batch": result.batch,
     }
 
 

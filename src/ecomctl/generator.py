@@ -9,6 +9,11 @@ Everything is drawn from one numpy Generator seeded with `seed`, the ids are md5
 (seed, kind, index), and the rows are written in a fixed order: the same (scale, seed) gives
 byte-identical files.
 
+generate_increment() writes a later day's data on top of that base: one more day of orders
+(and their customers, items, payments, reviews) selling the base's products, for `ecomctl seed
+--increment` to append and the incremental models to pick up. It redraws the base's catalog
+from the same stream, then draws the day from a stream of its own (seed, batch).
+
 numpy and duckdb are imported inside the functions that need them: the CLI imports this
 module, and `ecomctl --help` must not pay for them.
 """
@@ -61,6 +66,12 @@ _REAL = {
     "multi_payment_orders": 2_961,
     "extra_reviews": 551,
     "duplicate_review_ids": 789,
+    # What sizes an increment's files from its number of orders: rows beyond one per order
+    # (112,650 items for 98,666 orders with items; 103,886 payments for 99,440 paying orders)
+    # and orders without a review (98,673 of 99,441 are reviewed).
+    "extra_items": 13_984,
+    "extra_payments": 4_446,
+    "unreviewed_orders": 768,
 }
 
 _STATUS_AT_SCALE_1 = {
@@ -359,6 +370,31 @@ def _scaled(s: float, real: int, minimum: int = 0) -> int:
     return max(minimum, _round(real * s))
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """How many of each quirk a data set holds and how its ids are named.
+
+    The base data set (batch 0) scales the real quirk counts with a floor and makes sure that
+    every status, payment type, state... occurs, so that the pipeline meets every quirk at
+    any scale. An increment (batch >= 1, a later day's orders) scales them by its own size
+    with no floor, as a real day would have them, and tags the ids of what it creates
+    ("order@3") so that they can never equal the base's or another batch's.
+    """
+
+    s: float  # share of the real data set
+    batch: int = 0
+
+    @property
+    def base(self) -> bool:
+        return self.batch == 0
+
+    def count(self, real: int, minimum: int = 0) -> int:
+        return _scaled(self.s, real, minimum if self.base else 0)
+
+    def id(self, kind: str, col: str) -> str:
+        return _id(kind if self.base else f"{kind}@{self.batch}", col)
+
+
 def expected_rows(scale: float) -> dict[str, int]:
     """Rows that generate() writes per landing table at this scale.
 
@@ -371,9 +407,9 @@ def expected_rows(scale: float) -> dict[str, int]:
     return rows
 
 
-def _status_counts(n_orders: int, s: float) -> list[int]:
+def _status_counts(n_orders: int, shape: _Shape) -> list[int]:
     """Orders per status (STATUSES order): a few of every status, delivered the rest."""
-    others = [_scaled(s, real, 2) for real in list(_STATUS_AT_SCALE_1.values())[1:]]
+    others = [shape.count(real, 2) for real in list(_STATUS_AT_SCALE_1.values())[1:]]
     return [n_orders - sum(others), *others]
 
 
@@ -405,7 +441,8 @@ def _spread(rng: Rng, n_groups: int, total: int, n_multi: int) -> Ints:
     surplus = total - n_groups
     if surplus < 0:
         raise AssertionError(f"{total} rows cannot cover {n_groups} groups")
-    n_multi = min(n_multi, surplus, n_groups)
+    # A surplus needs one group at least to take it (rounding may leave none for a small day).
+    n_multi = min(max(n_multi, 1 if surplus else 0), surplus, n_groups)
     if n_multi:
         multi = rng.choice(n_groups, n_multi, replace=False)
         sizes[multi] += 1 + rng.multinomial(
@@ -577,25 +614,25 @@ def _geography(rng: Rng, n_rows: int, s: float) -> _Geography:
     return _Geography(zip_prefix, zip_state, zip_city, zip_weight, table)
 
 
-def _customers(rng: Rng, geo: _Geography, n: int, s: float) -> _Table:
+def _customers(rng: Rng, geo: _Geography, n: int, shape: _Shape) -> _Table:
     """One customer row per order (customer i places order i); returning people share a
     customer_unique_id and their zip."""
     import numpy as np
 
-    n_people = min(n, _scaled(s, _REAL["unique_customers"], 1))
+    n_people = min(n, max(1, shape.count(_REAL["unique_customers"])))
     person = rng.permutation(
         np.concatenate([np.arange(n_people), rng.integers(0, n_people, n - n_people)])
     )
     person_zip = geo.draw_zips(rng, [st.customers for st in STATES], n_people)
-    if n_people >= len(STATES):
+    if shape.base and n_people >= len(STATES):
         # Every state has customers, however small the scale.
         first_zip_of_state = np.searchsorted(geo.zip_state, np.arange(len(STATES)))
         person_zip[rng.choice(n_people, len(STATES), replace=False)] = first_zip_of_state
     place, place_select = geo.place_columns("customer", person_zip[person])
     columns = {"c": np.arange(n), "person": person, **place}
     select = {
-        "customer_id": _id("customer", "c"),
-        "customer_unique_id": _id("person", "person"),
+        "customer_id": shape.id("customer", "c"),
+        "customer_unique_id": shape.id("person", "person"),
         **place_select,
     }
     return _Table("customers", columns, select)
@@ -702,7 +739,7 @@ class _Orders:
     unhappy: Bools  # late, canceled or not delivered: worse reviews
     not_defined: Ints  # canceled orders paid by one not_defined payment of 0
     without_items: Bools
-    without_payment: int  # the one delivered order whose payment is missing
+    without_payment: int | None  # the base's one delivered order whose payment is missing
     table: _Table
 
 
@@ -741,11 +778,22 @@ def _purchases(rng: Rng, status: Ints) -> Ints:
     return purchase
 
 
-def _orders(rng: Rng, n: int, s: float) -> _Orders:
+def _statuses(rng: Rng, n: int, shape: _Shape) -> Ints:
     import numpy as np
 
-    status = rng.permutation(np.repeat(np.arange(len(STATUSES)), _status_counts(n, s)))
-    purchase = _purchases(rng, status)
+    return rng.permutation(np.repeat(np.arange(len(STATUSES)), _status_counts(n, shape)))
+
+
+def _orders(rng: Rng, n: int, shape: _Shape, day: int | None = None) -> _Orders:
+    """The orders of the base data set, or with `day` (epoch seconds of its midnight) the
+    orders bought that day."""
+    import numpy as np
+
+    status = _statuses(rng, n, shape)
+    if day is None:
+        purchase = _purchases(rng, status)
+    else:
+        purchase = day + (rng.random(n) * _DAY).astype(np.int64)
     approved = purchase + _lognormal_int(rng, 1_200, 1.5, n, 60, 7 * _DAY)
     carrier = approved + _lognormal_int(rng, 2 * _DAY, 0.8, n, 3_600, 20 * _DAY)
     estimated = (purchase // _DAY + rng.integers(10, 40, n)) * _DAY
@@ -754,7 +802,11 @@ def _orders(rng: Rng, n: int, s: float) -> _Orders:
     late_date = np.maximum(
         estimated + _DAY + rng.exponential(6 * _DAY, n).astype(np.int64), carrier + _DAY
     )
-    delivered = np.minimum(np.where(late, late_date, on_time), _LAST_DELIVERY)
+    delivered = np.where(late, late_date, on_time)
+    if shape.base:
+        # The base data set ends on the real last delivery; an increment's deliveries come
+        # after its day, as those orders run their course.
+        delivered = np.minimum(delivered, _LAST_DELIVERY)
     # Which dates exist depends on how far the order went before it stopped.
     canceled = status == _CANCELED
     has_approved = (status != _CREATED) & ~(canceled & (rng.random(n) < 0.23))
@@ -770,7 +822,7 @@ def _orders(rng: Rng, n: int, s: float) -> _Orders:
             (has_delivered, delivered),
         )
     )
-    not_defined, without_items, without_payment = _order_gaps(status, s)
+    not_defined, without_items, without_payment = _order_gaps(status, shape)
     columns = {
         "o": np.arange(n),
         "status": status,
@@ -781,8 +833,8 @@ def _orders(rng: Rng, n: int, s: float) -> _Orders:
         "estimated": estimated,
     }
     select = {
-        "order_id": _id("order", "o"),
-        "customer_id": _id("customer", "o"),
+        "order_id": shape.id("order", "o"),
+        "customer_id": shape.id("customer", "o"),
         "order_status": _pick(STATUSES, "status"),
         "order_purchase_timestamp": _timestamp("purchase"),
         "order_approved_at": _timestamp("approved"),
@@ -805,12 +857,12 @@ def _orders(rng: Rng, n: int, s: float) -> _Orders:
     )
 
 
-def _order_gaps(status: Ints, s: float) -> tuple[Ints, Bools, int]:
+def _order_gaps(status: Ints, shape: _Shape) -> tuple[Ints, Bools, int | None]:
     """The not_defined orders, the orders without items and the order without payment."""
     import numpy as np
 
     canceled = np.flatnonzero(status == _CANCELED)
-    n_not_defined = _scaled(s, _REAL["not_defined_payments"], 1)
+    n_not_defined = min(len(canceled), shape.count(_REAL["not_defined_payments"], 1))
     not_defined = canceled[:n_not_defined]
     # The real orders without items are mostly unavailable ones, then created and canceled.
     candidates = np.concatenate(
@@ -821,10 +873,11 @@ def _order_gaps(status: Ints, s: float) -> tuple[Ints, Bools, int]:
             canceled[n_not_defined:],
         ]
     )
-    n_without = max(n_not_defined, _scaled(s, _REAL["orders_without_items"]))
+    n_without = max(n_not_defined, shape.count(_REAL["orders_without_items"]))
     without_items = np.zeros(len(status), dtype=bool)
     without_items[candidates[:n_without]] = True
-    without_payment = int(np.flatnonzero(status == _DELIVERED)[0])
+    # One unpaid order is a quirk of the whole real file, not of every day.
+    without_payment = int(np.flatnonzero(status == _DELIVERED)[0]) if shape.base else None
     return not_defined, without_items, without_payment
 
 
@@ -835,19 +888,21 @@ class _Items:
 
 
 def _items(
-    rng: Rng, orders: _Orders, products: _Products, sellers: _Sellers, n: int, s: float
+    rng: Rng, orders: _Orders, products: _Products, sellers: _Sellers, n: int, shape: _Shape
 ) -> _Items:
     import numpy as np
 
     with_items = np.flatnonzero(~orders.without_items)
-    sizes = _spread(rng, len(with_items), n, _scaled(s, _REAL["multi_item_orders"], 1))
+    sizes = _spread(rng, len(with_items), n, shape.count(_REAL["multi_item_orders"], 1))
     order = np.repeat(with_items, sizes)
     item_no = _positions(sizes)
     n_products = len(products.price)
     product = rng.choice(n_products, n, p=products.popularity)
-    # Every product sells at least once, through its main seller.
-    covering = rng.choice(np.flatnonzero(item_no == 1), n_products, replace=False)
-    product[covering] = rng.permutation(n_products)
+    covering = np.empty(0, dtype=np.int64)
+    if shape.base:
+        # Every product sells at least once, through its main seller.
+        covering = rng.choice(np.flatnonzero(item_no == 1), n_products, replace=False)
+        product[covering] = rng.permutation(n_products)
     seller = products.seller[product]
     other_seller = rng.random(n) < 0.08
     other_seller[covering] = False
@@ -872,7 +927,7 @@ def _items(
         "freight": freight,
     }
     select = {
-        "order_id": _id("order", "o"),
+        "order_id": shape.id("order", "o"),
         "order_item_id": "item_no",
         "product_id": _id("product", "p"),
         "seller_id": _id("seller", "sel"),
@@ -901,11 +956,12 @@ def _split(rng: Rng, amount: Ints, payer: Ints, sequential: Ints) -> Ints:
     return value
 
 
-def _payments(rng: Rng, orders: _Orders, items: _Items, n: int, s: float) -> _Table:
+def _payments(rng: Rng, orders: _Orders, items: _Items, n: int, shape: _Shape) -> _Table:
     import numpy as np
 
-    n_orders = len(orders.status)
-    payers = np.delete(np.arange(n_orders), orders.without_payment)
+    payers = np.arange(len(orders.status))
+    if orders.without_payment is not None:
+        payers = np.delete(payers, orders.without_payment)
     multi_ok = ~orders.without_items[payers]
     sizes = np.ones(len(payers), dtype=np.int64)
     # Only orders with items pay in several goes (a card or boleto plus vouchers).
@@ -913,13 +969,14 @@ def _payments(rng: Rng, orders: _Orders, items: _Items, n: int, s: float) -> _Ta
         rng,
         int(multi_ok.sum()),
         n - int((~multi_ok).sum()),
-        _scaled(s, _REAL["multi_payment_orders"], 1),
+        shape.count(_REAL["multi_payment_orders"], 1),
     )
     payer = np.repeat(np.arange(len(payers)), sizes)
     sequential = _positions(sizes)
     first_type = rng.choice(4, len(payers), p=_FIRST_PAYMENT_SHARES)
-    # Every payment type occurs, however small the scale.
-    first_type[rng.choice(np.flatnonzero(multi_ok), 4, replace=False)] = np.arange(4)
+    if shape.base:
+        # Every payment type occurs, however small the scale.
+        first_type[rng.choice(np.flatnonzero(multi_ok), 4, replace=False)] = np.arange(4)
     kind = np.where(sequential == 1, first_type[payer], _VOUCHER)
     amount = np.where(
         multi_ok,
@@ -932,7 +989,7 @@ def _payments(rng: Rng, orders: _Orders, items: _Items, n: int, s: float) -> _Ta
     value = _split(rng, amount, payer, sequential)
     first_row = np.cumsum(sizes) - sizes
     zeroed = rng.permutation(np.flatnonzero(sequential > 1))[
-        : _scaled(s, _REAL["zero_value_vouchers"])
+        : shape.count(_REAL["zero_value_vouchers"])
     ]
     np.add.at(value, first_row[payer[zeroed]], value[zeroed])
     value[zeroed] = 0
@@ -942,7 +999,7 @@ def _payments(rng: Rng, orders: _Orders, items: _Items, n: int, s: float) -> _Ta
         1,
     )
     cards = np.flatnonzero(kind == _CREDIT_CARD)
-    installments[rng.permutation(cards)[: _scaled(s, _REAL["zero_installment_payments"], 1)]] = 0
+    installments[rng.permutation(cards)[: shape.count(_REAL["zero_installment_payments"], 1)]] = 0
     columns = {
         "o": payers[payer],
         "seq": sequential,
@@ -951,7 +1008,7 @@ def _payments(rng: Rng, orders: _Orders, items: _Items, n: int, s: float) -> _Ta
         "value": value,
     }
     select = {
-        "order_id": _id("order", "o"),
+        "order_id": shape.id("order", "o"),
         "payment_sequential": "seq",
         "payment_type": _pick(PAYMENT_TYPES, "kind"),
         "payment_installments": "installments",
@@ -972,14 +1029,14 @@ def _texts(rng: Rng, happy: Bools, share: float, n_positive: int, n_negative: in
     return np.where(rng.random(n) < share, text, _NULL)
 
 
-def _reviews(rng: Rng, orders: _Orders, n: int, s: float) -> _Table:
+def _reviews(rng: Rng, orders: _Orders, n: int, shape: _Shape) -> _Table:
     import numpy as np
 
     n_orders = len(orders.status)
-    n_reviewed = min(n_orders, n - _scaled(s, _REAL["extra_reviews"], 1))
+    n_reviewed = min(n_orders, n - shape.count(_REAL["extra_reviews"], 1))
     reviewed = rng.choice(n_orders, n_reviewed, replace=False)
     order = np.concatenate([reviewed, rng.choice(reviewed, n - n_reviewed)])
-    earlier, later = _shared_review_pairs(rng, orders.purchase[order], n_reviewed, s)
+    earlier, later = _shared_review_pairs(rng, orders.purchase[order], n_reviewed, shape)
     later_review = np.arange(n) >= n_reviewed
     unhappy = orders.unhappy[order]
     score = 1 + np.where(
@@ -989,7 +1046,8 @@ def _reviews(rng: Rng, orders: _Orders, n: int, s: float) -> _Table:
     message = _texts(
         rng, score >= 4, _MESSAGE_SHARE, len(_POSITIVE_MESSAGES), len(_NEGATIVE_MESSAGES)
     )
-    # Rows about to take another review's content would lose their tricky message.
+    # Every file gets the tricky messages, an increment's too: appending must parse them.
+    # Rows about to take another review's content would lose theirs.
     free = message != _NULL
     free[earlier] = False
     tricky = np.flatnonzero(free)[: len(_TRICKY_MESSAGES)]
@@ -1012,8 +1070,8 @@ def _reviews(rng: Rng, orders: _Orders, n: int, s: float) -> _Table:
     perm = rng.permutation(n)
     columns = {name: values[perm] for name, values in {**review, "o": order}.items()}
     select = {
-        "review_id": _id("review", "r"),
-        "order_id": _id("order", "o"),
+        "review_id": shape.id("review", "r"),
+        "order_id": shape.id("order", "o"),
         "review_score": "score",
         "review_comment_title": _pick(_TITLES, "title"),
         "review_comment_message": _pick(_MESSAGES, "message"),
@@ -1023,7 +1081,9 @@ def _reviews(rng: Rng, orders: _Orders, n: int, s: float) -> _Table:
     return _Table("order_reviews", columns, select)
 
 
-def _shared_review_pairs(rng: Rng, purchase: Ints, n_reviewed: int, s: float) -> tuple[Ints, Ints]:
+def _shared_review_pairs(
+    rng: Rng, purchase: Ints, n_reviewed: int, shape: _Shape
+) -> tuple[Ints, Ints]:
     """Rows (earlier, later) where the earlier row takes the id and content of the later one,
     as the real file does for orders bought together.
 
@@ -1033,7 +1093,7 @@ def _shared_review_pairs(rng: Rng, purchase: Ints, n_reviewed: int, s: float) ->
     """
     import numpy as np
 
-    n_pairs = min(_scaled(s, _REAL["duplicate_review_ids"], 1), n_reviewed // 2)
+    n_pairs = min(shape.count(_REAL["duplicate_review_ids"], 1), n_reviewed // 2)
     rows = rng.choice(n_reviewed, 2 * n_pairs, replace=False)
     pairs = rows[np.argsort(purchase[rows], kind="stable")].reshape(n_pairs, 2)
     return pairs[:, 0], pairs[:, 1]
@@ -1056,36 +1116,12 @@ def _copy_to_csv(con: duckdb.DuckDBPyConnection, table: _Table, path: Path) -> N
     con.unregister("frame")
 
 
-def generate(out_dir: Path, scale: float = 0.1, seed: int = 42) -> dict[str, int]:
-    """Write the 9 Olist CSV files into out_dir; return rows written per landing table name.
-
-    The rows are expected_rows(scale); the same (scale, seed) always writes the same bytes
-    (with this VERSION and numpy's random streams). Raises ValueError for a scale that is not
-    a positive number.
-    """
+def _write(out_dir: Path, seed: int, tables: list[_Table]) -> dict[str, int]:
+    """Write each table to its file in out_dir; return rows per landing table name."""
     import duckdb
-    import numpy as np
 
-    rows = expected_rows(scale)
-    s = _effective_scale(scale)
-    rng = np.random.default_rng(seed)
-    geo = _geography(rng, rows["geolocation"], s)
-    sellers = _sellers(rng, geo, rows["sellers"])
-    products = _products(rng, rows["products"], sellers, s)
-    orders = _orders(rng, rows["orders"], s)
-    items = _items(rng, orders, products, sellers, rows["order_items"], s)
-    tables = [
-        geo.table,
-        sellers.table,
-        products.table,
-        orders.table,
-        items.table,
-        _customers(rng, geo, rows["customers"], s),
-        _payments(rng, orders, items, rows["order_payments"], s),
-        _reviews(rng, orders, rows["order_reviews"], s),
-    ]
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = {"category_translation": len(CATEGORY_TRANSLATION)}
+    written: dict[str, int] = {}
     with duckdb.connect() as con:
         # Insertion order is what makes the files byte-identical run after run.
         con.execute("SET preserve_insertion_order = true")
@@ -1093,7 +1129,108 @@ def generate(out_dir: Path, scale: float = 0.1, seed: int = 42) -> dict[str, int
         for table in tables:
             _copy_to_csv(con, table, out_dir / BY_TABLE[table.name].filename)
             written[table.name] = table.rows
+    return written
+
+
+def _catalog(rng: Rng, rows: dict[str, int], s: float) -> tuple[_Geography, _Sellers, _Products]:
+    """Places, sellers and products: the first draws from the (scale, seed) stream, so that an
+    increment redraws exactly the base's catalog to sell from."""
+    geo = _geography(rng, rows["geolocation"], s)
+    sellers = _sellers(rng, geo, rows["sellers"])
+    products = _products(rng, rows["products"], sellers, s)
+    return geo, sellers, products
+
+
+def generate(out_dir: Path, scale: float = 0.1, seed: int = 42) -> dict[str, int]:
+    """Write the 9 Olist CSV files into out_dir; return rows written per landing table name.
+
+    The rows are expected_rows(scale); the same (scale, seed) always writes the same bytes
+    (with this VERSION and numpy's random streams). Raises ValueError for a scale that is not
+    a positive number.
+    """
+    import numpy as np
+
+    rows = expected_rows(scale)
+    s = _effective_scale(scale)
+    shape = _Shape(s)
+    rng = np.random.default_rng(seed)
+    geo, sellers, products = _catalog(rng, rows, s)
+    orders = _orders(rng, rows["orders"], shape)
+    items = _items(rng, orders, products, sellers, rows["order_items"], shape)
+    tables = [
+        geo.table,
+        sellers.table,
+        products.table,
+        orders.table,
+        items.table,
+        _customers(rng, geo, rows["customers"], shape),
+        _payments(rng, orders, items, rows["order_payments"], shape),
+        _reviews(rng, orders, rows["order_reviews"], shape),
+    ]
+    written = _write(out_dir, seed, tables)
+    written["category_translation"] = len(CATEGORY_TRANSLATION)
     _write_translation(out_dir / BY_TABLE["category_translation"].filename)
     if written != rows:
         raise AssertionError(f"generator wrote {written}, expected {rows}")
     return {f.table: written[f.table] for f in FILES}
+
+
+# --- Increments ------------------------------------------------------------------------------
+
+# The files of an increment: one more day's orders and what hangs off them.
+INCREMENT_TABLES = ("customers", "order_items", "order_payments", "order_reviews", "orders")
+# The real data set's ~99,000 orders came in over about two years.
+_ORDERS_PER_DAY = _round(BY_TABLE["orders"].rows_at_scale_1 / 730)
+# However small the scale, a day brings a few orders, so that an incremental run has work.
+_MIN_INCREMENT_ORDERS = 5
+
+
+def increment_orders(scale: float) -> int:
+    """Orders in one increment: a real day's orders at this scale, at least a few."""
+    return max(_MIN_INCREMENT_ORDERS, _round(_ORDERS_PER_DAY * _effective_scale(scale)))
+
+
+def generate_increment(out_dir: Path, scale: float, seed: int, batch: int) -> dict[str, int]:
+    """Write a later day's data into out_dir; return rows written per landing table name.
+
+    Batch 1 is the day after the base data's last purchase, batch 2 the day after that...:
+    increment_orders(scale) new orders bought that day, with their customers, items,
+    payments and reviews, in the 5 files of INCREMENT_TABLES (the base's columns and format).
+    Items sell the products of generate(scale, seed) through its sellers; the new orders,
+    customers, people and reviews have ids that no base data set and no other batch has.
+    The same (scale, seed, batch) always writes the same bytes. Raises ValueError for a scale
+    that is not a positive number or a batch below 1.
+    """
+    import numpy as np
+
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise ValueError(f"batch must be an integer from 1, not {batch!r}")
+    s = _effective_scale(scale)
+    # Redrawing the start of the base's stream costs a little time (about 2 s at scale 10,
+    # mostly geolocation) but gives the base's very products, prices and sellers, and the
+    # base's last purchase that batch 1 follows.
+    rows = expected_rows(scale)
+    base = np.random.default_rng(seed)
+    geo, sellers, products = _catalog(base, rows, s)
+    last_purchase = int(_purchases(base, _statuses(base, rows["orders"], _Shape(s))).max())
+    n = increment_orders(scale)
+    shape = _Shape(n / BY_TABLE["orders"].rows_at_scale_1, batch)
+    # Its own stream per batch: batches neither shift nor repeat one another.
+    rng = np.random.default_rng([seed, batch])
+    orders = _orders(rng, n, shape, day=(last_purchase // _DAY + batch) * _DAY)
+    with_items = int((~orders.without_items).sum())
+    items = _items(
+        rng, orders, products, sellers, with_items + shape.count(_REAL["extra_items"]), shape
+    )
+    # Every order of an increment pays (the one unpaid order is the base's).
+    n_payments = n + shape.count(_REAL["extra_payments"])
+    n_reviews = n - shape.count(_REAL["unreviewed_orders"]) + shape.count(_REAL["extra_reviews"])
+    tables = [
+        orders.table,
+        items.table,
+        _customers(rng, geo, n, shape),
+        _payments(rng, orders, items, n_payments, shape),
+        _reviews(rng, orders, n_reviews, shape),
+    ]
+    written = _write(out_dir, seed, tables)
+    return {table: written[table] for table in INCREMENT_TABLES}

@@ -70,6 +70,7 @@ class HomePaths:
         self.root = root
         self.warehouse = root / "warehouse.duckdb"
         self.generated = root / "data" / "generated"
+        self.increments = root / "data" / "increments"
         self.postgres = root / "postgres"
         self.secrets = root / "secrets"
         self.dbt = root / "dbt"

@@ -1,0 +1,154 @@
+"""`ecomctl seed --from DIR` with bad files: a one-line error naming file and line, a non-zero
+exit, and the landing zone exactly as it was before the command."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+from faultlog import FaultLog, counts, rows_lost
+from helpers import ecomctl
+
+from ecomctl.olist import BY_TABLE
+
+
+def _file(d: Path, table: str) -> Path:
+    return d / BY_TABLE[table].filename
+
+
+def _header(table: str) -> str:
+    return ",".join(BY_TABLE[table].column_names)
+
+
+def _append(path: Path, text: str | bytes) -> None:
+    data = text.encode() if isinstance(text, str) else text
+    with path.open("ab") as handle:
+        handle.write(data)
+
+
+def _second_row(path: Path) -> str:
+    return path.read_text(encoding="utf-8-sig").splitlines()[1]
+
+
+HEX = "f" * 32
+# (break the folder, what the one-line error must contain)
+CASES: dict[str, tuple[Callable[[Path], None], list[str]]] = {
+    "missing file": (
+        lambda d: _file(d, "sellers").unlink(),
+        ["olist_sellers_dataset.csv", "file not found"],
+    ),
+    "missing column": (
+        lambda d: _file(d, "sellers").write_text(
+            "seller_id,seller_zip_code_prefix,seller_city\nx,01000,y\n"
+        ),
+        ["line 1", "missing column(s) seller_state"],
+    ),
+    "extra column": (
+        lambda d: _file(d, "sellers").write_text(_header("sellers") + ",rating\nx,01000,y,SP,5\n"),
+        ["line 1", "unexpected column(s) rating"],
+    ),
+    "row with too few fields": (
+        lambda d: _append(_file(d, "sellers"), f"{HEX},01000,sao paulo\n"),
+        ["olist_sellers_dataset.csv", "line ", "Expected Number of Columns: 4 Found: 3"],
+    ),
+    "value not a number": (
+        lambda d: _append(
+            _file(d, "order_items"), f"{HEX},1,{HEX},{HEX},2018-01-01 00:00:00,cheap,1.00\n"
+        ),
+        ["olist_order_items_dataset.csv", "line ", "column price", "cheap"],
+    ),
+    "value not a timestamp": (
+        lambda d: _append(
+            _file(d, "orders"), f"{HEX},{HEX},delivered,yesterday,,,,2018-01-01 00:00:00\n"
+        ),
+        ["olist_orders_dataset.csv", "line ", "column order_purchase_timestamp", "yesterday"],
+    ),
+    "empty file": (lambda d: _file(d, "sellers").write_text(""), ["line 1", "empty"]),
+    "header-only file": (
+        lambda d: _file(d, "sellers").write_text(_header("sellers") + "\n"),
+        ["line 2", "only a header"],
+    ),
+    "bytes that are not UTF-8": (
+        lambda d: _append(_file(d, "sellers"), HEX.encode() + b",01000,s\xe3o paulo,SP\n"),
+        ["olist_sellers_dataset.csv", "line ", "not utf-8"],
+    ),
+    "duplicate primary key": (
+        lambda d: _append(_file(d, "orders"), _second_row(_file(d, "orders")) + "\n"),
+        ["olist_orders_dataset.csv", "duplicate key order_id=", "data rows"],
+    ),
+    "a file of another data set": (
+        lambda d: _file(d, "orders").write_text(
+            "passenger_id,survived,pclass,name\n1,0,3,Braund\n"
+        ),
+        ["olist_orders_dataset.csv", "line 1", "header does not match"],
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory, olist_files: Path) -> Path:
+    home = tmp_path_factory.mktemp("badinput") / "home"
+    ecomctl("seed", "--from", str(olist_files), home=home)
+    return home
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_file_is_refused_and_landing_is_kept(
+    case: str, seeded: Path, olist_files: Path, tmp_path: Path, faults: FaultLog
+) -> None:
+    before = counts(seeded)
+    folder = shutil.copytree(olist_files, tmp_path / "files")
+    break_it, expected = CASES[case]
+    break_it(folder)
+    proc = ecomctl("seed", "--from", str(folder), home=seeded, check=False)
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("ecomctl: ")]
+    message = errors[0].split(str(folder) + "/")[-1] if errors else proc.stderr
+    survived = (
+        proc.returncode == 1
+        and len(errors) == 1
+        and all(part.lower() in errors[0].lower() for part in expected)
+    )
+    faults.record(
+        f"seed --from: {case}", survived, rows_lost(before, counts(seeded)), message[:110]
+    )
+    assert counts(seeded) == before
+
+
+def test_max_bad_rows_sets_bad_rows_aside_and_still_fails_beyond_n(
+    seeded: Path, olist_files: Path, tmp_path: Path, faults: FaultLog
+) -> None:
+    folder = shutil.copytree(olist_files, tmp_path / "files")
+    _append(_file(folder, "orders"), f"{HEX},{HEX},delivered,yesterday,,,,2018-01-01 00:00:00\n")
+    _append(_file(folder, "sellers"), f"{'e' * 32},01000,sao paulo\n")
+    _append(_file(folder, "orders"), _second_row(_file(folder, "orders")) + "\n")
+    before = counts(seeded)
+
+    too_many = ecomctl(
+        "seed", "--from", str(folder), "--max-bad-rows", "2", home=seeded, check=False
+    )
+    refused = too_many.returncode == 1 and "3 bad rows" in too_many.stderr
+    faults.record(
+        "seed --max-bad-rows 2 with 3 bad rows", refused, rows_lost(before, counts(seeded))
+    )
+
+    loaded = ecomctl("seed", "--from", str(folder), "--max-bad-rows", "3", home=seeded)
+    assert "3 bad rows set aside in landing._rejects" in loaded.stderr
+    con = duckdb.connect(str(seeded / "warehouse.duckdb"), read_only=True)
+    rejects = con.execute(
+        "select file, line, reason from landing._rejects order by file, line"
+    ).fetchall()
+    good_orders = con.execute("select count(*) from landing.orders").fetchone()
+    con.close()
+    files = sorted(r[0] for r in rejects)
+    assert files == [
+        "olist_orders_dataset.csv",
+        "olist_orders_dataset.csv",
+        "olist_sellers_dataset.csv",
+    ]
+    assert any(r[1] and "convert" in r[2].lower() for r in rejects)  # with its line
+    assert any("duplicate key" in r[2] for r in rejects)
+    assert good_orders == (before["landing.orders"],)
+    faults.record("seed --max-bad-rows 3 with 3 bad rows", True, rows_lost(before, counts(seeded)))
