@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import subprocess
 from collections import defaultdict
 from pathlib import Path
@@ -204,3 +205,28 @@ def test_gold_is_readable_with_a_plain_postgres_client(
     with psycopg.connect(endpoint.url(), password=password) as conn:
         (n,) = conn.execute("select count(*) from gold.sales_values_by_category").fetchone() or (0,)
     assert n > 0
+
+
+def test_an_increment_is_picked_up_incrementally_and_matches_a_full_refresh(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    tiny = {"ECOMCTL_SCALE": "0.005"}
+    try:
+        ecomctl("run", home=home, env=tiny)
+        before = _all_counts(home)
+        added = ecomctl("seed", "--increment", "--json", home=home)
+        batch = json.loads(added.stdout)
+        assert batch["batch"] == 1
+        new_orders = batch["rows"]["orders"] - before["landing"]["orders"]
+        assert new_orders > 0
+
+        run = ecomctl("run", home=home)
+        after = _all_counts(home)
+        assert after["bronze"]["orders"] == before["bronze"]["orders"] + new_orders
+        assert after["silver"]["fact_orders"] == before["silver"]["fact_orders"] + new_orders
+        assert f"+{new_orders}" in run.stdout  # the row-count diff shows the new orders
+        ecomctl("test", home=home)
+
+        ecomctl("run", "--full-refresh", home=home)
+        assert _all_counts(home) == after  # incremental == rebuilt from scratch
+    finally:
+        ecomctl("down", home=home, check=False)
