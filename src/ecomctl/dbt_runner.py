@@ -46,6 +46,8 @@ class Invocation:
     select: list[str]
     full_refresh: bool = False
     extra: list[str] = field(default_factory=list)
+    # Invocations with the same non-empty group reuse one parsed manifest.
+    parse_group: str = ""
 
 
 @dataclass
@@ -125,7 +127,17 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
-def _child(channel: Any, args: list[str], env: dict[str, str], target: str) -> None:
+def _adapter_name() -> str:
+    try:
+        from dbt.adapters.factory import get_adapter_type_names
+
+        return ",".join(get_adapter_type_names(None))
+    except Exception:  # the adapter name is informative only
+        return ""
+
+
+def _child(channel: Any, jobs: list[dict[str, Any]], env: dict[str, str], keep_going: bool) -> None:
+    """Run the jobs in order; one process pays dbt's start-up once for all of them."""
     _die_with_parent()
     os.environ.update(env)
     from dbt.cli.main import dbtRunner
@@ -133,31 +145,41 @@ def _child(channel: Any, args: list[str], env: dict[str, str], target: str) -> N
     def on_event(event: Any) -> None:
         name = event.info.name
         if name == "NodeStart":
-            info = event.data.node_info
-            channel.put(("start", info.unique_id, {}))
+            channel.put(("start", event.data.node_info.unique_id, {}))
         elif name == "NodeFinished":
-            info = event.data.node_info
             run = event.data.run_result
             channel.put(
-                ("finish", info.unique_id, {"status": run.status, "seconds": run.execution_time})
+                (
+                    "finish",
+                    event.data.node_info.unique_id,
+                    {"status": run.status, "seconds": run.execution_time},
+                )
             )
 
-    adapter = ""
-    try:
-        res = dbtRunner(callbacks=[on_event]).invoke(args)
-        nodes = _summarise(res.result, Path(target))
-        error = "" if res.exception is None else str(res.exception).strip()
+    manifests: dict[str, Any] = {}
+    for index, job in enumerate(jobs):
+        channel.put(("begin", str(index), {}))
+        started = time.monotonic()
         try:
-            from dbt.adapters.factory import get_adapter_type_names
-
-            adapter = ",".join(get_adapter_type_names(None))
-        except Exception:  # the adapter name is informative only
-            adapter = ""
-        channel.put(("done", "", {"success": bool(res.success), "nodes": nodes, "error": error,
-                                   "adapter": adapter}))  # fmt: skip
-    except BaseException as exc:
-        channel.put(("done", "", {"success": False, "nodes": [], "error": repr(exc),
-                                   "adapter": adapter}))  # fmt: skip
+            group = job["parse_group"]
+            if group and group not in manifests:
+                # Profiles on one adapter type compile the project alike: parse once for all.
+                parsed = dbtRunner().invoke(job["parse_args"])
+                if parsed.success:
+                    manifests[group] = parsed.result
+            runner = dbtRunner(manifest=manifests.get(group), callbacks=[on_event])
+            res = runner.invoke(job["args"])
+            nodes = _summarise(res.result, Path(job["target"]))
+            error = "" if res.exception is None else str(res.exception).strip()
+            success = bool(res.success) and not any(n.failed for n in nodes)
+        except BaseException as exc:
+            nodes, error, success = [], repr(exc), False
+        summary = {"success": success, "nodes": nodes, "error": error,
+                   "adapter": _adapter_name(), "seconds": time.monotonic() - started}  # fmt: skip
+        channel.put(("done", str(index), summary))
+        if not success and not keep_going:
+            break
+    channel.put(("end", "", {}))
 
 
 # dbt phones home and checks its version online by default; there is no network to wait for.
@@ -169,39 +191,66 @@ _QUIET_ENV = {
 }
 
 
-def invoke(ctx: DbtContext, inv: Invocation, progress: Progress | None = None) -> DbtOutcome:
-    """Run one dbt command in a child process and wait for its summary."""
-    args = [*ctx.args(inv), "--log-level", "none", "--log-level-file", "info"]
-    target = ctx.work_dir / "target" / inv.profile
+def invoke_all(
+    ctx: DbtContext,
+    invocations: list[Invocation],
+    progress: Progress | None = None,
+    on_begin: Callable[[int], None] | None = None,
+    keep_going: bool = False,
+) -> list[DbtOutcome | None]:
+    """Run dbt commands in order in one child process; None for those not run because an
+    earlier one failed (unless keep_going)."""
+    jobs = []
+    for inv in invocations:
+        target = ctx.work_dir / "target" / inv.profile
+        quiet = ["--log-level", "none", "--log-level-file", "info"]
+        parse = Invocation("parse", inv.profile, [], extra=[])
+        jobs.append(
+            {
+                "args": [*ctx.args(inv), *quiet],
+                "parse_args": [*ctx.args(parse), *quiet],
+                "parse_group": inv.parse_group,
+                "target": str(target),
+            }
+        )
     spawn = mp.get_context("spawn")
     channel = spawn.Queue()
     env = {**_QUIET_ENV, **ctx.env}
-    child = spawn.Process(target=_child, args=(channel, args, env, str(target)), daemon=True)
-    started = time.monotonic()
+    child = spawn.Process(target=_child, args=(channel, jobs, env, keep_going), daemon=True)
+    outcomes: list[DbtOutcome | None] = [None] * len(invocations)
     child.start()
     try:
         while True:
             try:
-                kind, uid, data = channel.get(timeout=0.2)
+                kind, key, data = channel.get(timeout=0.2)
             except queue.Empty:
                 if not child.is_alive():
-                    raise EcomctlError(
-                        f"dbt {inv.command} ({inv.profile}) died with exit code {child.exitcode}"
-                    ) from None
+                    raise EcomctlError(f"dbt died with exit code {child.exitcode}") from None
                 continue
-            if kind == "done":
+            if kind == "end":
                 break
-            if progress is not None:
-                progress(kind, uid, data)
+            if kind == "begin" and on_begin is not None:
+                on_begin(int(key))
+            elif kind == "done":
+                outcomes[int(key)] = DbtOutcome(
+                    success=bool(data["success"]),
+                    adapter=str(data["adapter"]),
+                    nodes=list(data["nodes"]),
+                    error=str(data["error"]),
+                    seconds=float(data["seconds"]),
+                )
+            elif progress is not None:
+                progress(kind, key, data)
     except KeyboardInterrupt:
         child.terminate()
         child.join(10)
         raise EcomctlError("interrupted", ExitStatus.INTERRUPTED) from None
     child.join(30)
-    return DbtOutcome(
-        success=bool(data["success"]),
-        adapter=str(data["adapter"]),
-        nodes=list(data["nodes"]),
-        error=str(data["error"]),
-        seconds=time.monotonic() - started,
-    )
+    return outcomes
+
+
+def invoke(ctx: DbtContext, inv: Invocation, progress: Progress | None = None) -> DbtOutcome:
+    """Run one dbt command in a child process and wait for its summary."""
+    (outcome,) = invoke_all(ctx, [inv], progress)
+    assert outcome is not None
+    return outcome

@@ -100,27 +100,36 @@ def run_layers(
     progress: Progress | None = None,
     on_layer_start: Callable[[str], None] | None = None,
 ) -> list[LayerReport]:
-    """Run a dbt command layer by layer; a failed layer skips the layers after it on `run`."""
-    ctx = context(stack)
+    """Run a dbt command layer by layer; a failed layer skips the layers after it on `run`.
+
+    All layers run in one dbt child process, so dbt starts once. Each layer writes only its
+    own schema, so counting every layer before and after the child gives each layer's diff.
+    """
+    counting = command in ("run", "build")
+    before = {layer: stack.row_counts(layer) for layer in layers} if counting else {}
+    invocations = [
+        Invocation(
+            command,
+            PROFILE_OF_LAYER[layer],
+            layer_selection(layer, select or []),
+            full_refresh,
+            ["--indirect-selection", "cautious"],
+            parse_group=stack.parse_group(PROFILE_OF_LAYER[layer]),
+        )
+        for layer in layers
+    ]
+    begin = None if on_layer_start is None else (lambda i: on_layer_start(layers[i]))
+    outcomes = dbt_runner.invoke_all(
+        context(stack), invocations, progress, begin, keep_going=command == "test"
+    )
     reports: list[LayerReport] = []
-    broken = False
-    for layer in layers:
-        profile = PROFILE_OF_LAYER[layer]
-        report = LayerReport(layer, profile, command)
+    for layer, outcome in zip(layers, outcomes, strict=True):
+        report = LayerReport(layer, PROFILE_OF_LAYER[layer], command)
         reports.append(report)
-        if broken:
+        if outcome is None:
             report.skipped = True
             report.success = False
             continue
-        if on_layer_start is not None:
-            on_layer_start(layer)
-        counting = command in ("run", "build")
-        before = stack.row_counts(layer) if counting else {}
-        extra = ["--indirect-selection", "cautious"]
-        inv = Invocation(
-            command, profile, layer_selection(layer, select or []), full_refresh, extra
-        )
-        outcome = dbt_runner.invoke(ctx, inv, progress)
         report.adapter = outcome.adapter
         report.seconds = outcome.seconds
         report.nodes = outcome.nodes
@@ -129,12 +138,10 @@ def run_layers(
         if counting:
             after = stack.row_counts(layer)
             report.diffs = [
-                ModelDiff(n.relation, before.get(n.relation), after.get(n.relation))
+                ModelDiff(n.relation, before[layer].get(n.relation), after.get(n.relation))
                 for n in sorted(outcome.nodes, key=lambda node: node.relation)
                 if n.resource_type == "model"
             ]
-        if not report.success and command == "run":
-            broken = True
     return reports
 
 

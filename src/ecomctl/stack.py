@@ -85,6 +85,10 @@ class EmbeddedStack:
     def dbt_vars(self) -> dict[str, str]:
         return {"lake_database": LAKE_DATABASE}
 
+    def parse_group(self, profile: str) -> str:
+        """Profiles on the same adapter type share one parse: here all three are DuckDB."""
+        return "duckdb"
+
     def dbt_env(self) -> dict[str, str]:
         # libpq reads PGPASSWORD, so the password is in no profile, SQL string or log line.
         return {"PGPASSWORD": self.postgres.password()}
