@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -208,17 +209,11 @@ def status(
     healthy = all(s.healthy for s in rows)
     if output == "env":
         for name, value in st.env_vars().items():
-            print(f"{name}={_shell_quote(value)}")
+            print(f"{name}={shlex.quote(value)}")
     else:
         render.services(rows)
     code = ExitStatus.SUCCESS if healthy else ExitStatus.FAILURE
     _finish("status", code, stack=st.name, healthy=healthy, services=documents.services(rows))
-
-
-def _shell_quote(value: str) -> str:
-    import shlex
-
-    return shlex.quote(value)
 
 
 @app.command()

@@ -59,6 +59,19 @@ def ensure_postgres_extension(paths: HomePaths) -> None:
             con.close()
 
 
+def table_counts(paths: HomePaths, schema: str) -> dict[str, int]:
+    """Rows per table of a warehouse schema; empty when nothing was written yet."""
+    from ecomctl import tables
+
+    if not paths.warehouse.exists():
+        return {}
+    con = connect(paths, read_only=True)
+    try:
+        return tables.table_counts(lambda sql: con.execute(sql).fetchall(), schema)
+    finally:
+        con.close()
+
+
 def connect(paths: HomePaths, read_only: bool = False) -> Any:
     """A connection to the warehouse file (created on first write)."""
     import duckdb

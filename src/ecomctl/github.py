@@ -51,11 +51,7 @@ def summary_markdown(command: str, reports: list[LayerReport]) -> str:
             "|---|---|---|---|---|---|",
         ]
         for layer, d in diffs:
-            before = "NEW" if d.rows_before is None else f"{d.rows_before:,}"
-            after = "-" if d.rows_after is None else f"{d.rows_after:,}"
-            change = "" if d.change is None else f"{d.change:+,}"
-            pct = "" if d.percent is None else f"{d.percent:+.1f}%"
-            out.append(f"| {layer} | {d.name} | {before} | {after} | {change} | {pct} |")
+            out.append(f"| {layer} | {d.name} | {' | '.join(d.cells())} |")
     return "\n".join(out) + "\n"
 
 

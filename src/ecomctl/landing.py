@@ -228,14 +228,6 @@ def load(
 
 def row_counts(paths: HomePaths) -> dict[str, int]:
     """Rows per landing table (the rejects table aside); empty when nothing is loaded yet."""
-    from ecomctl import tables
-
-    if not paths.warehouse.exists():
-        return {}
-    con = duck.connect(paths, read_only=True)
-    try:
-        counts = tables.table_counts(lambda sql: con.execute(sql).fetchall(), SCHEMA)
-    finally:
-        con.close()
+    counts = duck.table_counts(paths, SCHEMA)
     counts.pop(REJECTS, None)
     return counts

@@ -27,6 +27,16 @@ class ModelDiff:
             return None
         return self.rows_after - (self.rows_before or 0)
 
+    def cells(self) -> tuple[str, str, str, str]:
+        """before, after, change (NEW for a created table) and %, as shown to people."""
+        before = "-" if self.rows_before is None else f"{self.rows_before:,}"
+        after = "-" if self.rows_after is None else f"{self.rows_after:,}"
+        if self.rows_before is None:
+            return before, after, "NEW" if self.rows_after is not None else "-", ""
+        change = "-" if self.change is None else f"{self.change:+,}"
+        pct = "" if self.percent is None else f"{self.percent:+.1f}%"
+        return before, after, change, pct
+
     @property
     def percent(self) -> float | None:
         if not self.rows_before or self.change is None:

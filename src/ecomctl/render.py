@@ -11,7 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from ecomctl.pipeline import LayerReport, ModelDiff
+from ecomctl.pipeline import LayerReport
 from ecomctl.services import ServiceStatus
 from ecomctl.stack import QueryResult
 
@@ -50,21 +50,6 @@ def layer_start(layer: str) -> None:
     err.print(f"[bold]{layer}[/]")
 
 
-def _fmt_rows(n: int | None) -> str:
-    return "-" if n is None else f"{n:,}"
-
-
-def _fmt_change(d: ModelDiff) -> tuple[str, str]:
-    if d.rows_before is None:
-        return ("NEW" if d.rows_after is not None else "-", "")
-    change = d.change
-    pct = d.percent
-    return (
-        f"{change:+,}" if change is not None else "-",
-        f"{pct:+.1f}%" if pct is not None else "",
-    )
-
-
 def layer_reports(reports: list[LayerReport]) -> None:
     for report in reports:
         title = f"{report.layer}: dbt {report.command} on profile {report.profile}"
@@ -89,10 +74,7 @@ def layer_reports(reports: list[LayerReport]) -> None:
         if report.diffs:
             table = Table("model", "before", "after", "change", "%", box=None, pad_edge=False)
             for d in report.diffs:
-                change, pct = _fmt_change(d)
-                table.add_row(
-                    d.name, _fmt_rows(d.rows_before), _fmt_rows(d.rows_after), change, pct
-                )
+                table.add_row(d.name, *d.cells())
             out.print(table)
 
 

@@ -128,13 +128,7 @@ class EmbeddedStack:
                 return {}
             with self.postgres.connect() as conn:
                 return tables.table_counts(lambda sql: conn.execute(sql).fetchall(), layer)
-        if not self.paths.warehouse.exists():
-            return {}
-        con = duck.connect(self.paths, read_only=True)
-        try:
-            return tables.table_counts(lambda sql: con.execute(sql).fetchall(), layer)
-        finally:
-            con.close()
+        return duck.table_counts(self.paths, layer)
 
     def query(self, layer: str, sql: str) -> QueryResult:
         """Run one read-only statement where the layer lives."""
