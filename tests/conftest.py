@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 from helpers import TEST_SCALE, ecomctl
 
+# The Docker engine and Compose CLI fixtures (tests/dockerd.py).
+pytest_plugins = ["dockerd"]
+
 
 @pytest.fixture(scope="session")
 def olist_files(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -166,24 +166,48 @@ def seed(
 
 @app.command()
 def up(
-    home: HomeOpt = None, stack: StackOpt = None, json_: JsonOpt = False, quiet: QuietOpt = False
+    home: HomeOpt = None,
+    stack: StackOpt = None,
+    only: Annotated[
+        str | None, typer.Option("--only", help="compose: these services (and their dependencies).")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", min=1, help="compose: seconds to wait for health.")
+    ] = None,
+    no_wait: Annotated[
+        bool, typer.Option("--no-wait", help="compose: start and return without waiting.")
+    ] = False,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
-    """Start the stack's services and wait until they accept connections."""
+    """Start the stack's services and wait until they are healthy."""
     _start("up", json_, quiet)
     from ecomctl import documents, render
 
     st = _stack(_settings(home, stack))
     with _home_lock(st.paths):
-        endpoint = _up(st)
-    rows = st.status()
+        if st.name == "compose":
+            services = [s.strip() for s in only.split(",") if s.strip()] if only else None
+            rows = _up(st, services, timeout, not no_wait)
+        else:
+            if only or timeout or no_wait:
+                raise EcomctlError(
+                    "--only, --timeout and --no-wait are for the compose stack", ExitStatus.USAGE
+                )
+            _up(st)
+            rows = st.status()
     render.services(rows)
-    render.err.print(f"gold: {endpoint.url()}")
+    if no_wait:
+        render.err.print("started in the background: `ecomctl status` shows when all are healthy")
+    url = st.gold_endpoint().url()
+    render.err.print(f"gold: {url}")
     _finish(
         "up",
         ExitStatus.SUCCESS,
         stack=st.name,
         services=documents.services(rows),
-        gold_url=endpoint.url(),
+        gold_url=url,
+        waited=not no_wait,
     )
 
 
@@ -218,27 +242,87 @@ def status(
 
 @app.command()
 def down(
-    home: HomeOpt = None, stack: StackOpt = None, json_: JsonOpt = False, quiet: QuietOpt = False
+    home: HomeOpt = None,
+    stack: StackOpt = None,
+    volumes: Annotated[
+        bool, typer.Option("--volumes", help="compose: remove the data volumes too (asks first).")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before --volumes.")] = False,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
-    """Stop the stack's services; data is kept."""
+    """Stop the stack's services; data is kept unless --volumes."""
     _start("down", json_, quiet)
     from ecomctl import render
 
     st = _stack(_settings(home, stack))
+    if volumes and not yes:
+        if not sys.stdin.isatty():
+            raise EcomctlError(
+                "--volumes deletes the stack's data: add --yes when there is no terminal to ask",
+                ExitStatus.USAGE,
+            )
+        if not typer.confirm(f"Delete the {st.name} stack's volumes (all its data)?"):
+            raise EcomctlError("not confirmed: nothing removed", ExitStatus.USAGE)
     with _home_lock(st.paths):
-        stopped = st.down()
-    render.err.print("postgres stopped" if stopped else "postgres was not running")
-    _finish("down", ExitStatus.SUCCESS, stack=st.name, stopped=stopped)
+        message = st.down(volumes)
+    render.err.print(message)
+    _finish("down", ExitStatus.SUCCESS, stack=st.name, message=message, volumes_removed=volumes)
 
 
-def _up(st: Any) -> Any:
-    """Start the stack's services, passing on what the user must know (a moved port)."""
+@app.command()
+def logs(
+    service: Annotated[str | None, typer.Argument(help="One service; all when left out.")] = None,
+    home: HomeOpt = None,
+    stack: StackOpt = None,
+    tail: Annotated[int, typer.Option("--tail", "-n", min=0, help="Last N lines.")] = 100,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new lines.")
+    ] = False,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Print a service's log (compose containers; the embedded PostgreSQL server's log)."""
+    _start("logs", json_, quiet)
+    st = _stack(_settings(home, stack))
+    if follow:
+        if json_:
+            raise EcomctlError("--follow and --json cannot go together", ExitStatus.USAGE)
+        for chunk in st.follow_logs(service, tail):
+            sys.stdout.write(chunk)
+            sys.stdout.flush()
+        _finish("logs", ExitStatus.SUCCESS)
+        return
+    text = st.logs_text(service, tail)
+    if not json_:
+        sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+    _finish("logs", ExitStatus.SUCCESS, service=service, lines=text.splitlines())
+
+
+def _up(
+    st: Any, only: list[str] | None = None, timeout: float | None = None, wait: bool = True
+) -> list[Any]:
+    """Start the stack's services, passing on what the user must know (a moved port, the
+    last log lines of a service that did not become healthy)."""
     from ecomctl import render
 
-    endpoint = st.up()
-    for notice in st.postgres.notices:
+    try:
+        if st.name == "compose":
+            with render.service_table() as show:
+                rows: list[Any] = st.start(only, timeout, wait, show)
+        else:
+            st.up()
+            rows = []
+    except EcomctlError as exc:
+        logs = getattr(exc, "logs", "")
+        if logs:
+            service = getattr(exc, "service", st.name)
+            render.err.print(f"last log lines of {service}:", markup=False)
+            render.err.print(logs.rstrip(), markup=False, highlight=False)
+        raise
+    for notice in st.notices:
         render.err.print(notice)
-    return endpoint
+    return rows
 
 
 def _ensure_landing(settings: Any) -> None:
@@ -287,9 +371,7 @@ def _run_dbt(
             f"  look: ecomctl query 'select * from sales_values_by_category limit 10'"
             f"{'' if home is None else f' --home {home}'}"
         )
-        render.out.print(
-            f"  psql: PGPASSWORD=$(cat {st.postgres.password_file}) psql {url} -c '\\dt gold.*'"
-        )
+        render.out.print(f"  psql: PGPASSWORD={st.password_hint()} psql {url} -c '\\dt gold.*'")
     if fail_on_drop is not None:
         dropped = pipeline.drops_beyond(reports, fail_on_drop)
         fields["dropped"] = [d.name for d in dropped]

@@ -8,10 +8,10 @@ from pathlib import Path
 from ecomctl import dbt_runner, pipeline
 from ecomctl.dbt_runner import Invocation
 from ecomctl.errors import EcomctlError, ExitStatus
-from ecomctl.stack import EmbeddedStack
+from ecomctl.stack import Stack
 
 
-def generate(stack: EmbeddedStack) -> Path:
+def generate(stack: Stack) -> Path:
     """Run `dbt docs generate` on the gold profile, which sees every layer; return the site."""
     ctx = pipeline.context(stack)
     outcome = dbt_runner.invoke(ctx, Invocation("docs generate", "gold", []))

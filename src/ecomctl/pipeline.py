@@ -10,7 +10,7 @@ from ecomctl import dbt_runner, project
 from ecomctl.dbt_runner import DbtContext, Invocation, NodeResult, Progress
 from ecomctl.errors import EcomctlError, ExitStatus
 from ecomctl.settings import LAYERS
-from ecomctl.stack import PROFILE_OF_LAYER, EmbeddedStack
+from ecomctl.stack import PROFILE_OF_LAYER, Stack
 
 _SELECTOR = re.compile(r"^[A-Za-z0-9_.:/*+@,=-]+$")
 
@@ -91,7 +91,7 @@ def layer_selection(layer: str, select: list[str]) -> list[str]:
     return [f"{mine},{sel}" for mine in own for sel in select]
 
 
-def context(stack: EmbeddedStack) -> DbtContext:
+def context(stack: Stack) -> DbtContext:
     return DbtContext(
         project_dir=project.dbt_project_dir(),
         profiles_dir=stack.write_profiles().parent,
@@ -102,7 +102,7 @@ def context(stack: EmbeddedStack) -> DbtContext:
 
 
 def run_layers(
-    stack: EmbeddedStack,
+    stack: Stack,
     layers: list[str],
     command: str = "run",
     select: list[str] | None = None,

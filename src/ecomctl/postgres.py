@@ -74,13 +74,13 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def port_is_free(port: int) -> bool:
+def port_is_free(port: int, host: str = HOST) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         # As PostgreSQL itself does: connections of a stopped server lingering in TIME_WAIT
         # must not count as the port being taken; only a listener does.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((HOST, port))
+            sock.bind((host, port))
         except OSError:
             return False
     return True

@@ -6,6 +6,8 @@ Progress goes to stderr so stdout carries only results; rich drops colour off a 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
@@ -85,6 +87,39 @@ def services(rows: list[ServiceStatus]) -> None:
         uptime = "" if s.uptime_seconds is None else f"{s.uptime_seconds:.0f}s"
         table.add_row(s.name, f"[{colour}]{s.state}[/]", s.endpoint, s.version, uptime, s.detail)
     out.print(table)
+
+
+@contextmanager
+def service_table() -> Iterator[Callable[[list[ServiceStatus], float], None]]:
+    """Show services while `up` waits: a live table on a terminal, else a line per change."""
+    from rich.live import Live
+
+    def table(rows: list[ServiceStatus], elapsed: float) -> Table:
+        t = Table(
+            "service", "state", "health", "elapsed", box=None, title=f"waiting {elapsed:.0f}s"
+        )
+        for s in rows:
+            colour = (
+                "green"
+                if s.healthy
+                else ("red" if s.state in ("unhealthy", "exited") else "yellow")
+            )
+            t.add_row(s.name, f"[{colour}]{s.state}[/]", s.detail, f"{elapsed:.0f}s")
+        return t
+
+    if err.is_terminal and not err.quiet:
+        with Live(table([], 0.0), console=err, refresh_per_second=4, transient=False) as live:
+            yield lambda rows, elapsed: live.update(table(rows, elapsed))
+        return
+    seen: dict[str, str] = {}
+
+    def lines(rows: list[ServiceStatus], elapsed: float) -> None:
+        for s in rows:
+            if seen.get(s.name) != s.state:
+                seen[s.name] = s.state
+                err.print(f"  {elapsed:5.0f}s  {s.name:<20} {s.state}  {s.detail}", markup=False)
+
+    yield lines
 
 
 def query_result(result: QueryResult, fmt: str) -> None:

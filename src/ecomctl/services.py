@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-State = Literal["running", "stopped", "ready"]
+# running/ready/completed count as healthy: a one-shot job that exited 0 did its work.
+State = Literal[
+    "running", "ready", "completed", "starting", "unhealthy", "exited", "stopped", "unreachable"
+]
 
 
 @dataclass(frozen=True)
@@ -19,4 +22,4 @@ class ServiceStatus:
 
     @property
     def healthy(self) -> bool:
-        return self.state in ("running", "ready")
+        return self.state in ("running", "ready", "completed")

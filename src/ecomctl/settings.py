@@ -6,17 +6,19 @@ This is the only module that reads the environment for ecomctl's own settings.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
 
-Stack = Literal["embedded"]
+Stack = Literal["embedded", "compose", "remote"]
+STACKS: tuple[str, ...] = ("embedded", "compose", "remote")
 LAYERS: tuple[str, ...] = ("bronze", "silver", "gold")
 
 # Scale 0.1 (about 155,000 rows) keeps a first `ecomctl run` well under 30 s on 2 cores.
@@ -37,9 +39,59 @@ class Settings(BaseSettings):
     seed: int = 42
     threads: int = Field(default=2, ge=1)
     pg_start_timeout: float = Field(default=30.0, gt=0)
+    # Extra dbt vars over the stack's own, e.g. {"silver_file_format": "delta"} on a remote Spark.
+    dbt_vars: dict[str, str] = Field(default_factory=dict)
+
+    # -- compose and remote stacks: where Trino, Spark Thrift and PostgreSQL listen ----------
+    # On the compose stack the hosts are 127.0.0.1 and the ports are the published host ports.
+    trino_host: str = "127.0.0.1"
+    trino_port: int = Field(default=8080, ge=1, le=65535)
+    trino_user: str = "ecomctl"
+    trino_password: SecretStr | None = None
+    trino_http_scheme: Literal["http", "https"] = "http"
+    # Trino catalogs: Iceberg for bronze and silver, Hive for the landing Parquet files,
+    # PostgreSQL for gold (the guide's `de_psql`).
+    lake_catalog: str = "iceberg"
+    landing_catalog: str = "hive"
+    gold_catalog: str = "de_psql"
+    spark_host: str = "127.0.0.1"
+    spark_port: int = Field(default=10000, ge=1, le=65535)
+    spark_user: str = "ecomctl"
+    pg_host: str = "127.0.0.1"
+    pg_port: int = Field(default=5432, ge=1, le=65535)
+    pg_user: str = "ecomctl"
+    pg_database: str = "analytics"
+    pg_password: SecretStr | None = None
+    # The lake's object store, for `seed` on the compose and remote stacks.
+    s3_endpoint: str = "http://127.0.0.1:9000"
+    s3_access_key: str | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_region: str = "us-east-1"
+    lake_bucket: str = "lake"
+
+    # -- compose stack only ------------------------------------------------------------------
+    minio_port: int = Field(default=9000, ge=1, le=65535)
+    minio_console_port: int = Field(default=9001, ge=1, le=65535)
+    spark_master_ui_port: int = Field(default=8081, ge=1, le=65535)
+    metabase_port: int = Field(default=3000, ge=1, le=65535)
+    # Compose profiles to start besides the core services, e.g. "bi" for Metabase
+    # (ECOMCTL_COMPOSE_PROFILES=bi or a comma-separated list).
+    compose_profiles: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # A compose file to use instead of the bundled one (the tests point this at their own).
+    compose_file: Path | None = None
+    compose_timeout: float = Field(default=600.0, gt=0)
+    # The compose project name: containers, networks and volumes are named after it.
+    compose_project: str = Field(default="ecomctl", pattern=r"^[a-z0-9][a-z0-9_-]*$")
     # Set by GitHub Actions itself, hence no ECOMCTL_ prefix.
     github_actions: bool = Field(default=False, validation_alias="GITHUB_ACTIONS")
     github_step_summary: Path | None = Field(default=None, validation_alias="GITHUB_STEP_SUMMARY")
+
+    @field_validator("compose_profiles", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @classmethod
     def settings_customise_sources(
@@ -75,6 +127,7 @@ class HomePaths:
         self.secrets = root / "secrets"
         self.dbt = root / "dbt"
         self.duckdb_extensions = root / "duckdb_extensions"
+        self.compose = root / "compose"
 
 
 def load_settings(**flags: object) -> Settings:

@@ -1,23 +1,24 @@
 """A stack: its services, where each layer's tables live, and the dbt profiles it runs on.
 
-Only the embedded stack exists so far: DuckDB in-process for landing, bronze and silver, and an
+The embedded stack lives here: DuckDB in-process for landing, bronze and silver, and an
 embedded PostgreSQL server for gold, written by DuckDB through an attached database (as Trino
-writes into its PostgreSQL catalog in the guide's architecture).
+writes into its PostgreSQL catalog in the guide's architecture). The compose and remote stacks
+(Trino, Spark Thrift, PostgreSQL) are in lake_stack.py and compose_stack.py.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ecomctl import duck, tables
-from ecomctl.errors import EcomctlError
+from ecomctl.errors import EcomctlError, ExitStatus
 from ecomctl.postgres import EmbeddedPostgres, PgEndpoint
 from ecomctl.services import ServiceStatus
-from ecomctl.settings import Settings
+from ecomctl.settings import HomePaths, Settings
 
 # Each layer runs on one of the guide's three profiles.
 PROFILE_OF_LAYER = {"bronze": "trino", "silver": "spark", "gold": "gold"}
@@ -33,6 +34,40 @@ class QueryResult:
     rows: list[tuple[Any, ...]]
 
 
+class Stack(Protocol):
+    """What the commands and the pipeline need of every stack."""
+
+    name: str
+    settings: Settings
+    paths: HomePaths
+    notices: list[str]  # what `up` changed that the user must know (a moved port)
+
+    def up(self) -> None: ...
+    def down(self, volumes: bool = False) -> str: ...
+    def status(self) -> list[ServiceStatus]: ...
+    def env_vars(self) -> dict[str, str]: ...
+    def gold_endpoint(self) -> PgEndpoint: ...
+    def password_hint(self) -> str: ...
+    def dbt_vars(self) -> dict[str, str]: ...
+    def parse_group(self, profile: str) -> str: ...
+    def dbt_env(self) -> dict[str, str]: ...
+    def profiles(self) -> dict[str, Any]: ...
+    def write_profiles(self) -> Path: ...
+    def row_counts(self, layer: str) -> dict[str, int]: ...
+    def query(self, layer: str, sql: str) -> QueryResult: ...
+    def logs_text(self, service: str | None, tail: int) -> str: ...
+    def follow_logs(self, service: str | None, tail: int) -> Iterator[str]: ...
+
+
+def write_profiles(paths: HomePaths, profiles: dict[str, Any]) -> Path:
+    """Render profiles.yml (JSON is YAML) into the home folder; it holds no secret."""
+    folder = paths.dbt
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "profiles.yml"
+    path.write_text(json.dumps(profiles, indent=2) + "\n")
+    return path
+
+
 class EmbeddedStack:
     name = "embedded"
 
@@ -40,14 +75,54 @@ class EmbeddedStack:
         self.settings = settings
         self.paths = settings.paths
         self.postgres = EmbeddedPostgres(self.paths, settings.pg_start_timeout)
+        self.notices = self.postgres.notices
 
     # -- lifecycle -----------------------------------------------------------------------
-    def up(self) -> PgEndpoint:
+    def up(self) -> None:
         duck.ensure_postgres_extension(self.paths)
-        return self.postgres.ensure_running()
+        self.postgres.ensure_running()
 
-    def down(self) -> bool:
-        return self.postgres.stop()
+    def down(self, volumes: bool = False) -> str:
+        if volumes:
+            raise EcomctlError(
+                "--volumes is for the compose stack; the embedded stack's data is the home"
+                f" folder {self.paths.root}",
+                ExitStatus.USAGE,
+            )
+        return "postgres stopped" if self.postgres.stop() else "postgres was not running"
+
+    def password_hint(self) -> str:
+        return f"$(cat {self.postgres.password_file})"
+
+    def logs_text(self, service: str | None, tail: int) -> str:
+        self._check_service(service)
+        if not self.postgres.log.exists():
+            return ""
+        lines = self.postgres.log.read_text(errors="replace").splitlines()
+        return "\n".join(lines[-tail:] if tail else [])
+
+    def follow_logs(self, service: str | None, tail: int) -> Iterator[str]:
+        import time
+
+        self._check_service(service)
+        self.postgres.log.parent.mkdir(parents=True, exist_ok=True)
+        self.postgres.log.touch()
+        yield self.logs_text(service, tail) + "\n"
+        with self.postgres.log.open(errors="replace") as handle:
+            handle.seek(0, 2)
+            while True:
+                line = handle.readline()
+                if line:
+                    yield line
+                else:
+                    time.sleep(0.5)
+
+    def _check_service(self, service: str | None) -> None:
+        if service not in (None, "postgres"):
+            raise EcomctlError(
+                f"no service {service!r} on the embedded stack: its one server is postgres",
+                ExitStatus.USAGE,
+            )
 
     def status(self) -> list[ServiceStatus]:
         import duckdb
@@ -114,12 +189,7 @@ class EmbeddedStack:
         }
 
     def write_profiles(self) -> Path:
-        """Render profiles.yml (JSON is YAML) into the home folder; it holds no secret."""
-        folder = self.paths.dbt
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "profiles.yml"
-        path.write_text(json.dumps(self.profiles(), indent=2) + "\n")
-        return path
+        return write_profiles(self.paths, self.profiles())
 
     # -- reading layers --------------------------------------------------------------------
     def row_counts(self, layer: str) -> dict[str, int]:
@@ -149,7 +219,7 @@ class EmbeddedStack:
             conn.read_only = True
             conn.execute("set search_path = gold, public")
             cur = conn.execute(sql)
-            return _result(cur.description, cur.fetchall() if cur.description else [])
+            return result_of(cur.description, cur.fetchall() if cur.description else [])
 
     def _query_lake(self, layer: str, sql: str) -> QueryResult:
         if not self.paths.warehouse.exists():
@@ -158,15 +228,23 @@ class EmbeddedStack:
         try:
             con.execute(f"set schema = '{layer}'")
             cur = con.execute(sql)
-            return _result(cur.description, cur.fetchall() if cur.description else [])
+            return result_of(cur.description, cur.fetchall() if cur.description else [])
         finally:
             con.close()
 
 
-def _result(description: Sequence[Any] | None, rows: Sequence[Any]) -> QueryResult:
+def result_of(description: Sequence[Any] | None, rows: Sequence[Any]) -> QueryResult:
     columns = [str(d[0]) for d in description or []]
     return QueryResult(columns, [tuple(r) for r in rows])
 
 
-def get_stack(settings: Settings) -> EmbeddedStack:
+def get_stack(settings: Settings) -> Stack:
+    if settings.stack == "compose":
+        from ecomctl.compose_stack import ComposeStack
+
+        return ComposeStack(settings)
+    if settings.stack == "remote":
+        from ecomctl.lake_stack import LakeStack
+
+        return LakeStack(settings)
     return EmbeddedStack(settings)

@@ -23,18 +23,31 @@ def identifier(name: str, what: str = "name") -> str:
     return name
 
 
-def table_counts(execute: Execute, schema: str) -> dict[str, int]:
-    """Rows in every table of schema (an empty dict when the schema does not exist)."""
+def table_counts(execute: Execute, schema: str, spark: bool = False) -> dict[str, int]:
+    """Rows in every table of schema (an empty dict when the schema does not exist).
+
+    Spark has no information_schema and quotes with backticks, hence its own statements.
+    """
     identifier(schema, "schema")
-    tables = [
-        str(row[0])
-        for row in execute(
-            "select table_name from information_schema.tables"
-            f" where table_schema = '{schema}' and table_type in ('BASE TABLE', 'VIEW')"
-        )
-    ]
+    if spark:
+        try:
+            listed = execute(f"show tables in `{schema}`")
+        except Exception:  # Spark raises for a schema that does not exist yet
+            return {}
+        tables = [str(row[1]) for row in listed if not (len(row) > 2 and row[2])]
+        quote = "`"
+    else:
+        tables = [
+            str(row[0])
+            for row in execute(
+                "select table_name from information_schema.tables"
+                f" where table_schema = '{schema}' and table_type in ('BASE TABLE', 'VIEW')"
+            )
+        ]
+        quote = '"'
     counts: dict[str, int] = {}
     for table in sorted(tables):
         if _IDENT.match(table):
-            counts[table] = int(execute(f'select count(*) from "{schema}"."{table}"')[0][0])
+            sql = f"select count(*) from {quote}{schema}{quote}.{quote}{table}{quote}"
+            counts[table] = int(execute(sql)[0][0])
     return counts

@@ -1,0 +1,171 @@
+"""Connections to the engines of the compose and remote stacks: Trino, Spark Thrift, PostgreSQL.
+
+Each is a DB-API cursor behind a context manager, so row counts and queries read the same on
+every engine. Client libraries are imported here, lazily, only when a command needs them.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from ecomctl.errors import EcomctlError, ExitStatus
+from ecomctl.postgres import PgEndpoint
+
+PROBE_TIMEOUT = 3.0
+
+
+@dataclass(frozen=True)
+class TrinoEndpoint:
+    host: str
+    port: int
+    user: str
+    scheme: str = "http"
+    password: str | None = None
+
+    def url(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class SparkEndpoint:
+    host: str
+    port: int
+    user: str
+
+    def url(self) -> str:
+        return f"thrift://{self.host}:{self.port}"
+
+
+def _unreachable(service: str, where: str, exc: BaseException) -> EcomctlError:
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return EcomctlError(f"{service} at {where}: {first}", ExitStatus.UNHEALTHY)
+
+
+@contextmanager
+def trino(endpoint: TrinoEndpoint, catalog: str, schema: str | None = None) -> Iterator[Any]:
+    import trino.dbapi
+    from trino.auth import BasicAuthentication
+
+    auth = (
+        None if endpoint.password is None else BasicAuthentication(endpoint.user, endpoint.password)
+    )
+    conn = trino.dbapi.connect(  # type: ignore[no-untyped-call]
+        host=endpoint.host,
+        port=endpoint.port,
+        user=endpoint.user,
+        catalog=catalog,
+        schema=schema,
+        http_scheme=endpoint.scheme,
+        auth=auth,
+        request_timeout=60,
+    )
+    try:
+        yield conn.cursor()
+    finally:
+        conn.close()
+
+
+@contextmanager
+def spark(endpoint: SparkEndpoint) -> Iterator[Any]:
+    from pyhive import hive
+
+    try:
+        conn = hive.connect(host=endpoint.host, port=endpoint.port, username=endpoint.user)
+    except Exception as exc:
+        raise _unreachable("spark-thrift", endpoint.url(), exc) from exc
+    try:
+        yield conn.cursor()
+    finally:
+        conn.close()
+
+
+@contextmanager
+def postgres(endpoint: PgEndpoint, password: str | None) -> Iterator[Any]:
+    import psycopg
+
+    try:
+        conn = psycopg.connect(
+            host=endpoint.host,
+            port=endpoint.port,
+            user=endpoint.user,
+            dbname=endpoint.database,
+            password=password,
+            connect_timeout=int(PROBE_TIMEOUT),
+            autocommit=True,
+        )
+    except Exception as exc:
+        raise _unreachable("postgres", endpoint.url(), exc) from exc
+    try:
+        yield conn.cursor()
+    finally:
+        conn.close()
+
+
+def fetch(cursor: Any, sql: str) -> list[tuple[Any, ...]]:
+    cursor.execute(sql)
+    return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+
+
+# -- probes: fast answers for `status`, never an exception ----------------------------------
+@dataclass(frozen=True)
+class Probe:
+    ok: bool
+    version: str = ""
+    uptime_seconds: float | None = None
+    detail: str = ""
+
+
+def probe_trino(endpoint: TrinoEndpoint) -> Probe:
+    try:
+        with urllib.request.urlopen(f"{endpoint.url()}/v1/info", timeout=PROBE_TIMEOUT) as resp:
+            info = json.loads(resp.read())
+    except Exception as exc:
+        return Probe(False, detail=_reason(exc))
+    version = f"Trino {info.get('nodeVersion', {}).get('version', '?')}"
+    if info.get("starting"):
+        return Probe(False, version, detail="starting")
+    return Probe(True, version, _trino_uptime(str(info.get("uptime", ""))))
+
+
+def _trino_uptime(text: str) -> float | None:
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+    for unit in sorted(units, key=len, reverse=True):
+        if text.endswith(unit):
+            try:
+                return float(text[: -len(unit)]) * units[unit]
+            except ValueError:
+                return None
+    return None
+
+
+def probe_tcp(host: str, port: int) -> Probe:
+    try:
+        with socket.create_connection((host, port), timeout=PROBE_TIMEOUT):
+            return Probe(True, detail="accepting connections")
+    except OSError as exc:
+        return Probe(False, detail=_reason(exc))
+
+
+def probe_postgres(endpoint: PgEndpoint, password: str | None) -> Probe:
+    try:
+        with postgres(endpoint, password) as cur:
+            version, uptime = fetch(
+                cur,
+                "select current_setting('server_version'),"
+                " extract(epoch from now() - pg_postmaster_start_time())::float8",
+            )[0]
+    except Exception as exc:
+        return Probe(False, detail=_reason(exc))
+    return Probe(True, f"PostgreSQL {version}", float(uptime))
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, EcomctlError):
+        return exc.message
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
