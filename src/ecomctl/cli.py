@@ -130,17 +130,20 @@ def seed(
         int | None,
         typer.Option("--max-bad-rows", min=0, help="Load good rows, set up to N bad ones aside."),
     ] = None,
+    stack: StackOpt = None,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Generate Olist-shaped files (or take yours with --from) and load the landing zone."""
+    """Generate Olist-shaped files (or take yours with --from) and load the landing zone
+    (on the compose and remote stacks: then publish it to the lake as Parquet)."""
     _start("seed", json_, quiet)
     from ecomctl import documents, render, seeding
 
     if increment and from_dir is not None:
         raise EcomctlError("--increment and --from cannot go together", ExitStatus.USAGE)
-    settings = _settings(home, scale=scale, seed=seed)
+    settings = _settings(home, stack, scale=scale, seed=seed)
     paths = settings.paths
+    st = _stack(settings)
     with _home_lock(paths):
         if increment:
             render.err.print("appending one more day of new orders ...")
@@ -149,6 +152,8 @@ def seed(
             what = f"generated data (scale {settings.scale}, seed {settings.seed})"
             render.err.print(f"seeding landing from {'your files' if from_dir else what} ...")
             result = seeding.seed(paths, settings.scale, settings.seed, from_dir, max_bad_rows)
+        # Inside the lock: `run` must never read the lake's tables while they are re-pointed.
+        published = _publish(st) if st.name != "embedded" else None
     made = " (generated now)" if result.generated else ""
     render.out.print(f"files: {result.source}{made}")
     render.out.print(
@@ -161,7 +166,10 @@ def seed(
             f"[yellow]{result.rejected} bad rows set aside in landing._rejects"
             f" ({', '.join(f'{f}: {n}' for f, n in result.rejects_by_file.items())})[/]"
         )
-    _finish("seed", ExitStatus.SUCCESS, **documents.seed(result))
+    lake: dict[str, Any] = {}
+    if published is not None:
+        lake = {"lake": documents.published(published)}
+    _finish("seed", ExitStatus.SUCCESS, **documents.seed(result), **lake)
 
 
 @app.command()
@@ -325,17 +333,38 @@ def _up(
     return rows
 
 
-def _ensure_landing(settings: Any) -> None:
+def _ensure_landing(st: Any) -> None:
+    """Seed generated data when landing is empty; on a lake stack, publish it there too."""
     from ecomctl import landing, render, seeding
 
-    if landing.row_counts(settings.paths):
-        return
+    settings = st.settings
+    if not landing.row_counts(settings.paths):
+        render.err.print(
+            f"landing zone is empty: seeding generated data first (scale {settings.scale},"
+            f" seed {settings.seed})"
+        )
+        result = seeding.seed(settings.paths, settings.scale, settings.seed)
+        render.err.print(f"landing: {result.total_rows:,} rows from {result.source}")
+        if st.name != "embedded":
+            _publish(st)
+    elif st.name != "embedded" and not st.row_counts("landing"):
+        _publish(st)
+
+
+def _publish(st: Any) -> Any:
+    """Put the local landing zone into the lake: Parquet on S3, tables through Trino."""
+    from ecomctl import lake_seed, render
+
     render.err.print(
-        f"landing zone is empty: seeding generated data first (scale {settings.scale},"
-        f" seed {settings.seed})"
+        f"publishing landing to {st.s3_endpoint()} (bucket {st.settings.lake_bucket}) ..."
     )
-    result = seeding.seed(settings.paths, settings.scale, settings.seed)
-    render.err.print(f"landing: {result.total_rows:,} rows from {result.source}")
+    published = lake_seed.publish(st, st.paths)
+    render.out.print(
+        f"lake: {published.total_rows:,} rows as Parquet under"
+        f" {published.location}<table>/batch={published.batch}/ ({published.seconds:.1f} s),"
+        f" tables {st.settings.landing_catalog}.landing.<table> via Trino at {st.trino().url()}"
+    )
+    return published
 
 
 def _run_dbt(
@@ -355,7 +384,7 @@ def _run_dbt(
     pipeline.layer_selection(layers[0], select or [])  # validate before any work
     st = _stack(settings)
     with _home_lock(st.paths):
-        _ensure_landing(settings)
+        _ensure_landing(st)
         _up(st)
         reports = pipeline.run_layers(
             st, layers, command, select, full_refresh, render.progress, render.layer_start
@@ -482,7 +511,7 @@ def docs(
 
     st = _stack(_settings(home, stack))
     with _home_lock(st.paths):
-        _ensure_landing(st.settings)
+        _ensure_landing(st)
         _up(st)
         site = docsite.generate(st)
     render.out.print(f"docs: {site / 'index.html'}")

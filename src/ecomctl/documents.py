@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ecomctl.lake_seed import PublishResult
 from ecomctl.pipeline import LayerReport
 from ecomctl.seeding import SeedResult
 from ecomctl.services import ServiceStatus
@@ -39,6 +40,15 @@ def services(rows: list[ServiceStatus]) -> list[dict[str, Any]]:
         }
         for s in rows
     ]
+
+
+def published(result: PublishResult) -> dict[str, Any]:
+    return {
+        "location": result.location,
+        "batch": result.batch,
+        "rows": result.rows,
+        "seconds": round(result.seconds, 3),
+    }
 
 
 def seed(result: SeedResult) -> dict[str, Any]:

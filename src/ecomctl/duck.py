@@ -1,8 +1,9 @@
-"""DuckDB connections to the warehouse file, with the pip-shipped postgres extension.
+"""DuckDB connections to the warehouse file, with the pip-shipped extensions.
 
-DuckDB cannot download extensions here (nor on many CI machines), so the extension file that
-the duckdb-extension-postgres wheel carries is installed once into the home folder, and every
-connection (ecomctl's and dbt's) autoloads it from there.
+DuckDB cannot download extensions here (nor on many CI machines), so the extension files that
+the duckdb-extension-<name> wheels carry (postgres for gold, httpfs for the S3 lake) are
+installed once into the home folder, and every connection (ecomctl's and dbt's) autoloads
+them from there.
 """
 
 from __future__ import annotations
@@ -26,37 +27,48 @@ def config(paths: HomePaths) -> dict[str, Any]:
     }
 
 
-def _shipped_extension(version: str) -> Path:
-    spec = importlib.util.find_spec("duckdb_extension_postgres")
+# The wheels name the file after the package; DuckDB derives an extension's entry point from
+# its file name, so it must be installed under the extension's own name.
+_INSTALLED_NAME = {"postgres": "postgres_scanner"}
+
+
+def _shipped_extension(name: str, version: str) -> Path:
+    package = f"duckdb_extension_{name}"
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise EcomctlError(
-            "the duckdb-extension-postgres package is not installed", ExitStatus.ENVIRONMENT
+            f"the {package.replace('_', '-')} package is not installed", ExitStatus.ENVIRONMENT
         )
     root = Path(next(iter(spec.submodule_search_locations)))
-    return root / "extensions" / f"v{version}" / "postgres.duckdb_extension"
+    return root / "extensions" / f"v{version}" / f"{name}.duckdb_extension"
 
 
-def ensure_postgres_extension(paths: HomePaths) -> None:
+def ensure_extension(paths: HomePaths, name: str) -> None:
+    """Install the extension the duckdb-extension-<name> wheel ships, once per home folder."""
     import duckdb
 
-    if any(paths.duckdb_extensions.glob("*/*/postgres_scanner.duckdb_extension")):
+    installed = _INSTALLED_NAME.get(name, name)
+    if any(paths.duckdb_extensions.glob(f"*/*/{installed}.duckdb_extension")):
         return
-    shipped = _shipped_extension(duckdb.__version__)
+    shipped = _shipped_extension(name, duckdb.__version__)
     if not shipped.exists():
         raise EcomctlError(
-            f"no postgres extension for DuckDB {duckdb.__version__} at {shipped}",
+            f"no {name} extension for DuckDB {duckdb.__version__} at {shipped}",
             ExitStatus.ENVIRONMENT,
         )
     paths.duckdb_extensions.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        # DuckDB derives the entry point from the file name: the extension's real name.
-        named = Path(tmp) / "postgres_scanner.duckdb_extension"
+        named = Path(tmp) / f"{installed}.duckdb_extension"
         shutil.copyfile(shipped, named)
         con = duckdb.connect(config=config(paths))
         try:
             con.install_extension(str(named))
         finally:
             con.close()
+
+
+def ensure_postgres_extension(paths: HomePaths) -> None:
+    ensure_extension(paths, "postgres")
 
 
 def table_counts(paths: HomePaths, schema: str) -> dict[str, int]:
