@@ -12,6 +12,8 @@ import os
 import socket
 import stat
 import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -278,3 +280,31 @@ def test_preflight_names_a_missing_docker_cli_with_exit_4(tmp_path: Path) -> Non
     proc = ecomctl("up", "--stack", "compose", home=tmp_path, env={"PATH": str(empty)}, check=False)
     assert proc.returncode == 4
     assert "ecomctl: docker CLI not found on PATH" in proc.stderr
+
+
+def test_logs_follow_streams_until_stopped(
+    running: tuple[Path, dict[str, str], subprocess.CompletedProcess[str]],
+) -> None:
+    home, env, _ = running
+    cmd = [sys.executable, "-m", "ecomctl", "logs", "fast", "--follow", "--home", str(home)]
+    follower = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env={**os.environ, **env})
+    try:
+        assert follower.stdout is not None
+        deadline = time.monotonic() + 30
+        line = ""
+        while "fast ready" not in line and time.monotonic() < deadline:
+            line = follower.stdout.readline()
+        assert "fast ready" in line
+        assert follower.poll() is None  # still following
+    finally:
+        follower.terminate()
+        follower.wait(timeout=30)
+
+
+def test_only_with_an_unknown_service_is_a_usage_error_naming_the_services(
+    running: tuple[Path, dict[str, str], subprocess.CompletedProcess[str]],
+) -> None:
+    home, env, _ = running
+    proc = ecomctl("up", "--only", "nope", home=home, env=env, check=False)
+    assert proc.returncode == 2
+    assert "--only 'nope': no such service (services: app, fast, init, slow)" in proc.stderr

@@ -310,7 +310,8 @@ def test_second_run_compiles_the_incremental_filters(
 def test_compiled_sql_parses_as_trino(
     first_run: FirstRun,
 ) -> None:
-    sqlglot = pytest.importorskip("sqlglot", reason="optional: sqlglot's trino dialect")
+    import sqlglot  # a test dependency: an independent parser of Trino's dialect
+
     for outcome in first_run[2].values():
         for uid, sql in _sql(outcome).items():
             try:

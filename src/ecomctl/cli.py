@@ -273,9 +273,16 @@ def down(
         if not typer.confirm(f"Delete the {st.name} stack's volumes (all its data)?"):
             raise EcomctlError("not confirmed: nothing removed", ExitStatus.USAGE)
     with _home_lock(st.paths):
-        message = st.down(volumes)
+        stopped, message = st.down(volumes)
     render.err.print(message)
-    _finish("down", ExitStatus.SUCCESS, stack=st.name, message=message, volumes_removed=volumes)
+    _finish(
+        "down",
+        ExitStatus.SUCCESS,
+        stack=st.name,
+        stopped=stopped,
+        message=message,
+        volumes_removed=volumes,
+    )
 
 
 @app.command()

@@ -388,16 +388,15 @@ class ComposeStack(LakeStack):
         self.preflight()
         return self.states()
 
-    def down(self, volumes: bool = False) -> str:
+    def down(self, volumes: bool = False) -> tuple[bool, str]:
         self.preflight()
         if not self.env_file.exists():
-            return "compose stack: nothing started from this home"
+            return False, "compose stack: nothing started from this home"
+        stopped = bool(self._containers())
         self.docker().compose.down(volumes=volumes, remove_orphans=True, quiet=True)
-        return (
-            "compose stack removed, volumes too"
-            if volumes
-            else "compose stack stopped (volumes kept)"
-        )
+        if volumes:
+            return stopped, "compose stack removed, its volumes too"
+        return stopped, "compose stack stopped (volumes kept)"
 
     def logs_text(self, service: str | None, tail: int) -> str:
         if not self.env_file.exists():

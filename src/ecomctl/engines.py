@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -48,49 +48,58 @@ def _unreachable(service: str, where: str, exc: BaseException) -> EcomctlError:
 
 
 @contextmanager
-def trino(endpoint: TrinoEndpoint, catalog: str, schema: str | None = None) -> Iterator[Any]:
+def _cursor(service: str, where: str, connect: Callable[[], Any]) -> Iterator[Any]:
+    """A cursor on a new connection, closed afterwards; a failed connect names the service."""
+    try:
+        conn = connect()
+    except Exception as exc:
+        raise _unreachable(service, where, exc) from exc
+    try:
+        yield conn.cursor()
+    finally:
+        conn.close()
+
+
+def trino(endpoint: TrinoEndpoint, catalog: str, schema: str | None = None) -> Any:
     import trino.dbapi
     from trino.auth import BasicAuthentication
 
     auth = (
         None if endpoint.password is None else BasicAuthentication(endpoint.user, endpoint.password)
     )
-    conn = trino.dbapi.connect(  # type: ignore[no-untyped-call]
-        host=endpoint.host,
-        port=endpoint.port,
-        user=endpoint.user,
-        catalog=catalog,
-        schema=schema,
-        http_scheme=endpoint.scheme,
-        auth=auth,
-        request_timeout=60,
+    return _cursor(
+        "trino",
+        endpoint.url(),
+        lambda: trino.dbapi.connect(  # type: ignore[no-untyped-call]
+            host=endpoint.host,
+            port=endpoint.port,
+            user=endpoint.user,
+            catalog=catalog,
+            schema=schema,
+            http_scheme=endpoint.scheme,
+            auth=auth,
+            request_timeout=60,
+        ),
     )
-    try:
-        yield conn.cursor()
-    finally:
-        conn.close()
 
 
-@contextmanager
-def spark(endpoint: SparkEndpoint) -> Iterator[Any]:
+def spark(endpoint: SparkEndpoint) -> Any:
     from pyhive import hive
 
-    try:
-        conn = hive.connect(host=endpoint.host, port=endpoint.port, username=endpoint.user)
-    except Exception as exc:
-        raise _unreachable("spark-thrift", endpoint.url(), exc) from exc
-    try:
-        yield conn.cursor()
-    finally:
-        conn.close()
+    return _cursor(
+        "spark-thrift",
+        endpoint.url(),
+        lambda: hive.connect(host=endpoint.host, port=endpoint.port, username=endpoint.user),
+    )
 
 
-@contextmanager
-def postgres(endpoint: PgEndpoint, password: str | None) -> Iterator[Any]:
+def postgres(endpoint: PgEndpoint, password: str | None) -> Any:
     import psycopg
 
-    try:
-        conn = psycopg.connect(
+    return _cursor(
+        "postgres",
+        endpoint.url(),
+        lambda: psycopg.connect(
             host=endpoint.host,
             port=endpoint.port,
             user=endpoint.user,
@@ -98,13 +107,8 @@ def postgres(endpoint: PgEndpoint, password: str | None) -> Iterator[Any]:
             password=password,
             connect_timeout=int(PROBE_TIMEOUT),
             autocommit=True,
-        )
-    except Exception as exc:
-        raise _unreachable("postgres", endpoint.url(), exc) from exc
-    try:
-        yield conn.cursor()
-    finally:
-        conn.close()
+        ),
+    )
 
 
 def fetch(cursor: Any, sql: str) -> list[tuple[Any, ...]]:

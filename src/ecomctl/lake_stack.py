@@ -18,7 +18,7 @@ from ecomctl.errors import EcomctlError, ExitStatus
 from ecomctl.postgres import PgEndpoint
 from ecomctl.services import ServiceStatus
 from ecomctl.settings import Settings
-from ecomctl.stack import QueryResult, result_of, write_profiles
+from ecomctl.stack import QueryResult, profiles_for, result_of, write_profiles
 
 # The engine each layer's tables are read through (for row counts and `ecomctl query`).
 ENGINE_OF_LAYER = {"landing": "trino", "bronze": "trino", "silver": "spark", "gold": "postgres"}
@@ -82,8 +82,8 @@ class LakeStack:
                 ExitStatus.UNHEALTHY,
             )
 
-    def down(self, volumes: bool = False) -> str:
-        return "remote stack: its servers are not ecomctl's to stop"
+    def down(self, volumes: bool = False) -> tuple[bool, str]:
+        return False, "remote stack: its servers are not ecomctl's to stop"
 
     def logs_text(self, service: str | None, tail: int) -> str:
         raise EcomctlError("remote stack: the logs are on your own servers", ExitStatus.USAGE)
@@ -177,10 +177,7 @@ class LakeStack:
             },
             "gold": {**lake, "database": s.gold_catalog, "schema": "gold"},
         }
-        return {
-            profile: {"target": self.name, "outputs": {self.name: output}}
-            for profile, output in outputs.items()
-        }
+        return profiles_for(self.name, outputs)
 
     def write_profiles(self) -> Path:
         return write_profiles(self.paths, self.profiles())

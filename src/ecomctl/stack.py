@@ -43,7 +43,7 @@ class Stack(Protocol):
     notices: list[str]  # what `up` changed that the user must know (a moved port)
 
     def up(self) -> None: ...
-    def down(self, volumes: bool = False) -> str: ...
+    def down(self, volumes: bool = False) -> tuple[bool, str]: ...  # (stopped any, message)
     def status(self) -> list[ServiceStatus]: ...
     def env_vars(self) -> dict[str, str]: ...
     def gold_endpoint(self) -> PgEndpoint: ...
@@ -57,6 +57,14 @@ class Stack(Protocol):
     def query(self, layer: str, sql: str) -> QueryResult: ...
     def logs_text(self, service: str | None, tail: int) -> str: ...
     def follow_logs(self, service: str | None, tail: int) -> Iterator[str]: ...
+
+
+def profiles_for(target: str, outputs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """profiles.yml's shape: each of the guide's profiles with one target, named after the stack."""
+    return {
+        profile: {"target": target, "outputs": {target: output}}
+        for profile, output in outputs.items()
+    }
 
 
 def write_profiles(paths: HomePaths, profiles: dict[str, Any]) -> Path:
@@ -82,14 +90,15 @@ class EmbeddedStack:
         duck.ensure_postgres_extension(self.paths)
         self.postgres.ensure_running()
 
-    def down(self, volumes: bool = False) -> str:
+    def down(self, volumes: bool = False) -> tuple[bool, str]:
         if volumes:
             raise EcomctlError(
                 "--volumes is for the compose stack; the embedded stack's data is the home"
                 f" folder {self.paths.root}",
                 ExitStatus.USAGE,
             )
-        return "postgres stopped" if self.postgres.stop() else "postgres was not running"
+        stopped = self.postgres.stop()
+        return stopped, "postgres stopped" if stopped else "postgres was not running"
 
     def password_hint(self) -> str:
         return f"$(cat {self.postgres.password_file})"
@@ -183,10 +192,7 @@ class EmbeddedStack:
             "spark": {**base, "schema": "silver"},
             "gold": {**base, "schema": "gold", "attach": gold_attach},
         }
-        return {
-            profile: {"target": self.name, "outputs": {self.name: output}}
-            for profile, output in outputs.items()
-        }
+        return profiles_for(self.name, outputs)
 
     def write_profiles(self) -> Path:
         return write_profiles(self.paths, self.profiles())
