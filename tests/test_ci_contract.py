@@ -216,3 +216,24 @@ def test_ctrl_c_during_a_dbt_run_exits_130(tmp_path: Path) -> None:
         assert proc.returncode == 130
     finally:
         ecomctl("down", home=home, check=False)
+
+
+def test_a_usage_error_with_json_is_one_json_document_too(tmp_path: Path) -> None:
+    proc = ecomctl("run", "--bogus", "--json", home=tmp_path, check=False)
+    assert proc.returncode == 2
+    doc = _doc(proc)
+    assert doc["command"] == "run" and doc["ok"] is False
+    assert doc["error"] == "No such option: --bogus"
+    assert "run --help' for help." in proc.stderr  # click's own message stays
+
+
+def test_ctrl_c_outside_dbt_exits_130_too(tmp_path: Path) -> None:
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "ecomctl", "logs", "--follow", "--home", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(2)  # past start-up, into the follow loop
+    follower.send_signal(signal.SIGINT)
+    _, err = follower.communicate(timeout=30)
+    assert follower.returncode == 130
+    assert err.strip().endswith("ecomctl: interrupted")

@@ -535,3 +535,41 @@ def test_rendered_secrets_appear_only_in_the_environment_of_services_that_need_t
         assert readers == SECRET_READERS[name], name
     rest = {k: v for k, v in bi_config.items() if k != "services"}
     assert not any(v in json.dumps(rest) for v in generated_secrets.values())
+
+
+# -- what `ecomctl up` reads from the project ------------------------------------------------
+
+
+def _stack(home: Path, docker_config: Path, monkeypatch: pytest.MonkeyPatch, **flags: Any) -> Any:
+    from ecomctl.settings import load_settings
+    from ecomctl.stack import get_stack
+
+    monkeypatch.setenv("DOCKER_CONFIG", str(docker_config))
+    return get_stack(load_settings(home=home, stack="compose", **flags))
+
+
+def test_ecomctl_reads_the_services_one_shot_jobs_and_ports_from_the_project(
+    tmp_path: Path, docker_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = _stack(tmp_path, docker_config, monkeypatch, trino_port=18080)
+    project = stack.project()  # before any `up`: placeholder secrets, nothing written
+    assert set(project.services) == CORE_SERVICES
+    assert [s for s in project.services.values() if s.one_shot] == [project.services["minio-init"]]
+    assert project.services["trino"].ports == [("127.0.0.1", 18080, 8080)]
+    assert not (tmp_path / "compose" / ".env").exists()
+
+
+def test_only_trino_brings_what_trino_depends_on(
+    tmp_path: Path, docker_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = _stack(tmp_path, docker_config, monkeypatch).project()
+    assert sorted(project.closure(["trino"])) == [
+        "hive-metastore", "minio", "minio-init", "postgres", "trino",
+    ]  # fmt: skip
+
+
+def test_the_bi_profile_setting_adds_metabase(
+    tmp_path: Path, docker_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = _stack(tmp_path, docker_config, monkeypatch, compose_profiles=["bi"]).project()
+    assert set(project.services) == CORE_SERVICES | {"metabase"}

@@ -528,14 +528,35 @@ def docs(
 
 
 def main() -> None:
-    # Click's standalone mode exits with 2 on usage errors and with typer.Exit's code.
+    # Not click's standalone mode: usage errors and Ctrl-C then reach us, so with --json they
+    # are JSON documents too, and Ctrl-C exits 130 rather than click's 1.
     try:
-        app()
+        code = app(standalone_mode=False)
     except EcomctlError as exc:
-        if _CURRENT["json"]:
-            from ecomctl import documents
+        _fail(exc.message, exc.status)
+    except typer.Abort:  # a prompt answered with Ctrl-C or end of input
+        _fail("interrupted", ExitStatus.INTERRUPTED)
+    except typer.TyperException as exc:  # click's usage errors, found before any work
+        usage: Any = exc  # typer does not type its vendored click's exceptions
+        usage.show()
+        if "--json" in sys.argv[1:]:
+            command = getattr(getattr(usage, "ctx", None), "command", None)
+            name = getattr(command, "name", "")
+            _CURRENT.update(command="" if name == app.info.name else name, json=True)
+            _fail(usage.format_message(), ExitStatus.USAGE, quiet=True)
+        sys.exit(ExitStatus.USAGE)
+    if code == ExitStatus.INTERRUPTED:  # typer turns Ctrl-C into this exit code
+        _fail("interrupted", ExitStatus.INTERRUPTED)
+    sys.exit(code if isinstance(code, int) else ExitStatus.SUCCESS)
 
-            doc = documents.envelope(_CURRENT["command"], False, int(exc.status), error=exc.message)
-            print(json.dumps(doc))
-        print(f"ecomctl: {exc.message}", file=sys.stderr)
-        sys.exit(exc.status)
+
+def _fail(message: str, status: ExitStatus, quiet: bool = False) -> None:
+    if _CURRENT["json"]:
+        from ecomctl import documents
+
+        print(
+            json.dumps(documents.envelope(_CURRENT["command"], False, int(status), error=message))
+        )
+    if not quiet:
+        print(f"ecomctl: {message}", file=sys.stderr)
+    sys.exit(status)
