@@ -308,3 +308,31 @@ def test_only_with_an_unknown_service_is_a_usage_error_naming_the_services(
     proc = ecomctl("up", "--only", "nope", home=home, env=env, check=False)
     assert proc.returncode == 2
     assert "--only 'nope': no such service (services: app, fast, init, slow)" in proc.stderr
+
+
+def test_up_builds_a_missing_local_image_first_and_only_once(
+    docker_engine: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    env = _settings_env(docker_engine, ECOMCTL_COMPOSE_PROFILES="build")
+    try:
+        first = ecomctl("up", "--only", "built", home=tmp_path, env=env, timeout=180)
+        assert "building ecomctl-test/built:1 (first time only" in first.stderr
+        logs = ecomctl("logs", "built", home=tmp_path, env=env)
+        assert "made by the build" in logs.stdout
+        again = ecomctl("up", "--only", "built", home=tmp_path, env=env, timeout=180)
+        assert "building" not in again.stderr
+    finally:
+        ecomctl("down", "--volumes", "--yes", home=tmp_path, env=env, check=False)
+
+
+def test_a_failed_build_exits_3_with_the_build_log_tail_and_starts_nothing(
+    docker_engine: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    env = _settings_env(docker_engine, ECOMCTL_COMPOSE_PROFILES="badbuild")
+    proc = ecomctl("up", "--only", "badbuild", home=tmp_path, env=env, check=False, timeout=180)
+    assert proc.returncode == 3
+    assert "ecomctl: badbuild: building its image failed:" in proc.stderr
+    assert "download refused" in proc.stderr  # from the build's last log lines
+    assert _containers(env) == []

@@ -323,8 +323,15 @@ def _up(
 
     try:
         if st.name == "compose":
+
+            def building(images: list[str], log: Path) -> None:
+                render.err.print(
+                    f"building {', '.join(images)} (first time only; log: {log}) ...",
+                    markup=False,
+                )
+
             with render.service_table() as show:
-                rows: list[Any] = st.start(only, timeout, wait, show)
+                rows: list[Any] = st.start(only, timeout, wait, show, building)
         else:
             st.up()
             rows = []

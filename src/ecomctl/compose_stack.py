@@ -55,6 +55,7 @@ class ServiceSpec:
     depends_on: dict[str, str]  # service -> condition
     has_healthcheck: bool
     one_shot: bool = False
+    built: bool = False  # made from a Dockerfile in compose/, not pulled
 
 
 @dataclass
@@ -80,15 +81,19 @@ class ComposeProject:
 
 
 def parse_config(config: dict[str, Any]) -> ComposeProject:
-    services = config.get("services") or {}
+    services: dict[str, Any] = config.get("services") or {}
+    conditions = {
+        name: {d: str((c or {}).get("condition", "service_started")) for d, c in deps.items()}
+        for name, svc in services.items()
+        for deps in [svc.get("depends_on") or {}]
+    }
+    # A one-shot job is what another service waits on to complete, not to be healthy.
+    one_shot = {
+        d for deps in conditions.values() for d, c in deps.items()
+        if c == "service_completed_successfully"
+    }  # fmt: skip
     specs: dict[str, ServiceSpec] = {}
-    completed: set[str] = set()
     for name, svc in services.items():
-        deps = {
-            d: str((c or {}).get("condition", "service_started"))
-            for d, c in (svc.get("depends_on") or {}).items()
-        }
-        completed.update(d for d, c in deps.items() if c == "service_completed_successfully")
         ports = [
             (str(p.get("host_ip") or "0.0.0.0"), int(p["published"]), int(p["target"]))
             for p in svc.get("ports") or []
@@ -99,13 +104,10 @@ def parse_config(config: dict[str, Any]) -> ComposeProject:
             name,
             str(svc.get("image", "")),
             ports,
-            deps,
+            conditions[name],
             bool(health.get("test")) and not health.get("disable", False),
-        )
-    for name in completed & set(specs):
-        spec = specs[name]
-        specs[name] = ServiceSpec(
-            spec.name, spec.image, spec.ports, spec.depends_on, spec.has_healthcheck, True
+            one_shot=name in one_shot,
+            built="build" in svc,
         )
     return ComposeProject(specs)
 
@@ -272,13 +274,16 @@ class ComposeStack(LakeStack):
         timeout: float | None = None,
         wait: bool = True,
         on_change: Callable[[list[ServiceStatus], float], None] | None = None,
+        on_build: Callable[[list[str], Path], None] | None = None,
     ) -> list[ServiceStatus]:
-        """Start the services (and their dependencies) and wait until all are healthy."""
+        """Build missing local images, start the services (and their dependencies) and wait
+        until all are healthy. The build does not count against the timeout."""
         self.preflight()
         self.ensure_env()
         proj = self.project()
         targets = proj.closure(only or list(proj.services))
         self._check_ports(proj, targets)
+        self._build_missing(proj, targets, on_build)
         log = self.paths.compose / "up.log"
         with log.open("w") as out:
             # Our own process, not a library call: on a timeout we stop waiting for it.
@@ -317,6 +322,44 @@ class ComposeStack(LakeStack):
                 # compose may still wait on a dependency; the containers stay as they are.
                 os.killpg(runner.pid, signal.SIGTERM)
                 runner.wait(timeout=30)
+
+    def _build_missing(
+        self,
+        proj: ComposeProject,
+        targets: list[str],
+        on_build: Callable[[list[str], Path], None] | None,
+    ) -> None:
+        """Build the images made from compose/ that this machine does not have yet.
+
+        compose would build them inside `up` too, but silently and within the health wait's
+        timeout; a first build downloads for minutes.
+        """
+        docker = self.docker()
+        missing = [
+            name for name in targets
+            if proj.services[name].built and not docker.image.exists(proj.services[name].image)
+        ]  # fmt: skip
+        if not missing:
+            return
+        log = self.paths.compose / "build.log"
+        if on_build is not None:
+            on_build([proj.services[name].image for name in missing], log)
+        with log.open("w") as out:
+            built = subprocess.run(
+                [*self._compose_cmd(), "build", *missing],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
+        if built.returncode != 0:
+            lines = log.read_text(errors="replace").splitlines()
+            reason = next((line for line in reversed(lines) if line.strip()), "no output")
+            raise ServiceFailed(
+                missing[0],
+                f"building its image failed: {reason.strip()} (log: {log})",
+                "\n".join(lines[-LOG_TAIL:]),
+            )
 
     def _failure(
         self,
