@@ -15,6 +15,7 @@ format).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
 from collections import Counter
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import ecomctl
 from spark_thrift import SparkThrift, spark_thrift_server  # noqa: F401
 
 from ecomctl import duck, pipeline
@@ -122,10 +124,20 @@ def silver_tests(spark_stack: Stack, silver_run: LayerReport) -> LayerReport:
 
 
 @pytest.fixture(scope="module")
-def silver_rerun(spark_stack: Stack, silver_tests: LayerReport) -> LayerReport:
-    # After the dbt tests, so that those check the first build.
-    (report,) = pipeline.run_layers(spark_stack, ["silver"])
-    return report
+def silver_rerun(spark_stack: Stack, silver_tests: LayerReport) -> dict[str, Any]:
+    """`ecomctl run --stack remote --layer silver` as a user runs it, on the same home.
+
+    After the dbt tests, so that those check the first build. No Trino or PostgreSQL is given:
+    a silver run needs only the Spark Thrift server.
+    """
+    env = {
+        "ECOMCTL_STACK": "remote",
+        "ECOMCTL_SPARK_PORT": str(spark_stack.settings.spark_port),
+        "ECOMCTL_DBT_VARS": json.dumps(spark_stack.settings.dbt_vars),
+    }
+    proc = ecomctl("run", "--layer", "silver", "--json", home=spark_stack.paths.root, env=env)
+    document: dict[str, Any] = json.loads(proc.stdout)
+    return document
 
 
 def failures_text(report: LayerReport) -> str:
@@ -222,12 +234,17 @@ def test_silver_dbt_tests_pass_on_spark(silver_tests: LayerReport) -> None:
     assert set(ran.values()) == {"pass"}
 
 
-def test_a_second_run_rebuilds_silver_in_place(
-    silver_run: LayerReport, silver_rerun: LayerReport
+def test_a_second_run_from_the_cli_rebuilds_silver_in_place(
+    silver_run: LayerReport, silver_rerun: dict[str, Any]
 ) -> None:
     """Tables, not merges, on plain Parquet: a rerun replaces each table with the same rows."""
-    assert silver_rerun.success, failures_text(silver_rerun)
+    (layer,) = silver_rerun["layers"]
+    assert silver_rerun["stack"] == "remote" and layer["adapter"] == "spark"
+    assert layer["success"] is True, layer
     first = {d.name: d.rows_after for d in silver_run.diffs}
-    assert {d.name: (d.rows_before, d.rows_after) for d in silver_rerun.diffs} == {
-        name: (rows, rows) for name, rows in first.items()
+    rerun = {
+        n["unique_id"].rsplit(".", 1)[-1]: (n["rows_before"], n["rows_after"])
+        for n in layer["nodes"]
+        if n["resource_type"] == "model"
     }
+    assert rerun == {name: (rows, rows) for name, rows in first.items()}

@@ -347,11 +347,16 @@ def _up(
     return rows
 
 
-def _ensure_landing(st: Any) -> None:
-    """Seed generated data when landing is empty; on a lake stack, publish it there too."""
+def _ensure_landing(st: Any, layers: list[str]) -> None:
+    """Seed generated data when landing is empty; on a lake stack, publish it there too.
+
+    On a lake stack only bronze reads landing: a run of later layers needs none of it.
+    """
     from ecomctl import landing, render, seeding
 
     settings = st.settings
+    if st.name != "embedded" and ("bronze" not in layers or st.row_counts("landing")):
+        return
     if not landing.row_counts(settings.paths):
         render.err.print(
             f"landing zone is empty: seeding generated data first (scale {settings.scale},"
@@ -359,9 +364,7 @@ def _ensure_landing(st: Any) -> None:
         )
         result = seeding.seed(settings.paths, settings.scale, settings.seed)
         render.err.print(f"landing: {result.total_rows:,} rows from {result.source}")
-        if st.name != "embedded":
-            _publish(st)
-    elif st.name != "embedded" and not st.row_counts("landing"):
+    if st.name != "embedded":
         _publish(st)
 
 
@@ -398,8 +401,11 @@ def _run_dbt(
     pipeline.layer_selection(layers[0], select or [])  # validate before any work
     st = _stack(settings)
     with _home_lock(st.paths):
-        _ensure_landing(st)
-        _up(st)
+        if st.name == "remote":
+            st.up(layers)  # only probes, and only the servers these layers need
+        else:
+            _up(st)
+        _ensure_landing(st, layers)
         reports = pipeline.run_layers(
             st, layers, command, select, full_refresh, render.progress, render.layer_start
         )
@@ -522,11 +528,12 @@ def docs(
     """Generate the dbt docs site for the project (and serve it on 127.0.0.1)."""
     _start("docs", json_, quiet)
     from ecomctl import docsite, render
+    from ecomctl.settings import LAYERS
 
     st = _stack(_settings(home, stack))
     with _home_lock(st.paths):
-        _ensure_landing(st)
         _up(st)
+        _ensure_landing(st, list(LAYERS))
         site = docsite.generate(st)
     render.out.print(f"docs: {site / 'index.html'}")
     if serve:

@@ -265,8 +265,8 @@ class ComposeStack(LakeStack):
         return placeholder()
 
     # -- lifecycle -------------------------------------------------------------------------
-    def up(self) -> None:
-        self.start()
+    def up(self, layers: list[str] | None = None) -> None:
+        self.start()  # every service: the stack's own are few and start together
 
     def start(
         self,

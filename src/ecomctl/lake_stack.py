@@ -22,6 +22,12 @@ from ecomctl.stack import QueryResult, profiles_for, result_of, write_profiles
 
 # The engine each layer's tables are read through (for row counts and `ecomctl query`).
 ENGINE_OF_LAYER = {"landing": "trino", "bronze": "trino", "silver": "spark", "gold": "postgres"}
+# The services a layer's run needs: its dbt profile's engine and where its rows are counted.
+SERVICES_OF_LAYER = {
+    "bronze": ("trino",),
+    "silver": ("spark-thrift",),
+    "gold": ("trino", "postgres"),
+}
 _TRINO_SECRET_ENV = "DBT_ENV_SECRET_TRINO_PASSWORD"  # dbt scrubs DBT_ENV_SECRET_* from its logs
 
 
@@ -73,8 +79,10 @@ class LakeStack:
         return PgEndpoint(s.pg_host, s.pg_port, s.pg_user, s.pg_database)
 
     # -- lifecycle: none for servers the user runs; `up` checks they answer -------------------
-    def up(self) -> None:
-        down = [s for s in self.status() if not s.healthy]
+    def up(self, layers: list[str] | None = None) -> None:
+        """Check that the servers answer: all of them, or those the layers run on."""
+        needed = {s for layer in layers or [] for s in SERVICES_OF_LAYER[layer]}
+        down = [s for s in self.status() if not s.healthy and (not needed or s.name in needed)]
         if down:
             first = down[0]
             raise EcomctlError(
@@ -123,6 +131,8 @@ class LakeStack:
             "ECOMCTL_PG_PORT": str(gold.port),
             "ECOMCTL_PG_DATABASE": gold.database,
             "ECOMCTL_PG_USER": gold.user,
+            "ECOMCTL_S3_ENDPOINT": self.s3_endpoint(),
+            "ECOMCTL_LAKE_BUCKET": s.lake_bucket,
             "ECOMCTL_LAKE_CATALOG": s.lake_catalog,
             "ECOMCTL_GOLD_CATALOG": s.gold_catalog,
         }
