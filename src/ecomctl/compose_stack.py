@@ -31,6 +31,7 @@ from ecomctl.settings import Settings
 
 LOOPBACK = "127.0.0.1"
 LOG_TAIL = 50
+GOLD_DATABASE = "analytics"
 SECRET_NAMES = ("POSTGRES_PASSWORD", "MINIO_ROOT_PASSWORD")
 _POLL_SECONDS = 1.0
 SETTLE_SECONDS = 3.0
@@ -151,7 +152,6 @@ class ComposeStack(LakeStack):
         kept = {name: current.get(name) or secrets.token_urlsafe(24) for name in SECRET_NAMES}
         return {
             "POSTGRES_USER": s.pg_user,
-            "POSTGRES_DB": s.pg_database,
             "POSTGRES_PASSWORD": kept["POSTGRES_PASSWORD"],
             "MINIO_ROOT_USER": current.get("MINIO_ROOT_USER") or "ecomctl",
             "MINIO_ROOT_PASSWORD": kept["MINIO_ROOT_PASSWORD"],
@@ -192,7 +192,8 @@ class ComposeStack(LakeStack):
 
     def gold_endpoint(self) -> PgEndpoint:
         s = self.settings
-        return PgEndpoint(LOOPBACK, s.pg_port, s.pg_user, s.pg_database)
+        # compose/compose.yaml creates gold's database under this name (Trino's de_psql too).
+        return PgEndpoint(LOOPBACK, s.pg_port, s.pg_user, GOLD_DATABASE)
 
     # -- docker ----------------------------------------------------------------------------
     def docker(self, env_file: Path | None = None) -> Any:
