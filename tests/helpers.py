@@ -20,9 +20,11 @@ def ecomctl(*args: str, home: Path | None = None, check: bool = True,
     if home is not None:
         cmd += ["--home", str(home)]
     full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})}
+    # No terminal on stdin, as in CI: nothing may wait for an answer.
     proc = subprocess.run(
-        cmd, capture_output=True, text=True, env=full_env, cwd=cwd, timeout=timeout, check=False
-    )
+        cmd, capture_output=True, text=True, env=full_env, cwd=cwd, timeout=timeout,
+        check=False, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
     if check and proc.returncode != 0:
         raise AssertionError(
             f"{' '.join(args)} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"

@@ -16,6 +16,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -42,6 +43,16 @@ def _settings_env(engine: dict[str, str], **extra: str) -> dict[str, str]:
     }
 
 
+@contextmanager
+def _own_stack(engine: dict[str, str], home: Path, **extra: str) -> Iterator[dict[str, str]]:
+    """Settings for a compose project of the test's own, removed with its volumes after."""
+    env = _settings_env(engine, **extra)
+    try:
+        yield env
+    finally:
+        ecomctl("down", "--volumes", "--yes", home=home, env=env, check=False)
+
+
 def _docker(env: dict[str, str], *args: str) -> str:
     return subprocess.run(
         ["docker", *args], env={**os.environ, **env}, capture_output=True, text=True, check=True
@@ -53,6 +64,10 @@ def _containers(env: dict[str, str], service: str | None = None) -> list[str]:
     if service is not None:
         labels.append(f"label=com.docker.compose.service={service}")
     return _docker(env, "ps", "-aq", *(f for label in labels for f in ("--filter", label))).split()
+
+
+def _volumes(env: dict[str, str]) -> list[str]:
+    return _docker(env, "volume", "ls", "-q").split()
 
 
 def _inspect(env: dict[str, str], service: str) -> dict[str, object]:
@@ -162,24 +177,20 @@ def test_timeout_keeps_the_containers_prints_the_log_tail_and_exits_3(
     docker_engine: dict[str, str],
     tmp_path: Path,
 ) -> None:
-    env = _settings_env(docker_engine)
-    try:
+    with _own_stack(docker_engine, tmp_path) as env:
         proc = ecomctl("up", "--only", "slow", "--timeout", "1", home=tmp_path, env=env,
                        check=False, timeout=120)  # fmt: skip
         assert proc.returncode == 3, proc.stderr
         assert "ecomctl: slow: not healthy after 1 s" in proc.stderr
         assert "last log lines of slow:\nslow warming up" in proc.stderr
         assert _inspect(env, "slow")["Running"] is True  # kept for inspection
-    finally:
-        ecomctl("down", "--volumes", "--yes", home=tmp_path, env=env, check=False)
 
 
 def test_a_never_healthy_service_fails_with_its_last_50_log_lines(
     docker_engine: dict[str, str],
     tmp_path: Path,
 ) -> None:
-    env = _settings_env(docker_engine, ECOMCTL_COMPOSE_PROFILES="broken")
-    try:
+    with _own_stack(docker_engine, tmp_path, ECOMCTL_COMPOSE_PROFILES="broken") as env:
         proc = ecomctl("up", "--only", "never", "--timeout", "60", "--json", home=tmp_path,
                        env=env, check=False, timeout=120)  # fmt: skip
         assert proc.returncode == 3
@@ -188,30 +199,24 @@ def test_a_never_healthy_service_fails_with_its_last_50_log_lines(
         assert shown == [f"never line {i}" for i in range(31, 81)]
         doc = json.loads(proc.stdout)
         assert doc["ok"] is False and doc["exit_code"] == 3
-    finally:
-        ecomctl("down", "--volumes", "--yes", home=tmp_path, env=env, check=False)
 
 
 def test_a_service_that_exits_fails_up_with_its_exit_code_and_output(
     docker_engine: dict[str, str],
     tmp_path: Path,
 ) -> None:
-    env = _settings_env(docker_engine, ECOMCTL_COMPOSE_PROFILES="crash")
-    try:
+    with _own_stack(docker_engine, tmp_path, ECOMCTL_COMPOSE_PROFILES="crash") as env:
         proc = ecomctl("up", "--only", "crash", home=tmp_path, env=env, check=False, timeout=120)
         assert proc.returncode == 3
         assert "ecomctl: crash: exited (exit code 3)" in proc.stderr
         assert "crash cannot open its config" in proc.stderr
-    finally:
-        ecomctl("down", "--volumes", "--yes", home=tmp_path, env=env, check=False)
 
 
 def test_no_wait_returns_at_once_and_status_follows_until_healthy(
     docker_engine: dict[str, str],
     tmp_path: Path,
 ) -> None:
-    env = _settings_env(docker_engine)
-    try:
+    with _own_stack(docker_engine, tmp_path) as env:
         started = ecomctl("up", "--no-wait", "--only", "slow", "--json", home=tmp_path, env=env)
         assert json.loads(started.stdout)["waited"] is False
         first = ecomctl("status", "--json", home=tmp_path, env=env, check=False)
@@ -222,28 +227,23 @@ def test_no_wait_returns_at_once_and_status_follows_until_healthy(
             if slow["healthy"]:
                 break
         assert slow["healthy"], later.stdout
-    finally:
-        ecomctl("down", "--volumes", "--yes", home=tmp_path, env=env, check=False)
 
 
 def test_down_keeps_volumes_and_down_volumes_removes_them_only_when_confirmed(
     docker_engine: dict[str, str],
     tmp_path: Path,
 ) -> None:
-    env = _settings_env(docker_engine)
-    volume = f"{env['ECOMCTL_COMPOSE_PROJECT']}_data"
-    try:
+    with _own_stack(docker_engine, tmp_path) as env:
+        volume = f"{env['ECOMCTL_COMPOSE_PROJECT']}_data"
         ecomctl("up", "--only", "fast", home=tmp_path, env=env, timeout=120)
-        ecomctl("down", home=tmp_path, env=env)
-        assert _containers(env) == []
-        assert volume in _docker(env, "volume", "ls", "-q").split()
+        down = ecomctl("down", home=tmp_path, env=env)
+        assert _containers(env) == [], down.stderr
+        assert volume in _volumes(env)
         refused = ecomctl("down", "--volumes", home=tmp_path, env=env, check=False)
-        assert refused.returncode == 2 and "add --yes" in refused.stderr
-        assert volume in _docker(env, "volume", "ls", "-q").split()
-        ecomctl("down", "--volumes", "--yes", home=tmp_path, env=env)
-        assert volume not in _docker(env, "volume", "ls", "-q").split()
-    finally:
-        ecomctl("down", "--volumes", "--yes", home=tmp_path, env=env, check=False)
+        assert refused.returncode == 2 and "add --yes" in refused.stderr, refused.stderr
+        assert volume in _volumes(env)
+        removed = ecomctl("down", "--volumes", "--yes", home=tmp_path, env=env)
+        assert volume not in _volumes(env), removed.stderr
 
 
 def test_a_taken_host_port_fails_the_preflight_with_exit_4(
@@ -314,16 +314,13 @@ def test_up_builds_a_missing_local_image_first_and_only_once(
     docker_engine: dict[str, str],
     tmp_path: Path,
 ) -> None:
-    env = _settings_env(docker_engine, ECOMCTL_COMPOSE_PROFILES="build")
-    try:
+    with _own_stack(docker_engine, tmp_path, ECOMCTL_COMPOSE_PROFILES="build") as env:
         first = ecomctl("up", "--only", "built", home=tmp_path, env=env, timeout=180)
         assert "building ecomctl-test/built:1 (first time only" in first.stderr
         logs = ecomctl("logs", "built", home=tmp_path, env=env)
         assert "made by the build" in logs.stdout
         again = ecomctl("up", "--only", "built", home=tmp_path, env=env, timeout=180)
         assert "building" not in again.stderr
-    finally:
-        ecomctl("down", "--volumes", "--yes", home=tmp_path, env=env, check=False)
 
 
 def test_a_failed_build_exits_3_with_the_build_log_tail_and_starts_nothing(
