@@ -198,6 +198,40 @@ def test_a_taken_docs_port_exits_4(pipeline_home: Path, first_run: object) -> No
     assert f"127.0.0.1:{port}" in proc.stderr
 
 
+def test_docs_serve_serves_the_site_on_loopback_until_ctrl_c(
+    pipeline_home: Path, first_run: object
+) -> None:
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    cmd = [sys.executable, "-m", "ecomctl", "docs", "--serve", "--port", str(port),
+           "--home", str(pipeline_home)]  # fmt: skip
+    server = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 180  # dbt docs generate runs first
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=5) as r:
+                    page = r.read().decode()
+                break
+            except OSError:
+                assert server.poll() is None, server.communicate()
+                assert time.monotonic() < deadline, "docs --serve never answered"
+                time.sleep(0.5)
+        assert "dbt" in page.lower()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/catalog.json", timeout=5) as r:
+            catalog = json.loads(r.read())
+        assert "model.ecom_analytics.sales_values_by_category" in catalog["nodes"]
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, err = server.communicate(timeout=30)
+    assert server.returncode == 130
+    assert f"serving http://127.0.0.1:{port}/" in err
+
+
 def test_ctrl_c_during_a_dbt_run_exits_130(tmp_path: Path) -> None:
     home = tmp_path / "home"
     ecomctl("seed", home=home, env=TINY)
