@@ -85,6 +85,14 @@ def test_status_env_output_is_eval_ready_and_has_no_secret(
     assert shell.stdout.strip() == values["ECOMCTL_PG_PORT"]
 
 
+def test_status_env_on_a_never_started_home_writes_nothing(tmp_path: Path) -> None:
+    home = tmp_path / "never"
+    proc = ecomctl("status", "-o", "env", home=home, check=False)
+    assert proc.returncode == 1  # nothing runs there
+    assert "ECOMCTL_HOME=" in proc.stdout and "ECOMCTL_PG_PORT" not in proc.stdout
+    assert not home.exists()
+
+
 def test_no_escape_codes_off_a_terminal_and_quiet_prints_nothing(
     pipeline_home: Path, first_run: object
 ) -> None:

@@ -148,12 +148,21 @@ class EmbeddedStack:
         return [lake, self.postgres.status()]
 
     def env_vars(self) -> dict[str, str]:
-        """Endpoints as ECOMCTL_* variables for `eval` in a shell; never a secret."""
-        gold = self.postgres.endpoint()
-        return {
+        """Endpoints as ECOMCTL_* variables for `eval` in a shell; never a secret.
+
+        Before the first `up` no port is chosen yet, and a read-only command does not choose
+        one: the PostgreSQL lines are left out then.
+        """
+        base = {
             "ECOMCTL_STACK": self.name,
             "ECOMCTL_HOME": str(self.paths.root),
             "ECOMCTL_WAREHOUSE": str(self.paths.warehouse),
+        }
+        if not self.postgres.port_file.exists():
+            return base
+        gold = self.postgres.endpoint()
+        return {
+            **base,
             "ECOMCTL_GOLD_URL": gold.url(),
             "ECOMCTL_PG_HOST": gold.host,
             "ECOMCTL_PG_PORT": str(gold.port),
