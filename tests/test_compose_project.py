@@ -51,24 +51,11 @@ PORT_VARS = {
     "METABASE_PORT": ("metabase", 3000, 3000),
 }
 # Which services may see each secret (in their environment, nowhere else).
+_S3_CLIENTS = {"minio", "minio-init", "hive-metastore", "trino", "spark-worker", "spark-thrift"}
 SECRET_READERS = {
     "POSTGRES_PASSWORD": {"postgres", "hive-metastore", "trino", "metabase"},
-    "MINIO_ROOT_USER": {
-        "minio",
-        "minio-init",
-        "hive-metastore",
-        "trino",
-        "spark-worker",
-        "spark-thrift",
-    },
-    "MINIO_ROOT_PASSWORD": {
-        "minio",
-        "minio-init",
-        "hive-metastore",
-        "trino",
-        "spark-worker",
-        "spark-thrift",
-    },
+    "MINIO_ROOT_USER": _S3_CLIENTS,
+    "MINIO_ROOT_PASSWORD": _S3_CLIENTS,
 }
 # A 16 GB laptop keeps room for the OS, a browser and the Docker VM's own overhead.
 MEMORY_BUDGET_MIB = 12 * 1024
