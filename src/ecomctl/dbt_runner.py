@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ecomctl.errors import EcomctlError, ExitStatus
+from ecomctl.errors import EcomctlError, ExitStatus, first_line
 
 FAILED = ("error", "fail", "runtime error")
 
@@ -37,6 +37,11 @@ class NodeResult:
     @property
     def failed(self) -> bool:
         return self.status in FAILED
+
+    @property
+    def first_message(self) -> str:
+        """The message's first line (dbt's span several), or the status when there is none."""
+        return first_line(self.message, self.status)
 
 
 @dataclass

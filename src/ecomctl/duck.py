@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ecomctl.errors import EcomctlError, ExitStatus
+from ecomctl.errors import EcomctlError, ExitStatus, first_line
 from ecomctl.settings import HomePaths
 
 
@@ -67,10 +67,6 @@ def ensure_extension(paths: HomePaths, name: str) -> None:
             con.close()
 
 
-def ensure_postgres_extension(paths: HomePaths) -> None:
-    ensure_extension(paths, "postgres")
-
-
 def table_counts(paths: HomePaths, schema: str) -> dict[str, int]:
     """Rows per table of a warehouse schema; empty when nothing was written yet."""
     from ecomctl import tables
@@ -93,5 +89,5 @@ def connect(paths: HomePaths, read_only: bool = False) -> Any:
         return duckdb.connect(str(paths.warehouse), read_only=read_only, config=config(paths))
     except duckdb.IOException as exc:
         raise EcomctlError(
-            f"warehouse {paths.warehouse}: {str(exc).splitlines()[0]}", ExitStatus.FAILURE
+            f"warehouse {paths.warehouse}: {first_line(str(exc))}", ExitStatus.FAILURE
         ) from exc

@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from ecomctl.errors import EcomctlError, ExitStatus
-from ecomctl.postgres import PgEndpoint
+from ecomctl.errors import EcomctlError, ExitStatus, reason
+from ecomctl.postgres import SERVER_FACTS_SQL, PgEndpoint
 
 PROBE_TIMEOUT = 3.0
 
@@ -42,18 +42,13 @@ class SparkEndpoint:
         return f"thrift://{self.host}:{self.port}"
 
 
-def _unreachable(service: str, where: str, exc: BaseException) -> EcomctlError:
-    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return EcomctlError(f"{service} at {where}: {first}", ExitStatus.UNHEALTHY)
-
-
 @contextmanager
 def _cursor(service: str, where: str, connect: Callable[[], Any]) -> Iterator[Any]:
     """A cursor on a new connection, closed afterwards; a failed connect names the service."""
     try:
         conn = connect()
     except Exception as exc:
-        raise _unreachable(service, where, exc) from exc
+        raise EcomctlError(f"{service} at {where}: {reason(exc)}", ExitStatus.UNHEALTHY) from exc
     try:
         yield conn.cursor()
     finally:
@@ -130,7 +125,7 @@ def probe_trino(endpoint: TrinoEndpoint) -> Probe:
         with urllib.request.urlopen(f"{endpoint.url()}/v1/info", timeout=PROBE_TIMEOUT) as resp:
             info = json.loads(resp.read())
     except Exception as exc:
-        return Probe(False, detail=_reason(exc))
+        return Probe(False, detail=reason(exc))
     version = f"Trino {info.get('nodeVersion', {}).get('version', '?')}"
     if info.get("starting"):
         return Probe(False, version, detail="starting")
@@ -153,23 +148,13 @@ def probe_tcp(host: str, port: int) -> Probe:
         with socket.create_connection((host, port), timeout=PROBE_TIMEOUT):
             return Probe(True, detail="accepting connections")
     except OSError as exc:
-        return Probe(False, detail=_reason(exc))
+        return Probe(False, detail=reason(exc))
 
 
 def probe_postgres(endpoint: PgEndpoint, password: str | None) -> Probe:
     try:
         with postgres(endpoint, password) as cur:
-            version, uptime = fetch(
-                cur,
-                "select current_setting('server_version'),"
-                " extract(epoch from now() - pg_postmaster_start_time())::float8",
-            )[0]
+            version, uptime = fetch(cur, SERVER_FACTS_SQL)[0]
     except Exception as exc:
-        return Probe(False, detail=_reason(exc))
+        return Probe(False, detail=reason(exc))
     return Probe(True, f"PostgreSQL {version}", float(uptime))
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, EcomctlError):
-        return exc.message
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -25,3 +25,25 @@ class EcomctlError(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
+
+
+class ServiceFailed(EcomctlError):
+    """A service did not become healthy: its last log lines go with the one-line reason."""
+
+    def __init__(self, service: str, reason: str, logs: str) -> None:
+        super().__init__(f"{service}: {reason}", ExitStatus.UNHEALTHY)
+        self.service = service
+        self.logs = logs
+
+
+def first_line(text: str, default: str = "") -> str:
+    """The first line of a message that may span several, for one-line errors and tables."""
+    lines = text.strip().splitlines()
+    return lines[0].strip() if lines else default
+
+
+def reason(exc: BaseException) -> str:
+    """One line saying why exc happened (ecomctl's own message as it is)."""
+    if isinstance(exc, EcomctlError):
+        return exc.message
+    return first_line(str(exc), type(exc).__name__)

@@ -16,9 +16,10 @@ def error_lines(reports: list[LayerReport], project_prefix: str = "dbt") -> list
     lines = []
     for report in reports:
         for node in report.failures():
-            first = (node.message.strip().splitlines() or [node.status])[0]
             where = f"{project_prefix}/{node.file}" if node.file else project_prefix
-            lines.append(f"::error file={where},line=1,title={node.unique_id}::{_escape(first)}")
+            lines.append(
+                f"::error file={where},line=1,title={node.unique_id}::{_escape(node.first_message)}"
+            )
     return lines
 
 
@@ -39,8 +40,7 @@ def summary_markdown(command: str, reports: list[LayerReport]) -> str:
     if failures:
         out += ["", "### Failures", ""]
         for layer, n in failures:
-            first = (n.message.strip().splitlines() or [n.status])[0]
-            out.append(f"- **{layer}** `{n.unique_id}` ({n.status}): {first}")
+            out.append(f"- **{layer}** `{n.unique_id}` ({n.status}): {n.first_message}")
     diffs = [(r.layer, d) for r in reports for d in r.diffs]
     if diffs:
         out += [

@@ -24,14 +24,17 @@ def write(path: Path, reports: list[LayerReport]) -> None:
                 time=f"{node.seconds:.3f}",
                 file=node.file,
             )
-            first = (node.message.strip().splitlines() or [node.status])[0]
             if node.status == "fail":
                 counts["failures"] += 1
-                failure = ET.SubElement(case, "failure", message=first, type="dbt test failure")
+                failure = ET.SubElement(
+                    case, "failure", message=node.first_message, type="dbt test failure"
+                )
                 failure.text = f"{node.message}\ncompiled SQL: {node.compiled_path}"
             elif node.failed:
                 counts["errors"] += 1
-                error = ET.SubElement(case, "error", message=first, type=f"dbt {node.status}")
+                error = ET.SubElement(
+                    case, "error", message=node.first_message, type=f"dbt {node.status}"
+                )
                 error.text = f"{node.message}\ncompiled SQL: {node.compiled_path}"
             elif node.status == "skipped":
                 counts["skipped"] += 1

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ecomctl import duck
-from ecomctl.errors import EcomctlError
+from ecomctl.errors import EcomctlError, first_line
 from ecomctl.olist import FILES, OlistFile
 from ecomctl.settings import HomePaths
 
@@ -92,7 +92,7 @@ def _one_line(path: Path, exc: Exception) -> str:
     column = _COLUMN.search(text)
     reason = next(
         (m.group(1) for r in _REASONS if (m := r.search(text))),
-        (text.strip().splitlines() or [type(exc).__name__])[0],
+        first_line(text, type(exc).__name__),
     )
     where = "".join(
         (f"line {line.group(1)}: " if line else "", f"column {column.group(1)}: " if column else "")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ecomctl import secretfile
-from ecomctl.errors import EcomctlError, ExitStatus
+from ecomctl.errors import EcomctlError, ExitStatus, reason
 from ecomctl.services import ServiceStatus
 from ecomctl.settings import HomePaths
 
@@ -34,6 +34,13 @@ unix_socket_directories = ''
 synchronous_commit = off
 max_connections = 40
 """
+
+
+# The server's version and uptime (seconds), for every stack's status of its PostgreSQL.
+SERVER_FACTS_SQL = (
+    "select current_setting('server_version'),"
+    " extract(epoch from now() - pg_postmaster_start_time())::float8"
+)
 
 
 @dataclass(frozen=True)
@@ -164,14 +171,13 @@ class EmbeddedPostgres:
             return ServiceStatus(self.name, "stopped", endpoint, detail=detail)
         try:
             with self.connect() as conn:
-                row = conn.execute(
-                    "select current_setting('server_version'),"
-                    " extract(epoch from now() - pg_postmaster_start_time())::float8"
-                ).fetchone()
+                row = conn.execute(SERVER_FACTS_SQL).fetchone()
         except Exception as exc:  # any connection failure is a fact to report, not a crash
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             return ServiceStatus(
-                self.name, "stopped", endpoint, detail=f"pid {pid} refuses connections: {first}"
+                self.name,
+                "stopped",
+                endpoint,
+                detail=f"pid {pid} refuses connections: {reason(exc)}",
             )
         assert row is not None
         return ServiceStatus(
@@ -199,9 +205,9 @@ class EmbeddedPostgres:
         )
         if proc.returncode != 0:
             lines = (proc.stderr or proc.stdout).strip().splitlines()
-            reason = lines[-1] if lines else f"exit code {proc.returncode}"
+            why = lines[-1] if lines else f"exit code {proc.returncode}"
             raise EcomctlError(
-                f"postgres: {program} failed: {reason} (log: {self.log})", ExitStatus.UNHEALTHY
+                f"postgres: {program} failed: {why} (log: {self.log})", ExitStatus.UNHEALTHY
             )
         return proc.stdout
 

@@ -69,8 +69,7 @@ def layer_reports(reports: list[LayerReport]) -> None:
             slow = ", ".join(f"{n.name} {n.seconds:.2f}s" for n in report.slowest())
             out.print(f"  slowest: {slow}")
         for node in report.failures():
-            first = (node.message.strip().splitlines() or [node.status])[0]
-            out.print(f"  [red]{node.status.upper()}[/] {node.unique_id}: {first}")
+            out.print(f"  [red]{node.status.upper()}[/] {node.unique_id}: {node.first_message}")
             if node.compiled_path:
                 out.print(f"    compiled SQL: {node.compiled_path}")
         if report.diffs:

@@ -87,7 +87,7 @@ class EmbeddedStack:
 
     # -- lifecycle -----------------------------------------------------------------------
     def up(self) -> None:
-        duck.ensure_postgres_extension(self.paths)
+        duck.ensure_extension(self.paths, "postgres")
         self.postgres.ensure_running()
 
     def down(self, volumes: bool = False) -> tuple[bool, str]:
