@@ -315,32 +315,29 @@ def logs(
 
 
 def _up(
-    st: Any, only: list[str] | None = None, timeout: float | None = None, wait: bool = True
+    st: Any,
+    only: list[str] | None = None,
+    timeout: float | None = None,
+    wait: bool = True,
+    layers: list[str] | None = None,
 ) -> list[Any]:
-    """Start the stack's services, passing on what the user must know (a moved port, the
-    last log lines of a service that did not become healthy)."""
+    """Start the stack's services (or, on the remote stack, check that those the layers need
+    answer), passing on what the user must know: a moved port, the last log lines of a
+    service that did not become healthy."""
     from ecomctl import render
+    from ecomctl.errors import ServiceFailed
 
     try:
         if st.name == "compose":
-
-            def building(images: list[str], log: Path) -> None:
-                render.err.print(
-                    f"building {', '.join(images)} (first time only; log: {log}) ...",
-                    markup=False,
-                )
-
             with render.service_table() as show:
-                rows: list[Any] = st.start(only, timeout, wait, show, building)
+                rows: list[Any] = st.start(only, timeout, wait, show, render.image_build)
         else:
-            st.up()
+            st.up(layers)
             rows = []
-    except EcomctlError as exc:
-        logs = getattr(exc, "logs", "")
-        if logs:
-            service = getattr(exc, "service", st.name)
-            render.err.print(f"last log lines of {service}:", markup=False)
-            render.err.print(logs.rstrip(), markup=False, highlight=False)
+    except ServiceFailed as exc:
+        if exc.logs:
+            render.err.print(f"last log lines of {exc.service}:", markup=False)
+            render.err.print(exc.logs.rstrip(), markup=False, highlight=False)
         raise
     for notice in st.notices:
         render.err.print(notice)
@@ -401,10 +398,7 @@ def _run_dbt(
     pipeline.layer_selection(layers[0], select or [])  # validate before any work
     st = _stack(settings)
     with _home_lock(st.paths):
-        if st.name == "remote":
-            st.up(layers)  # only probes, and only the servers these layers need
-        else:
-            _up(st)
+        _up(st, layers=layers)
         _ensure_landing(st, layers)
         reports = pipeline.run_layers(
             st, layers, command, select, full_refresh, render.progress, render.layer_start

@@ -8,6 +8,7 @@ and ports come from the file, never from a list kept here. Credentials live in a
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -16,6 +17,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +25,7 @@ from typing import Any
 
 from ecomctl import project
 from ecomctl.engines import SparkEndpoint, TrinoEndpoint
-from ecomctl.errors import EcomctlError, ExitStatus
+from ecomctl.errors import EcomctlError, ExitStatus, ServiceFailed, first_line, reason
 from ecomctl.lake_stack import LakeStack
 from ecomctl.postgres import PgEndpoint, port_is_free
 from ecomctl.services import ServiceStatus, State
@@ -37,15 +39,6 @@ _POLL_SECONDS = 1.0
 SETTLE_SECONDS = 3.0
 
 
-class ServiceFailed(EcomctlError):
-    """A service did not become healthy: its last log lines go with the one-line reason."""
-
-    def __init__(self, service: str, reason: str, logs: str) -> None:
-        super().__init__(f"{service}: {reason}", ExitStatus.UNHEALTHY)
-        self.service = service
-        self.logs = logs
-
-
 @dataclass(frozen=True)
 class ServiceSpec:
     """One service of the compose project, as `docker compose config` renders it."""
@@ -54,7 +47,6 @@ class ServiceSpec:
     image: str
     ports: list[tuple[str, int, int]]  # (host ip, host port, container port)
     depends_on: dict[str, str]  # service -> condition
-    has_healthcheck: bool
     one_shot: bool = False
     built: bool = False  # made from a Dockerfile in compose/, not pulled
 
@@ -100,13 +92,11 @@ def parse_config(config: dict[str, Any]) -> ComposeProject:
             for p in svc.get("ports") or []
             if p.get("published")
         ]
-        health = svc.get("healthcheck") or {}
         specs[name] = ServiceSpec(
             name,
             str(svc.get("image", "")),
             ports,
             conditions[name],
-            bool(health.get("test")) and not health.get("disable", False),
             one_shot=name in one_shot,
             built="build" in svc,
         )
@@ -124,17 +114,10 @@ class ComposeStack(LakeStack):
     # -- credentials: generated once per home, kept in a 0600 .env --------------------------
     def ensure_env(self) -> Path:
         """Write the .env: secrets kept from earlier runs (or generated now), ports from settings."""
-        values = self._env_values(self._read_env())
         folder = self.env_file.parent
         folder.mkdir(parents=True, exist_ok=True)
         os.chmod(folder, 0o700)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".env.")  # mode 0600 from the start
-        with os.fdopen(fd, "w") as handle:
-            handle.write(
-                "# Written by `ecomctl up --stack compose`; the passwords are this install's own.\n"
-            )
-            handle.writelines(f"{k}={v}\n" for k, v in values.items())
-        os.replace(tmp, self.env_file)
+        _write_env(self.env_file, self._env_values(self._read_env()))
         return self.env_file
 
     def _read_env(self) -> dict[str, str]:
@@ -242,28 +225,20 @@ class ComposeStack(LakeStack):
             raise EcomctlError(
                 f"compose file {self.compose_file}: {_first_line(proc)}", ExitStatus.ENVIRONMENT
             )
-        import json
-
         return parse_config(json.loads(proc.stdout))
 
     def _compose_cmd(self, env_file: Path | None = None) -> list[str]:
         return [str(part) for part in self.docker(env_file).client_config.docker_compose_cmd]
 
-    def _env_for_reading(self) -> Any:
-        from contextlib import contextmanager
-
-        @contextmanager
-        def placeholder() -> Iterator[Path]:
-            if self.env_file.exists():
-                yield self.env_file
-                return
-            with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / ".env"
-                values = self._env_values({name: "not-generated-yet" for name in SECRET_NAMES})
-                path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
-                yield path
-
-        return placeholder()
+    @contextmanager
+    def _env_for_reading(self) -> Iterator[Path]:
+        """The .env, or one with placeholder secrets when `up` never ran (nothing is kept)."""
+        if self.env_file.exists():
+            yield self.env_file
+            return
+        with tempfile.TemporaryDirectory() as tmp:
+            placeholders = {name: "not-generated-yet" for name in SECRET_NAMES}
+            yield _write_env(Path(tmp) / ".env", self._env_values(placeholders))
 
     # -- lifecycle -------------------------------------------------------------------------
     def up(self, layers: list[str] | None = None) -> None:
@@ -297,8 +272,8 @@ class ComposeStack(LakeStack):
             )
         if not wait:
             return self.states(proj, targets)
+        limit = timeout or self.settings.compose_timeout
         begin = time.monotonic()
-        deadline = begin + (timeout or self.settings.compose_timeout)
         try:
             while True:
                 states = self.states(proj, targets)
@@ -310,12 +285,11 @@ class ComposeStack(LakeStack):
                 if all(s.healthy for s in states):
                     runner.wait(timeout=30)
                     return states
-                if time.monotonic() > deadline:
+                if time.monotonic() - begin > limit:
                     late = next(s for s in states if not s.healthy)
-                    waited = timeout or self.settings.compose_timeout
                     raise self._failed(
                         late.name,
-                        f"not healthy after {waited:.0f} s (state {late.state}{', ' + late.detail if late.detail else ''})",
+                        f"not healthy after {limit:.0f} s (state {late.state}{', ' + late.detail if late.detail else ''})",
                     )
                 time.sleep(_POLL_SECONDS)
         finally:
@@ -354,12 +328,11 @@ class ComposeStack(LakeStack):
                 check=False,
             )
         if built.returncode != 0:
-            lines = log.read_text(errors="replace").splitlines()
-            reason = next((line for line in reversed(lines) if line.strip()), "no output")
+            text = log.read_text(errors="replace")
             raise ServiceFailed(
                 missing[0],
-                f"building its image failed: {reason.strip()} (log: {log})",
-                "\n".join(lines[-LOG_TAIL:]),
+                f"building its image failed: {_last_line(text, 'no output')} (log: {log})",
+                "\n".join(text.splitlines()[-LOG_TAIL:]),
             )
 
     def _failure(
@@ -378,10 +351,9 @@ class ComposeStack(LakeStack):
         code = runner.poll()
         if code not in (None, 0):
             # compose gave up (an image that cannot be pulled, a dependency that failed).
-            lines = [line for line in log.read_text().splitlines() if line.strip()]
-            reason = lines[-1].strip() if lines else f"exit code {code}"
+            why = _last_line(log.read_text(errors="replace"), f"exit code {code}")
             stuck = next((s.name for s in states if not s.healthy), "compose")
-            return stuck, f"docker compose up failed: {reason}"
+            return stuck, f"docker compose up failed: {why}"
         return None
 
     def _failed(self, service: str, reason: str) -> ServiceFailed:
@@ -392,7 +364,7 @@ class ComposeStack(LakeStack):
             port
             for s in self.states(proj, targets)
             if s.state != "stopped"
-            for port in _published(proj.services[s.name])
+            for _, port, _ in proj.services[s.name].ports
         }
         for name in targets:
             for host_ip, port, _ in proj.services[name].ports:
@@ -424,9 +396,7 @@ class ComposeStack(LakeStack):
         try:
             return list(self.docker().compose.ps(all=True))
         except DockerException as exc:
-            raise EcomctlError(
-                f"docker compose ps: {_first_line_of(str(exc))}", ExitStatus.ENVIRONMENT
-            ) from exc
+            raise EcomctlError(f"docker compose ps: {reason(exc)}", ExitStatus.ENVIRONMENT) from exc
 
     def status(self) -> list[ServiceStatus]:
         self.preflight()
@@ -453,7 +423,7 @@ class ComposeStack(LakeStack):
                 )
             )
         except Exception as exc:  # logs are help for a failure, not a reason for another
-            return f"(no logs: {_first_line_of(str(exc))})"
+            return f"(no logs: {reason(exc)})"
 
     def follow_logs(self, service: str | None, tail: int) -> Iterator[str]:
         services = [] if service is None else [service]
@@ -490,10 +460,6 @@ def _service_status(spec: ServiceSpec, container: Any, now: datetime) -> Service
     return ServiceStatus(spec.name, "starting", endpoint, version, detail=status)
 
 
-def _published(spec: ServiceSpec) -> list[int]:
-    return [port for _, port, _ in spec.ports]
-
-
 def _docker_cli(*args: str) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(
@@ -504,9 +470,22 @@ def _docker_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _first_line(proc: subprocess.CompletedProcess[str]) -> str:
-    return _first_line_of(proc.stderr or proc.stdout) or f"exit code {proc.returncode}"
+    return first_line(proc.stderr or proc.stdout, f"exit code {proc.returncode}")
 
 
-def _first_line_of(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[0] if lines else ""
+def _last_line(text: str, default: str) -> str:
+    """A log's last line that says something: where compose and docker build say why."""
+    lines = text.strip().splitlines()
+    return lines[-1].strip() if lines else default
+
+
+def _write_env(path: Path, values: dict[str, str]) -> Path:
+    """Replace path with KEY=value lines, mode 0600 from the start (it holds passwords)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".env.")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(
+            "# Written by `ecomctl up --stack compose`; the passwords are this install's own.\n"
+        )
+        handle.writelines(f"{k}={v}\n" for k, v in values.items())
+    os.replace(tmp, path)
+    return path

@@ -8,7 +8,7 @@ Spark Thrift, gold on Trino into its PostgreSQL catalog.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +16,14 @@ from ecomctl import engines, tables
 from ecomctl.engines import SparkEndpoint, TrinoEndpoint
 from ecomctl.errors import EcomctlError, ExitStatus
 from ecomctl.postgres import PgEndpoint
-from ecomctl.services import ServiceStatus
+from ecomctl.services import ServiceStatus, State
 from ecomctl.settings import Settings
-from ecomctl.stack import QueryResult, profiles_for, result_of, write_profiles
+from ecomctl.stack import QueryResult, profiles_for, query_errors, result_of, write_profiles
 
 # The engine each layer's tables are read through (for row counts and `ecomctl query`).
 ENGINE_OF_LAYER = {"landing": "trino", "bronze": "trino", "silver": "spark", "gold": "postgres"}
+# How a query's unqualified names find the layer's tables (Trino: the connection's schema).
+_USE_SCHEMA = {"postgres": "set search_path = {}, public", "spark": "use `{}`"}
 # The services a layer's run needs: its dbt profile's engine and where its rows are counted.
 SERVICES_OF_LAYER = {
     "bronze": ("trino",),
@@ -82,7 +84,7 @@ class LakeStack:
     def up(self, layers: list[str] | None = None) -> None:
         """Check that the servers answer: all of them, or those the layers run on."""
         needed = {s for layer in layers or [] for s in SERVICES_OF_LAYER[layer]}
-        down = [s for s in self.status() if not s.healthy and (not needed or s.name in needed)]
+        down = [s for s in self._probe(needed or None) if not s.healthy]
         if down:
             first = down[0]
             raise EcomctlError(
@@ -100,23 +102,24 @@ class LakeStack:
         return iter([self.logs_text(service, tail)])
 
     def status(self) -> list[ServiceStatus]:
+        return self._probe()
+
+    def _probe(self, names: set[str] | None = None) -> list[ServiceStatus]:
+        """Probe the servers named (all when None); a probe waits PROBE_TIMEOUT at most."""
         trino, spark, gold = self.trino(), self.spark(), self.gold_endpoint()
-        probes = [
-            ("trino", trino.url(), engines.probe_trino(trino)),
-            ("spark-thrift", spark.url(), engines.probe_tcp(spark.host, spark.port)),
-            ("postgres", gold.url(), engines.probe_postgres(gold, self.pg_password())),
+        probes: list[tuple[str, str, Callable[[], engines.Probe]]] = [
+            ("trino", trino.url(), lambda: engines.probe_trino(trino)),
+            ("spark-thrift", spark.url(), lambda: engines.probe_tcp(spark.host, spark.port)),
+            ("postgres", gold.url(), lambda: engines.probe_postgres(gold, self.pg_password())),
         ]
-        return [
-            ServiceStatus(
-                name,
-                "running" if p.ok else "unreachable",
-                where,
-                p.version,
-                p.uptime_seconds,
-                p.detail,
-            )
-            for name, where, p in probes
-        ]
+        found = []
+        for name, where, probe in probes:
+            if names is not None and name not in names:
+                continue
+            p = probe()
+            state: State = "running" if p.ok else "unreachable"
+            found.append(ServiceStatus(name, state, where, p.version, p.uptime_seconds, p.detail))
+        return found
 
     def env_vars(self) -> dict[str, str]:
         """Endpoints as ECOMCTL_* variables for `eval` in a shell; never a secret."""
@@ -194,41 +197,26 @@ class LakeStack:
 
     # -- reading layers --------------------------------------------------------------------
     def row_counts(self, layer: str) -> dict[str, int]:
-        engine = ENGINE_OF_LAYER[layer]
-        if engine == "postgres":
-            with engines.postgres(self.gold_endpoint(), self.pg_password()) as cur:
-                return tables.table_counts(lambda sql: engines.fetch(cur, sql), layer)
-        if engine == "spark":
-            with engines.spark(self.spark()) as cur:
-                return tables.table_counts(lambda sql: engines.fetch(cur, sql), layer, spark=True)
-        with engines.trino(self.trino(), self._catalog_of(layer)) as cur:
-            return tables.table_counts(lambda sql: engines.fetch(cur, sql), layer)
+        spark = ENGINE_OF_LAYER[layer] == "spark"
+        with self._cursor(layer) as cur:
+            return tables.table_counts(lambda sql: engines.fetch(cur, sql), layer, spark=spark)
 
     def query(self, layer: str, sql: str) -> QueryResult:
         tables.identifier(layer, "layer")
+        with query_errors(layer), self._cursor(layer) as cur:
+            use_schema = _USE_SCHEMA.get(ENGINE_OF_LAYER[layer])
+            if use_schema:
+                cur.execute(use_schema.format(layer))
+            cur.execute(sql)
+            return result_of(cur)
+
+    def _cursor(self, layer: str) -> Any:
+        """A cursor on the engine the layer is read through (Trino: in its schema)."""
         engine = ENGINE_OF_LAYER[layer]
-        try:
-            if engine == "postgres":
-                with engines.postgres(self.gold_endpoint(), self.pg_password()) as cur:
-                    cur.execute(f"set search_path = {layer}, public")
-                    return _run(cur, sql)
-            if engine == "spark":
-                with engines.spark(self.spark()) as cur:
-                    cur.execute(f"use `{layer}`")
-                    return _run(cur, sql)
-            with engines.trino(self.trino(), self._catalog_of(layer), layer) as cur:
-                return _run(cur, sql)
-        except EcomctlError:
-            raise
-        except Exception as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise EcomctlError(f"query on {layer}: {first}") from exc
-
-    def _catalog_of(self, layer: str) -> str:
+        if engine == "postgres":
+            return engines.postgres(self.gold_endpoint(), self.pg_password())
+        if engine == "spark":
+            return engines.spark(self.spark())
         s = self.settings
-        return s.landing_catalog if layer == "landing" else s.lake_catalog
-
-
-def _run(cursor: Any, sql: str) -> QueryResult:
-    cursor.execute(sql)
-    return result_of(cursor.description, cursor.fetchall() if cursor.description else [])
+        catalog = s.landing_catalog if layer == "landing" else s.lake_catalog
+        return engines.trino(self.trino(), catalog, layer)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -119,6 +120,10 @@ def service_table() -> Iterator[Callable[[list[ServiceStatus], float], None]]:
                 err.print(f"  {elapsed:5.0f}s  {s.name:<20} {s.state}  {s.detail}", markup=False)
 
     yield lines
+
+
+def image_build(images: list[str], log: Path) -> None:
+    err.print(f"building {', '.join(images)} (first time only; log: {log}) ...", markup=False)
 
 
 def query_result(result: QueryResult, fmt: str) -> None:

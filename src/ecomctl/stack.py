@@ -9,13 +9,14 @@ writes into its PostgreSQL catalog in the guide's architecture). The compose and
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from ecomctl import duck, tables
-from ecomctl.errors import EcomctlError, ExitStatus
+from ecomctl.errors import EcomctlError, ExitStatus, reason
 from ecomctl.postgres import EmbeddedPostgres, PgEndpoint
 from ecomctl.services import ServiceStatus
 from ecomctl.settings import HomePaths, Settings
@@ -42,7 +43,7 @@ class Stack(Protocol):
     paths: HomePaths
     notices: list[str]  # what `up` changed that the user must know (a moved port)
 
-    def up(self) -> None: ...
+    def up(self, layers: list[str] | None = None) -> None: ...  # layers: what must answer
     def down(self, volumes: bool = False) -> tuple[bool, str]: ...  # (stopped any, message)
     def status(self) -> list[ServiceStatus]: ...
     def env_vars(self) -> dict[str, str]: ...
@@ -86,7 +87,7 @@ class EmbeddedStack:
         self.notices = self.postgres.notices
 
     # -- lifecycle -----------------------------------------------------------------------
-    def up(self) -> None:
+    def up(self, layers: list[str] | None = None) -> None:
         duck.ensure_extension(self.paths, "postgres")
         self.postgres.ensure_running()
 
@@ -218,23 +219,17 @@ class EmbeddedStack:
     def query(self, layer: str, sql: str) -> QueryResult:
         """Run one read-only statement where the layer lives."""
         tables.identifier(layer, "layer")
-        try:
+        with query_errors(layer):
             if layer == "gold":
                 return self._query_gold(sql)
             return self._query_lake(layer, sql)
-        except Exception as exc:
-            if isinstance(exc, EcomctlError):
-                raise
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise EcomctlError(f"query on {layer}: {first}") from exc
 
     def _query_gold(self, sql: str) -> QueryResult:
         self.up()
         with self.postgres.connect(autocommit=False) as conn:
             conn.read_only = True
             conn.execute("set search_path = gold, public")
-            cur = conn.execute(sql)
-            return result_of(cur.description, cur.fetchall() if cur.description else [])
+            return result_of(conn.execute(sql))
 
     def _query_lake(self, layer: str, sql: str) -> QueryResult:
         if not self.paths.warehouse.exists():
@@ -242,15 +237,29 @@ class EmbeddedStack:
         con = duck.connect(self.paths, read_only=True)
         try:
             con.execute(f"set schema = '{layer}'")
-            cur = con.execute(sql)
-            return result_of(cur.description, cur.fetchall() if cur.description else [])
+            return result_of(con.execute(sql))
         finally:
             con.close()
 
 
-def result_of(description: Sequence[Any] | None, rows: Sequence[Any]) -> QueryResult:
-    columns = [str(d[0]) for d in description or []]
-    return QueryResult(columns, [tuple(r) for r in rows])
+def result_of(cursor: Any) -> QueryResult:
+    """The columns and rows of the statement a DB-API cursor just ran."""
+    if not cursor.description:
+        return QueryResult([], [])
+    return QueryResult(
+        [str(d[0]) for d in cursor.description], [tuple(r) for r in cursor.fetchall()]
+    )
+
+
+@contextmanager
+def query_errors(layer: str) -> Iterator[None]:
+    """A failing user query becomes one line naming the layer (ecomctl's own errors pass)."""
+    try:
+        yield
+    except EcomctlError:
+        raise
+    except Exception as exc:
+        raise EcomctlError(f"query on {layer}: {reason(exc)}") from exc
 
 
 def get_stack(settings: Settings) -> Stack:
