@@ -438,15 +438,22 @@ def _find(results: list[ScaleResult], scale: float, step: str) -> Row | None:
     return None
 
 
+def _target(
+    name: str, goal: str, value: float | None, shown: str, limit: float, at_least: bool = False
+) -> Target:
+    """A target met when value is at most (or at least) limit; shown formats value."""
+    if value is None:
+        return Target(name, goal, "-", None)
+    return Target(name, goal, shown.format(value), value >= limit if at_least else value <= limit)
+
+
 def targets(results: list[ScaleResult], help_row: Row | None) -> list[Target]:
     out: list[Target] = []
 
     def seconds(name: str, scale: float, step: str, limit: float) -> None:
         row = _find(results, scale, step)
-        measured = "-" if row is None else f"{row.seconds:.2f} s"
-        out.append(
-            Target(name, f"<= {limit:g} s", measured, None if row is None else row.seconds <= limit)
-        )
+        value = None if row is None else row.seconds
+        out.append(_target(name, f"<= {limit:g} s", value, "{:.2f} s", limit))
 
     seconds("scale 1 seed (generate + load)", 1, SEED, 10)
     seconds("scale 1 run full", 1, RUN_FULL, 15)
@@ -465,55 +472,27 @@ def targets(results: list[ScaleResult], help_row: Row | None) -> list[Target]:
         # Against the baseline as measured, and against its lower bound (no reviews file).
         for against, label in ((B_SEED_RUN, ""), (B_SEED_RUN_LOW, " (vs its lower bound)")):
             base = _find(results, scale, against)
+            name = f"scale {scale:g} seed+run"
             ratio = base.seconds / row.seconds if row and base else None
-            out.append(
-                Target(
-                    f"scale {scale:g} seed+run vs baseline speed{label}",
-                    f">= {speedup:g}x faster",
-                    "-" if ratio is None else f"{ratio:.2f}x",
-                    None if ratio is None else ratio >= speedup,
-                )
-            )
+            goal = f">= {speedup:g}x faster"
+            what = f"{name} vs baseline speed{label}"
+            out.append(_target(what, goal, ratio, "{:.2f}x", speedup, at_least=True))
             if memory is not None:
                 share = row.peak_rss / base.peak_rss if row and base else None
-                out.append(
-                    Target(
-                        f"scale {scale:g} seed+run peak memory vs baseline{label}",
-                        f"<= {memory:.2f} of it",
-                        "-" if share is None else f"{share:.2f}",
-                        None if share is None else share <= memory,
-                    )
-                )
+                what = f"{name} peak memory vs baseline{label}"
+                out.append(_target(what, f"<= {memory:.2f} of it", share, "{:.2f}", memory))
     seconds("scale 10 seed+run", LONG_SCALE, SEED_RUN, 120)
     row10 = _find(results, LONG_SCALE, SEED_RUN)
-    out.append(
-        Target(
-            "scale 10 seed+run peak RSS",
-            "<= 3 GB",
-            "-" if row10 is None else f"{row10.peak_rss / 1024**3:.2f} GB",
-            None if row10 is None else row10.peak_rss <= 3 * 1024**3,
-        )
-    )
+    gigabytes = None if row10 is None else row10.peak_rss / 1024**3
+    out.append(_target("scale 10 seed+run peak RSS", "<= 3 GB", gigabytes, "{:.2f} GB", 3))
     row1 = _find(results, 1, SEED_RUN)
     growth = None
     if row1 and row10 and row1.rows and row10.rows:
         growth = (row10.seconds / row10.rows) / (row1.seconds / row1.rows)
-    out.append(
-        Target(
-            "time per million rows, scale 1 -> 10 (seed+run)",
-            "<= 1.5x",
-            "-" if growth is None else f"{growth:.2f}x",
-            None if growth is None else growth <= 1.5,
-        )
-    )
-    out.append(
-        Target(
-            "ecomctl --help",
-            "<= 0.3 s",
-            "-" if help_row is None else f"{help_row.seconds:.2f} s",
-            None if help_row is None else help_row.seconds <= 0.3,
-        )
-    )
+    name = "time per million rows, scale 1 -> 10 (seed+run)"
+    out.append(_target(name, "<= 1.5x", growth, "{:.2f}x", 1.5))
+    help_seconds = None if help_row is None else help_row.seconds
+    out.append(_target("ecomctl --help", "<= 0.3 s", help_seconds, "{:.2f} s", 0.3))
     seconds("ecomctl status (embedded, running), scale 1", 1, STATUS, 0.6)
     return out
 
