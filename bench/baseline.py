@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
-from ecomctl.olist import FILES
+from ecomctl.data.olist import FILES
 
 PROFILE = "baseline"
 TARGET = "duckdb"

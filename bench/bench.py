@@ -47,11 +47,12 @@ import psutil
 from floor import count_rows
 from measure import Measurement, measure
 
-from ecomctl import generator, project
-from ecomctl.dbt_runner import _QUIET_ENV  # the baseline's dbt runs as quietly as ecomctl's
-from ecomctl.olist import BY_TABLE
+from ecomctl.data import generator
+from ecomctl.data.olist import BY_TABLE
 from ecomctl.settings import load_settings
-from ecomctl.stack import get_stack
+from ecomctl.stacks import get_stack
+from ecomctl.transform import project
+from ecomctl.transform.runner import _QUIET_ENV  # the baseline's dbt runs as quietly as ecomctl's
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
@@ -280,8 +281,9 @@ class Bench:
         self, home: Path, files: Path, folder: Path, result: ScaleResult, total: int
     ) -> None:
         stack = get_stack(load_settings(home=home))
-        gold_output = stack.profiles()["gold"]["outputs"][stack.name]
-        env = {**self.env, **_QUIET_ENV, **stack.dbt_env()}
+        target = stack.dbt_target()
+        gold_output = target.profiles["gold"]["outputs"][stack.name]
+        env = {**self.env, **_QUIET_ENV, **target.env}
         reviews = BY_TABLE["order_reviews"]
         # The measured baseline, then its lower bound: the same seed without the reviews
         # file, the one that dbt-duckdb loads row by row (see baseline.py), in its own copy.
@@ -294,7 +296,7 @@ class Bench:
                 files,
                 folder / (variant.replace(" ", "-") or "full"),
                 gold_output,
-                stack.dbt_vars(),
+                target.vars,
             )
             log = made.project_dir / "logs" / "dbt.log"
             rows = total - (generator.expected_rows(result.scale)[reviews.table] if variant else 0)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from ecomctl.olist import FILES, OlistFile
+from ecomctl.data.olist import FILES, OlistFile
 
 
 def _quote(text: str) -> str:

@@ -1,39 +1,15 @@
-"""Shared fixtures: every test drives the real ecomctl, DuckDB and PostgreSQL server."""
+"""The test suite: every test drives the real ecomctl and the real engines.
+
+Tiers, one folder each: unit/ (in process, under a minute: `nox -s quick`), stacks/<stack>/
+(a stack's servers for real), faults/ (crashes, kills, bad input, hostile input). Fixtures
+live in support/ and are registered here, never imported by the tests that use them.
+"""
 
 from __future__ import annotations
 
-import subprocess
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-from helpers import TEST_SCALE, ecomctl
-
-# The Docker engine and Compose CLI fixtures (tests/dockerd.py).
-pytest_plugins = ["dockerd"]
-
-
-@pytest.fixture(scope="session")
-def olist_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A valid set of the 9 generated Olist files at the test scale."""
-    from ecomctl import generator
-
-    out = tmp_path_factory.mktemp("olist")
-    generator.generate(out, scale=TEST_SCALE, seed=7)
-    return out
-
-
-@pytest.fixture(scope="session")
-def pipeline_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A home folder on which `ecomctl run` has completed once (seeding itself first)."""
-    home = tmp_path_factory.mktemp("pipeline") / "home"
-    ecomctl("seed", "--scale", str(TEST_SCALE), home=home)
-    try:
-        yield home
-    finally:
-        ecomctl("down", home=home, check=False)
-
-
-@pytest.fixture(scope="session")
-def first_run(pipeline_home: Path) -> subprocess.CompletedProcess[str]:
-    return ecomctl("run", home=pipeline_home)
+pytest_plugins = [
+    "support.fixtures",  # generated Olist files, a home with a completed run
+    "support.dockerd",  # a Docker engine and Compose CLI of the tests' own
+    "support.spark_thrift",  # a Spark Thrift server from the pyspark wheel
+    "support.trino_double",  # a stand-in for Trino's client protocol
+]

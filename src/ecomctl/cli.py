@@ -1,4 +1,7 @@
-"""The command line: parse, call plain functions, render. Every exit goes through ExitStatus."""
+"""The command line: parse, check flags, call app, render. Every exit goes through ExitStatus.
+
+Commands import what they need inside themselves, so `ecomctl --help` loads no engine.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from ecomctl import __version__
-from ecomctl.errors import EcomctlError, ExitStatus
+from ecomctl.errors import EcomctlError, ExitStatus, ServiceFailed
 
 EXIT_CODES = (
     "Exit codes: 0 success; 1 a model, test or data check failed (status: a service is down);"
@@ -52,52 +55,30 @@ _CURRENT: dict[str, Any] = {"command": "", "json": False}
 
 
 def _start(command: str, json_mode: bool, quiet: bool) -> None:
-    from ecomctl import render
+    from ecomctl.outputs import console
 
     _CURRENT.update(command=command, json=json_mode)
-    render.configure(json_mode, quiet)
-
-
-def _emit(document: dict[str, Any]) -> None:
-    if _CURRENT["json"]:
-        print(json.dumps(document, default=str))
+    console.configure(json_mode, quiet)
 
 
 def _finish(command: str, status: ExitStatus, **fields: Any) -> None:
     """Emit the command's JSON document (with --json) and exit with status."""
-    from ecomctl import documents
+    from ecomctl.outputs import json_docs
 
-    _emit(documents.envelope(command, status == ExitStatus.SUCCESS, int(status), **fields))
+    if _CURRENT["json"]:
+        document = json_docs.envelope(command, status == ExitStatus.SUCCESS, int(status), **fields)
+        print(json.dumps(document, default=str))
     if status != ExitStatus.SUCCESS:
         raise typer.Exit(status)
 
 
-def _settings(home: Path | None, stack: str | None = None, **flags: Any) -> Any:
-    from pydantic import ValidationError
-
-    from ecomctl.settings import load_settings
-
-    try:
-        return load_settings(home=home, stack=stack, **flags)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise EcomctlError(f"setting {where}: {first['msg']}", ExitStatus.USAGE) from exc
-
-
-def _home_lock(paths: Any) -> Any:
-    """Hold the home folder for a command that writes to it."""
-    from ecomctl import lock, render
-
-    return lock.hold(
-        paths.root, _CURRENT["command"], lambda text: render.err.print(f"[yellow]{text}[/]")
-    )
-
-
-def _stack(settings: Any) -> Any:
-    from ecomctl.stack import get_stack
-
-    return get_stack(settings)
+def _choice(option: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise EcomctlError(
+            f"{option} {value!r}: expected {', '.join(choices[:-1])} or {choices[-1]}",
+            ExitStatus.USAGE,
+        )
+    return value
 
 
 def _version(value: bool) -> None:
@@ -135,41 +116,20 @@ def seed(
     quiet: QuietOpt = False,
 ) -> None:
     """Generate Olist-shaped files (or take yours with --from) and load the landing zone
-    (on the compose and remote stacks: then publish it to the lake as Parquet)."""
+    (on the lake stacks: then publish it to the lake as Parquet)."""
     _start("seed", json_, quiet)
-    from ecomctl import documents, render, seeding
+    from ecomctl import app as work
+    from ecomctl.outputs import console, json_docs
 
-    if increment and from_dir is not None:
-        raise EcomctlError("--increment and --from cannot go together", ExitStatus.USAGE)
-    settings = _settings(home, stack, scale=scale, seed=seed)
-    paths = settings.paths
-    st = _stack(settings)
-    with _home_lock(paths):
-        if increment:
-            render.err.print("appending one more day of new orders ...")
-            result = seeding.increment(paths)
-        else:
-            what = f"generated data (scale {settings.scale}, seed {settings.seed})"
-            render.err.print(f"seeding landing from {'your files' if from_dir else what} ...")
-            result = seeding.seed(paths, settings.scale, settings.seed, from_dir, max_bad_rows)
-        # Inside the lock: `run` must never read the lake's tables while they are re-pointed.
-        published = _publish(st) if st.name != "embedded" else None
-    made = " (generated now)" if result.generated else ""
-    render.out.print(f"files: {result.source}{made}")
-    render.out.print(
-        f"landing: {result.total_rows:,} rows in {len(result.rows)} tables ({paths.warehouse})"
-    )
-    for table, rows in result.rows.items():
-        render.out.print(f"  {table:<22} {rows:>10,}")
-    if result.rejected:
-        render.err.print(
-            f"[yellow]{result.rejected} bad rows set aside in landing._rejects"
-            f" ({', '.join(f'{f}: {n}' for f, n in result.rejects_by_file.items())})[/]"
-        )
+    st = work.open_stack(home=home, stack=stack, scale=scale, seed=seed)
+    with console.events() as events:
+        done = work.seed(st, from_dir, increment, max_bad_rows, events)
+    console.seeded(done.result, st.paths.warehouse)
     lake: dict[str, Any] = {}
-    if published is not None:
-        lake = {"lake": documents.published(published)}
-    _finish("seed", ExitStatus.SUCCESS, **documents.seed(result), **lake)
+    if done.published is not None:
+        console.published(done.published)
+        lake = {"lake": json_docs.published(done.published)}
+    _finish("seed", ExitStatus.SUCCESS, **json_docs.seed(done.result), **lake)
 
 
 @app.command()
@@ -177,43 +137,40 @@ def up(
     home: HomeOpt = None,
     stack: StackOpt = None,
     only: Annotated[
-        str | None, typer.Option("--only", help="compose: these services (and their dependencies).")
+        str | None,
+        typer.Option("--only", help="compose, native: these services (and their dependencies)."),
     ] = None,
     timeout: Annotated[
-        float | None, typer.Option("--timeout", min=1, help="compose: seconds to wait for health.")
+        float | None,
+        typer.Option("--timeout", min=1, help="compose, native: seconds to wait for health."),
     ] = None,
     no_wait: Annotated[
-        bool, typer.Option("--no-wait", help="compose: start and return without waiting.")
+        bool, typer.Option("--no-wait", help="compose, native: start and return without waiting.")
     ] = False,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Start the stack's services and wait until they are healthy."""
     _start("up", json_, quiet)
-    from ecomctl import documents, render
+    from ecomctl import app as work
+    from ecomctl.outputs import console, json_docs
+    from ecomctl.stacks.base import UpOptions
 
-    st = _stack(_settings(home, stack))
-    with _home_lock(st.paths):
-        if st.name == "compose":
-            services = [s.strip() for s in only.split(",") if s.strip()] if only else None
-            rows = _up(st, services, timeout, not no_wait)
-        else:
-            if only or timeout or no_wait:
-                raise EcomctlError(
-                    "--only, --timeout and --no-wait are for the compose stack", ExitStatus.USAGE
-                )
-            _up(st)
-            rows = st.status()
-    render.services(rows)
+    services = [s.strip() for s in only.split(",") if s.strip()] if only is not None else None
+    opts = UpOptions(only=services, timeout=timeout, wait=not no_wait)
+    st = work.open_stack(home=home, stack=stack)
+    with console.events() as events:
+        rows = work.up(st, opts, events)
+    console.services(rows)
     if no_wait:
-        render.err.print("started in the background: `ecomctl status` shows when all are healthy")
-    url = st.gold_endpoint().url()
-    render.err.print(f"gold: {url}")
+        console.err.print("started in the background: `ecomctl status` shows when all are healthy")
+    url = st.endpoints().gold_url
+    console.err.print(f"gold: {url}")
     _finish(
         "up",
         ExitStatus.SUCCESS,
         stack=st.name,
-        services=documents.services(rows),
+        services=json_docs.services(rows),
         gold_url=url,
         waited=not no_wait,
     )
@@ -230,22 +187,22 @@ def status(
     quiet: QuietOpt = False,
 ) -> None:
     """Show each service: state, endpoint, version, uptime. Exit 1 when one is down."""
-    if output not in ("table", "json", "env"):
-        raise EcomctlError(f"--output {output!r}: expected table, json or env", ExitStatus.USAGE)
+    _choice("--output", output, ("table", "json", "env"))
     json_mode = json_ or output == "json"
     _start("status", json_mode, quiet)
-    from ecomctl import documents, render
+    from ecomctl import app as work
+    from ecomctl.outputs import console, json_docs
 
-    st = _stack(_settings(home, stack))
+    st = work.open_stack(home=home, stack=stack)
     rows = st.status()
     healthy = all(s.healthy for s in rows)
     if output == "env":
-        for name, value in st.env_vars().items():
+        for name, value in st.endpoints().variables.items():
             print(f"{name}={shlex.quote(value)}")
     else:
-        render.services(rows)
+        console.services(rows)
     code = ExitStatus.SUCCESS if healthy else ExitStatus.FAILURE
-    _finish("status", code, stack=st.name, healthy=healthy, services=documents.services(rows))
+    _finish("status", code, stack=st.name, healthy=healthy, services=json_docs.services(rows))
 
 
 @app.command()
@@ -261,9 +218,10 @@ def down(
 ) -> None:
     """Stop the stack's services; data is kept unless --volumes."""
     _start("down", json_, quiet)
-    from ecomctl import render
+    from ecomctl import app as work
+    from ecomctl.outputs import console
 
-    st = _stack(_settings(home, stack))
+    st = work.open_stack(home=home, stack=stack)
     if volumes and not yes:
         if not sys.stdin.isatty():
             raise EcomctlError(
@@ -272,9 +230,9 @@ def down(
             )
         if not typer.confirm(f"Delete the {st.name} stack's volumes (all its data)?"):
             raise EcomctlError("not confirmed: nothing removed", ExitStatus.USAGE)
-    with _home_lock(st.paths):
-        stopped, message = st.down(volumes)
-    render.err.print(message)
+    with console.events() as events:
+        stopped, message = work.down(st, volumes, events)
+    console.err.print(message)
     _finish(
         "down",
         ExitStatus.SUCCESS,
@@ -297,88 +255,23 @@ def logs(
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Print a service's log (compose containers; the embedded PostgreSQL server's log)."""
+    """Print a service's log (compose containers, native processes, the embedded PostgreSQL)."""
     _start("logs", json_, quiet)
-    st = _stack(_settings(home, stack))
+    from ecomctl import app as work
+
+    if follow and json_:
+        raise EcomctlError("--follow and --json cannot go together", ExitStatus.USAGE)
+    st = work.open_stack(home=home, stack=stack)
     if follow:
-        if json_:
-            raise EcomctlError("--follow and --json cannot go together", ExitStatus.USAGE)
-        for chunk in st.follow_logs(service, tail):
+        for chunk in st.logs(service, tail, follow=True):
             sys.stdout.write(chunk)
             sys.stdout.flush()
         _finish("logs", ExitStatus.SUCCESS)
         return
-    text = st.logs_text(service, tail)
+    text = "".join(st.logs(service, tail, follow=False))
     if not json_:
         sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
     _finish("logs", ExitStatus.SUCCESS, service=service, lines=text.splitlines())
-
-
-def _up(
-    st: Any,
-    only: list[str] | None = None,
-    timeout: float | None = None,
-    wait: bool = True,
-    layers: list[str] | None = None,
-) -> list[Any]:
-    """Start the stack's services (or, on the remote stack, check that those the layers need
-    answer), passing on what the user must know: a moved port, the last log lines of a
-    service that did not become healthy."""
-    from ecomctl import render
-    from ecomctl.errors import ServiceFailed
-
-    try:
-        if st.name == "compose":
-            with render.service_table() as show:
-                rows: list[Any] = st.start(only, timeout, wait, show, render.image_build)
-        else:
-            st.up(layers)
-            rows = []
-    except ServiceFailed as exc:
-        if exc.logs:
-            render.err.print(f"last log lines of {exc.service}:", markup=False)
-            render.err.print(exc.logs.rstrip(), markup=False, highlight=False)
-        raise
-    for notice in st.notices:
-        render.err.print(notice)
-    return rows
-
-
-def _ensure_landing(st: Any, layers: list[str]) -> None:
-    """Seed generated data when landing is empty; on a lake stack, publish it there too.
-
-    On a lake stack only bronze reads landing: a run of later layers needs none of it.
-    """
-    from ecomctl import landing, render, seeding
-
-    settings = st.settings
-    if st.name != "embedded" and ("bronze" not in layers or st.row_counts("landing")):
-        return
-    if not landing.row_counts(settings.paths):
-        render.err.print(
-            f"landing zone is empty: seeding generated data first (scale {settings.scale},"
-            f" seed {settings.seed})"
-        )
-        result = seeding.seed(settings.paths, settings.scale, settings.seed)
-        render.err.print(f"landing: {result.total_rows:,} rows from {result.source}")
-    if st.name != "embedded":
-        _publish(st)
-
-
-def _publish(st: Any) -> Any:
-    """Put the local landing zone into the lake: Parquet on S3, tables through Trino."""
-    from ecomctl import lake_seed, render
-
-    render.err.print(
-        f"publishing landing to {st.s3_endpoint()} (bucket {st.settings.lake_bucket}) ..."
-    )
-    published = lake_seed.publish(st, st.paths)
-    render.out.print(
-        f"lake: {published.total_rows:,} rows as Parquet under"
-        f" {published.location}<table>/batch={published.batch}/ ({published.seconds:.1f} s),"
-        f" tables {st.settings.landing_catalog}.landing.<table> via Trino at {st.trino().url()}"
-    )
-    return published
 
 
 def _run_dbt(
@@ -391,49 +284,57 @@ def _run_dbt(
     junit_xml: Path | None = None,
     fail_on_drop: float | None = None,
 ) -> None:
-    from ecomctl import documents, pipeline, render
+    from ecomctl import app as work
+    from ecomctl.layers import parse_layers
+    from ecomctl.outputs import console, json_docs
+    from ecomctl.transform import pipeline
 
-    settings = _settings(home, stack)
-    layers = pipeline.parse_layers(layer)
-    pipeline.layer_selection(layers[0], select or [])  # validate before any work
-    st = _stack(settings)
-    with _home_lock(st.paths):
-        _up(st, layers=layers)
-        _ensure_landing(st, layers)
-        reports = pipeline.run_layers(
-            st, layers, command, select, full_refresh, render.progress, render.layer_start
+    layers = parse_layers(layer)
+    st = work.open_stack(home=home, stack=stack)
+    with console.events() as events:
+        reports = work.run_dbt(
+            st,
+            command,
+            layers,
+            select,
+            full_refresh,
+            events,
+            console.progress,
+            console.layer_start,
         )
-    render.layer_reports(reports)
+    console.layer_reports(reports)
     ok = all(r.success for r in reports)
-    fields: dict[str, Any] = {"stack": st.name, "success": ok, "layers": documents.layers(reports)}
+    fields: dict[str, Any] = {"stack": st.name, "success": ok, "layers": json_docs.layers(reports)}
     if command == "run" and "gold" in layers:
-        url = st.gold_endpoint().url()
-        fields["gold_url"] = url
-        render.out.print(f"\ngold tables: {url} (schema gold)")
-        render.out.print(
+        where = st.endpoints()
+        fields["gold_url"] = where.gold_url
+        console.out.print(f"\ngold tables: {where.gold_url} (schema gold)")
+        console.out.print(
             f"  look: ecomctl query 'select * from sales_values_by_category limit 10'"
             f"{'' if home is None else f' --home {home}'}"
         )
-        render.out.print(f"  psql: PGPASSWORD={st.password_hint()} psql {url} -c '\\dt gold.*'")
+        console.out.print(
+            f"  psql: PGPASSWORD={where.password_hint} psql {where.gold_url} -c '\\dt gold.*'"
+        )
     if fail_on_drop is not None:
         dropped = pipeline.drops_beyond(reports, fail_on_drop)
         fields["dropped"] = [d.name for d in dropped]
         for d in dropped:
-            render.err.print(
+            console.err.print(
                 f"[red]row count of {d.name} fell by {-(d.percent or 0):.1f}%"
                 f" ({d.rows_before:,} -> {d.rows_after:,}), more than --fail-on-drop {fail_on_drop}%[/]"
             )
         ok = ok and not dropped
-    _report_for_ci(settings, command, reports, junit_xml)
+    _report_for_ci(st.settings, command, reports, junit_xml)
     _finish(command, ExitStatus.SUCCESS if ok else ExitStatus.FAILURE, **fields)
 
 
 def _report_for_ci(settings: Any, command: str, reports: list[Any], junit_xml: Path | None) -> None:
-    from ecomctl import github, junit, render
+    from ecomctl.outputs import console, github, junit
 
     if junit_xml is not None:
         junit.write(junit_xml, reports)
-        render.err.print(f"JUnit report: {junit_xml}")
+        console.err.print(f"JUnit report: {junit_xml}")
     if settings.github_actions:
         stream = sys.stderr if _CURRENT["json"] else sys.stdout
         for line in github.error_lines(reports):
@@ -495,19 +396,16 @@ def query(
 ) -> None:
     """Query a layer where it lives, without knowing engines, ports or passwords."""
     _start("query", json_, quiet)
-    from ecomctl import documents, render
-    from ecomctl.stack import QUERY_LAYERS
+    from ecomctl import app as work
+    from ecomctl.layers import QUERY_LAYERS
+    from ecomctl.outputs import console, json_docs
 
-    if layer not in QUERY_LAYERS:
-        raise EcomctlError(
-            f"--layer {layer!r}: expected one of {', '.join(QUERY_LAYERS)}", ExitStatus.USAGE
-        )
-    if fmt not in ("table", "csv", "json"):
-        raise EcomctlError(f"--format {fmt!r}: expected table, csv or json", ExitStatus.USAGE)
-    result = _stack(_settings(home, stack)).query(layer, sql)
+    _choice("--layer", layer, QUERY_LAYERS)
+    _choice("--format", fmt, ("table", "csv", "json"))
+    result = work.open_stack(home=home, stack=stack).query(layer, sql)
     if not json_:
-        render.query_result(result, fmt)
-    _finish("query", ExitStatus.SUCCESS, layer=layer, **documents.query(result))
+        console.query_result(result, fmt)
+    _finish("query", ExitStatus.SUCCESS, layer=layer, **json_docs.query(result))
 
 
 @app.command()
@@ -521,25 +419,33 @@ def docs(
 ) -> None:
     """Generate the dbt docs site for the project (and serve it on 127.0.0.1)."""
     _start("docs", json_, quiet)
-    from ecomctl import docsite, render
-    from ecomctl.settings import LAYERS
+    from ecomctl import app as work
+    from ecomctl.outputs import console
+    from ecomctl.transform import docsite
 
-    st = _stack(_settings(home, stack))
-    with _home_lock(st.paths):
-        _up(st)
-        _ensure_landing(st, list(LAYERS))
-        site = docsite.generate(st)
-    render.out.print(f"docs: {site / 'index.html'}")
+    st = work.open_stack(home=home, stack=stack)
+    with console.events() as events:
+        site = work.docs(st, events)
+    console.out.print(f"docs: {site / 'index.html'}")
     if serve:
-        docsite.serve(site, port, lambda url: render.err.print(f"serving {url} (Ctrl-C stops)"))
+        docsite.serve(site, port, lambda url: console.err.print(f"serving {url} (Ctrl-C stops)"))
     _finish("docs", ExitStatus.SUCCESS, site=str(site / "index.html"))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Run one command (argv: the arguments after the program name; sys.argv by default)."""
+    args = sys.argv[1:] if argv is None else argv
+    _CURRENT.update(command="", json=False)
     # Not click's standalone mode: usage errors and Ctrl-C then reach us, so with --json they
     # are JSON documents too, and Ctrl-C exits 130 rather than click's 1.
     try:
-        code = app(standalone_mode=False)
+        code = app(args=args, prog_name="ecomctl", standalone_mode=False)
+    except ServiceFailed as exc:
+        if exc.logs:
+            from ecomctl.outputs import console
+
+            console.service_failure_logs(exc.service, exc.logs)
+        _fail(exc.message, exc.status)
     except EcomctlError as exc:
         _fail(exc.message, exc.status)
     except typer.Abort:  # a prompt answered with Ctrl-C or end of input
@@ -547,7 +453,7 @@ def main() -> None:
     except typer.TyperException as exc:  # click's usage errors, found before any work
         usage: Any = exc  # typer does not type its vendored click's exceptions
         usage.show()
-        if "--json" in sys.argv[1:]:
+        if "--json" in args:
             command = getattr(getattr(usage, "ctx", None), "command", None)
             name = getattr(command, "name", "")
             _CURRENT.update(command="" if name == app.info.name else name, json=True)
@@ -560,11 +466,10 @@ def main() -> None:
 
 def _fail(message: str, status: ExitStatus, quiet: bool = False) -> None:
     if _CURRENT["json"]:
-        from ecomctl import documents
+        from ecomctl.outputs import json_docs
 
-        print(
-            json.dumps(documents.envelope(_CURRENT["command"], False, int(status), error=message))
-        )
+        document = json_docs.envelope(_CURRENT["command"], False, int(status), error=message)
+        print(json.dumps(document))
     if not quiet:
         print(f"ecomctl: {message}", file=sys.stderr)
     sys.exit(status)

@@ -42,6 +42,12 @@ def first_line(text: str, default: str = "") -> str:
     return lines[0].strip() if lines else default
 
 
+def joined_lines(text: str, default: str = "") -> str:
+    """Every line of a message, joined: for errors whose cause is on a later line (S3's code)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return "; ".join(lines) or default
+
+
 def reason(exc: BaseException) -> str:
     """One line saying why exc happened (ecomctl's own message as it is)."""
     if isinstance(exc, EcomctlError):

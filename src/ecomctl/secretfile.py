@@ -1,21 +1,52 @@
-"""Secrets kept in 0600 files under the home folder, generated once per install."""
+"""Files only their owner may read: secrets generated once per install, and anything holding one.
+
+Every such file is written to a temporary name with mode 0600 and renamed into place, so it
+never exists with wider permissions or half-written, even briefly.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
+
+
+def private_dir(path: Path) -> Path:
+    """Create path (and its parents) and make it 0700."""
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+def _private_temp(folder: Path, name: str, text: str) -> str:
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")  # mkstemp creates it 0600
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return tmp
+
+
+def write_private(path: Path, text: str) -> Path:
+    """Replace path with text, mode 0600 from the start."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(_private_temp(path.parent, path.name, text), path)
+    return path
 
 
 def read_or_create(path: Path) -> str:
     """Return the secret stored at path, generating it (mode 0600) on first use."""
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(path.parent, 0o700)
-    value = secrets.token_urlsafe(24)
-    # O_EXCL with mode 0600: the file never exists with wider permissions, even briefly.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(value + "\n")
-    return value
+    if not path.exists():
+        private_dir(path.parent)
+        tmp = _private_temp(path.parent, path.name, secrets.token_urlsafe(24) + "\n")
+        try:
+            # A link, not a rename: when two ecomctl processes race, the first secret stays.
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    return path.read_text().strip()

@@ -6,7 +6,7 @@ This is the only module that reads the environment for ecomctl's own settings.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -17,9 +17,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-Stack = Literal["embedded", "compose", "remote"]
-STACKS: tuple[str, ...] = ("embedded", "compose", "remote")
-LAYERS: tuple[str, ...] = ("bronze", "silver", "gold")
+# The stacks' names: stacks/__init__.py makes each one.
+StackName = Literal["embedded", "compose", "remote"]
+STACKS: tuple[str, ...] = get_args(StackName)
 
 # Scale 0.1 (about 155,000 rows) keeps a first `ecomctl run` well under 30 s on 2 cores.
 DEFAULT_SCALE = 0.1
@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     )
 
     home: Path = Field(default=Path(".ecomctl"), description="Folder holding all state.")
-    stack: Stack = "embedded"
+    stack: StackName = "embedded"
     scale: float = Field(default=DEFAULT_SCALE, gt=0)
     seed: int = 42
     threads: int = Field(default=2, ge=1)

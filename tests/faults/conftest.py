@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from faultlog import RESULTS, FaultLog
+from support.faultlog import RESULTS, FaultLog
 
 
 @pytest.fixture

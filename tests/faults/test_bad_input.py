@@ -9,10 +9,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from faultlog import FaultLog, counts, rows_lost
-from helpers import ecomctl
+from support.faultlog import FaultLog, counts, rows_lost
+from support.helpers import ecomctl
 
-from ecomctl.olist import BY_TABLE
+from ecomctl.data.olist import BY_TABLE
 
 
 def _file(d: Path, table: str) -> Path:
@@ -35,7 +35,7 @@ def _second_row(path: Path) -> str:
 
 HEX = "f" * 32
 # (break the folder, what the one-line error must contain)
-CASES: dict[str, tuple[Callable[[Path], None], list[str]]] = {
+CASES: dict[str, tuple[Callable[[Path], object], list[str]]] = {
     "missing file": (
         lambda d: _file(d, "sellers").unlink(),
         ["olist_sellers_dataset.csv", "file not found"],

@@ -7,8 +7,8 @@ import json
 import stat
 from pathlib import Path
 
-from faultlog import FaultLog
-from helpers import ecomctl
+from support.faultlog import FaultLog
+from support.helpers import ecomctl
 
 
 def _listeners_of(pid_names: set[str]) -> set[str]:

@@ -1,0 +1,144 @@
+"""The work behind each command: plain functions that take a stack, do the work and return
+results. Nothing here prints; what the user must see on the way goes through `Events` and
+dbt's progress callbacks, and the CLI renders both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ecomctl import lock
+from ecomctl.data.publish import PublishResult
+from ecomctl.data.seeding import SeedResult
+from ecomctl.errors import EcomctlError, ExitStatus
+from ecomctl.layers import LAYERS
+from ecomctl.services.status import ServiceStatus
+from ecomctl.settings import Settings, load_settings
+from ecomctl.stacks import get_stack
+from ecomctl.stacks.base import Events, Stack, UpOptions
+from ecomctl.transform.pipeline import LayerReport
+from ecomctl.transform.runner import Progress
+
+
+def settings(**flags: Any) -> Settings:
+    """Settings from every source, a bad value a usage error naming the setting."""
+    from pydantic import ValidationError
+
+    try:
+        return load_settings(**flags)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise EcomctlError(f"setting {where}: {first['msg']}", ExitStatus.USAGE) from exc
+
+
+def open_stack(**flags: Any) -> Stack:
+    return get_stack(settings(**flags))
+
+
+@contextmanager
+def writing(stack: Stack, command: str, events: Events) -> Iterator[None]:
+    """Hold the home folder for a command that writes to it."""
+    with lock.hold(stack.paths.root, command, events.notice):
+        yield
+
+
+# -- seed ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Seeded:
+    result: SeedResult
+    published: PublishResult | None  # None on a stack without a lake
+
+
+def seed(
+    stack: Stack,
+    from_dir: Path | None,
+    increment: bool,
+    max_bad_rows: int | None,
+    events: Events,
+) -> Seeded:
+    """Load the landing zone (generated files, the user's, or one more day), then publish it
+    to the stack's lake if it has one."""
+    from ecomctl.data import seeding
+
+    if increment and from_dir is not None:
+        raise EcomctlError("--increment and --from cannot go together", ExitStatus.USAGE)
+    s, paths = stack.settings, stack.paths
+    with writing(stack, "seed", events):
+        if increment:
+            events.notice("appending one more day of new orders ...")
+            result = seeding.increment(paths)
+        else:
+            what = f"generated data (scale {s.scale}, seed {s.seed})"
+            events.notice(f"seeding landing from {'your files' if from_dir else what} ...")
+            result = seeding.seed(paths, s.scale, s.seed, from_dir, max_bad_rows)
+        # Inside the lock: `run` must never read the lake's tables while they are re-pointed.
+        published = stack.publish_landing(events)
+    return Seeded(result, published)
+
+
+def ensure_landing(stack: Stack, layers: list[str], events: Events) -> None:
+    """Seed generated data when landing is empty, and publish it to the stack's lake.
+
+    Only bronze reads landing: a run of later layers needs none of it.
+    """
+    from ecomctl.data import landing, seeding
+
+    if "bronze" not in layers or stack.row_counts("landing"):
+        return
+    s = stack.settings
+    if not landing.row_counts(stack.paths):
+        events.notice(
+            f"landing zone is empty: seeding generated data first (scale {s.scale}, seed {s.seed})"
+        )
+        result = seeding.seed(stack.paths, s.scale, s.seed)
+        events.notice(f"landing: {result.total_rows:,} rows from {result.source}")
+    stack.publish_landing(events)
+
+
+# -- services -----------------------------------------------------------------------------
+def up(stack: Stack, opts: UpOptions, events: Events) -> list[ServiceStatus]:
+    with writing(stack, "up", events):
+        return stack.up(opts, events)
+
+
+def down(stack: Stack, remove_data: bool, events: Events) -> tuple[bool, str]:
+    with writing(stack, "down", events):
+        return stack.down(remove_data)
+
+
+# -- dbt ----------------------------------------------------------------------------------
+def run_dbt(
+    stack: Stack,
+    command: str,
+    layers: list[str],
+    select: list[str] | None,
+    full_refresh: bool,
+    events: Events,
+    progress: Progress | None = None,
+    on_layer_start: Callable[[str], None] | None = None,
+) -> list[LayerReport]:
+    """`run` or `test`: the services the layers need, landing, then dbt layer by layer."""
+    from ecomctl.transform import pipeline
+
+    pipeline.layer_selection(layers[0], select or [])  # a bad selector fails before any work
+    with writing(stack, command, events):
+        stack.up(UpOptions(layers=layers), events)
+        ensure_landing(stack, layers, events)
+        return pipeline.run_layers(
+            stack, layers, command, select, full_refresh, progress, on_layer_start
+        )
+
+
+def docs(stack: Stack, events: Events) -> Path:
+    """Generate the dbt docs site (building what it documents first if landing is empty)."""
+    from ecomctl.transform import docsite
+
+    with writing(stack, "docs", events):
+        stack.up(UpOptions(), events)
+        ensure_landing(stack, list(LAYERS), events)
+        return docsite.generate(stack)

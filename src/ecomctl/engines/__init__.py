@@ -1,0 +1,1 @@
+"""Talking to the engines: DuckDB in-process, and Trino, Spark Thrift and PostgreSQL clients."""

@@ -1,0 +1,144 @@
+"""Clients of the lake stacks' engines (Trino, Spark Thrift) and of every PostgreSQL.
+
+Each is a DB-API cursor behind a context manager, so row counts and queries read the same on
+every engine. Client libraries are imported here, lazily, only when a command needs them.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from ecomctl.engines.endpoints import PgEndpoint, SparkEndpoint, TrinoEndpoint
+from ecomctl.errors import EcomctlError, ExitStatus, reason
+
+PROBE_TIMEOUT = 3.0
+
+# The server's version and uptime (seconds), for every stack's status of its PostgreSQL.
+SERVER_FACTS_SQL = (
+    "select current_setting('server_version'),"
+    " extract(epoch from now() - pg_postmaster_start_time())::float8"
+)
+
+
+@contextmanager
+def _cursor(service: str, where: str, connect: Callable[[], Any]) -> Iterator[Any]:
+    """A cursor on a new connection, closed afterwards; a failed connect names the service."""
+    try:
+        conn = connect()
+    except Exception as exc:
+        raise EcomctlError(f"{service} at {where}: {reason(exc)}", ExitStatus.UNHEALTHY) from exc
+    try:
+        yield conn.cursor()
+    finally:
+        conn.close()
+
+
+def trino(endpoint: TrinoEndpoint, catalog: str, schema: str | None = None) -> Any:
+    import trino.dbapi
+    from trino.auth import BasicAuthentication
+
+    auth = (
+        None if endpoint.password is None else BasicAuthentication(endpoint.user, endpoint.password)
+    )
+    return _cursor(
+        "trino",
+        endpoint.url(),
+        lambda: trino.dbapi.connect(  # type: ignore[no-untyped-call]
+            host=endpoint.host,
+            port=endpoint.port,
+            user=endpoint.user,
+            catalog=catalog,
+            schema=schema,
+            http_scheme=endpoint.scheme,
+            auth=auth,
+            request_timeout=60,
+        ),
+    )
+
+
+def spark(endpoint: SparkEndpoint) -> Any:
+    from pyhive import hive
+
+    return _cursor(
+        "spark-thrift",
+        endpoint.url(),
+        lambda: hive.connect(host=endpoint.host, port=endpoint.port, username=endpoint.user),
+    )
+
+
+def postgres(endpoint: PgEndpoint, password: str | None) -> Any:
+    import psycopg
+
+    return _cursor(
+        "postgres",
+        endpoint.url(),
+        lambda: psycopg.connect(
+            host=endpoint.host,
+            port=endpoint.port,
+            user=endpoint.user,
+            dbname=endpoint.database,
+            password=password,
+            connect_timeout=int(PROBE_TIMEOUT),
+            autocommit=True,
+        ),
+    )
+
+
+def fetch(cursor: Any, sql: str) -> list[tuple[Any, ...]]:
+    cursor.execute(sql)
+    return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+
+
+# -- probes: fast answers for `status`, never an exception ----------------------------------
+@dataclass(frozen=True)
+class Probe:
+    ok: bool
+    version: str = ""
+    uptime_seconds: float | None = None
+    detail: str = ""
+
+
+def probe_trino(endpoint: TrinoEndpoint) -> Probe:
+    try:
+        with urllib.request.urlopen(f"{endpoint.url()}/v1/info", timeout=PROBE_TIMEOUT) as resp:
+            info = json.loads(resp.read())
+    except Exception as exc:
+        return Probe(False, detail=reason(exc))
+    version = f"Trino {info.get('nodeVersion', {}).get('version', '?')}"
+    if info.get("starting"):
+        return Probe(False, version, detail="starting")
+    return Probe(True, version, _trino_uptime(str(info.get("uptime", ""))))
+
+
+def _trino_uptime(text: str) -> float | None:
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+    for unit in sorted(units, key=len, reverse=True):
+        if text.endswith(unit):
+            try:
+                return float(text[: -len(unit)]) * units[unit]
+            except ValueError:
+                return None
+    return None
+
+
+def probe_tcp(host: str, port: int) -> Probe:
+    try:
+        with socket.create_connection((host, port), timeout=PROBE_TIMEOUT):
+            return Probe(True, detail="accepting connections")
+    except OSError as exc:
+        return Probe(False, detail=reason(exc))
+
+
+def probe_postgres(endpoint: PgEndpoint, password: str | None) -> Probe:
+    try:
+        with postgres(endpoint, password) as cur:
+            version, uptime = fetch(cur, SERVER_FACTS_SQL)[0]
+    except Exception as exc:
+        return Probe(False, detail=reason(exc))
+    return Probe(True, f"PostgreSQL {version}", float(uptime))

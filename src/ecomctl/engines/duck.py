@@ -1,0 +1,93 @@
+"""DuckDB connections to the warehouse file, with the pip-shipped extensions.
+
+DuckDB cannot download extensions here (nor on many CI machines), so the extension files that
+the duckdb-extension-<name> wheels carry (postgres for gold, httpfs for the S3 lake) are
+installed once into the home folder, and every connection (ecomctl's and dbt's) autoloads
+them from there.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ecomctl.errors import EcomctlError, ExitStatus, first_line
+from ecomctl.settings import HomePaths
+
+
+def config(paths: HomePaths) -> dict[str, Any]:
+    """Connection settings shared by ecomctl and the rendered dbt profiles."""
+    return {
+        "extension_directory": str(paths.duckdb_extensions),
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": True,
+    }
+
+
+# The wheels name the file after the package; DuckDB derives an extension's entry point from
+# its file name, so it must be installed under the extension's own name.
+_INSTALLED_NAME = {"postgres": "postgres_scanner"}
+
+
+def _shipped_extension(name: str, version: str) -> Path:
+    package = f"duckdb_extension_{name}"
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise EcomctlError(
+            f"the {package.replace('_', '-')} package is not installed", ExitStatus.ENVIRONMENT
+        )
+    root = Path(next(iter(spec.submodule_search_locations)))
+    return root / "extensions" / f"v{version}" / f"{name}.duckdb_extension"
+
+
+def ensure_extension(paths: HomePaths, name: str) -> None:
+    """Install the extension the duckdb-extension-<name> wheel ships, once per home folder."""
+    import duckdb
+
+    installed = _INSTALLED_NAME.get(name, name)
+    if any(paths.duckdb_extensions.glob(f"*/*/{installed}.duckdb_extension")):
+        return
+    shipped = _shipped_extension(name, duckdb.__version__)
+    if not shipped.exists():
+        raise EcomctlError(
+            f"no {name} extension for DuckDB {duckdb.__version__} at {shipped}",
+            ExitStatus.ENVIRONMENT,
+        )
+    paths.duckdb_extensions.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        named = Path(tmp) / f"{installed}.duckdb_extension"
+        shutil.copyfile(shipped, named)
+        con = duckdb.connect(config=config(paths))
+        try:
+            con.install_extension(str(named))
+        finally:
+            con.close()
+
+
+def table_counts(paths: HomePaths, schema: str) -> dict[str, int]:
+    """Rows per table of a warehouse schema; empty when nothing was written yet."""
+    from ecomctl.engines import sql
+
+    if not paths.warehouse.exists():
+        return {}
+    con = connect(paths, read_only=True)
+    try:
+        return sql.table_counts(lambda text: con.execute(text).fetchall(), schema)
+    finally:
+        con.close()
+
+
+def connect(paths: HomePaths, read_only: bool = False) -> Any:
+    """A connection to the warehouse file (created on first write)."""
+    import duckdb
+
+    paths.root.mkdir(parents=True, exist_ok=True)
+    try:
+        return duckdb.connect(str(paths.warehouse), read_only=read_only, config=config(paths))
+    except duckdb.IOException as exc:
+        raise EcomctlError(
+            f"warehouse {paths.warehouse}: {first_line(str(exc))}", ExitStatus.FAILURE
+        ) from exc

@@ -1,0 +1,103 @@
+"""Where the engines listen and how to log in: the facts a stack hands to clients and to dbt.
+
+Passwords are held here only for the connections ecomctl makes itself; `url()` and
+`conninfo()` never include them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import SecretStr
+
+from ecomctl.settings import Settings
+
+
+@dataclass(frozen=True)
+class PgEndpoint:
+    host: str
+    port: int
+    user: str
+    database: str
+
+    def url(self) -> str:
+        """A connection URL without the password (it stays in its 0600 file)."""
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.database}"
+
+    def conninfo(self) -> str:
+        """A libpq keyword string without the password (libpq reads PGPASSWORD)."""
+        return f"host={self.host} port={self.port} dbname={self.database} user={self.user}"
+
+
+@dataclass(frozen=True)
+class TrinoEndpoint:
+    host: str
+    port: int
+    user: str
+    scheme: str = "http"
+    password: str | None = None
+
+    def url(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class SparkEndpoint:
+    host: str
+    port: int
+    user: str
+
+    def url(self) -> str:
+        return f"thrift://{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class S3Endpoint:
+    url: str  # http://HOST:PORT
+    bucket: str
+    region: str
+    access_key: str | None = None
+    secret_key: str | None = None
+    # Where the keys come from when they are missing: "settings" (yours) or "up" (ecomctl's
+    # own runners generate them when they first start the S3 server).
+    keys_from: str = "settings"
+
+
+@dataclass(frozen=True)
+class LakeEndpoints:
+    """Trino, Spark Thrift, gold's PostgreSQL and the lake's S3, with their secrets."""
+
+    trino: TrinoEndpoint
+    spark: SparkEndpoint
+    gold: PgEndpoint
+    gold_password: str | None
+    s3: S3Endpoint
+    password_hint: str  # a shell expression for gold's password, never the password itself
+    # Trino catalogs: Iceberg for bronze and silver, Hive for landing, PostgreSQL for gold.
+    lake_catalog: str = "iceberg"
+    landing_catalog: str = "hive"
+    gold_catalog: str = "de_psql"
+
+
+def from_settings(settings: Settings) -> LakeEndpoints:
+    """The endpoints of servers the user runs, as settings (or ECOMCTL_*) give them."""
+    s, secret = settings, _secret
+    return LakeEndpoints(
+        trino=TrinoEndpoint(
+            s.trino_host, s.trino_port, s.trino_user, s.trino_http_scheme, secret(s.trino_password)
+        ),
+        spark=SparkEndpoint(s.spark_host, s.spark_port, s.spark_user),
+        gold=PgEndpoint(s.pg_host, s.pg_port, s.pg_user, s.pg_database),
+        gold_password=secret(s.pg_password),
+        s3=S3Endpoint(
+            s.s3_endpoint, s.lake_bucket, s.s3_region, s.s3_access_key, secret(s.s3_secret_key)
+        ),
+        password_hint='"$PGPASSWORD"',
+        lake_catalog=s.lake_catalog,
+        landing_catalog=s.landing_catalog,
+        gold_catalog=s.gold_catalog,
+    )
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return None if value is None else value.get_secret_value()

@@ -1,0 +1,75 @@
+"""SQL text ecomctl writes itself, the same for every database it reads: names, literals,
+row counts, and the shape of a query's answer.
+
+ecomctl counts rows itself: adapter responses rarely carry them (Spark: never).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ecomctl.errors import EcomctlError, ExitStatus
+
+Execute = Callable[[str], Sequence[Sequence[Any]]]
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+def result_of(cursor: Any) -> QueryResult:
+    """The columns and rows of the statement a DB-API cursor just ran."""
+    if not cursor.description:
+        return QueryResult([], [])
+    return QueryResult(
+        [str(d[0]) for d in cursor.description], [tuple(r) for r in cursor.fetchall()]
+    )
+
+
+def identifier(name: str, what: str = "name") -> str:
+    """Return name when it is a plain SQL identifier; reject anything else before it meets SQL."""
+    if not _IDENT.match(name):
+        raise EcomctlError(f"invalid {what} {name!r}: letters, digits and _ only", ExitStatus.USAGE)
+    return name
+
+
+def literal(text: str) -> str:
+    """A SQL string literal (standard quoting: DuckDB, Trino, PostgreSQL)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def table_counts(execute: Execute, schema: str, spark: bool = False) -> dict[str, int]:
+    """Rows in every table of schema (an empty dict when the schema does not exist).
+
+    Spark has no information_schema and quotes with backticks, hence its own statements. Any
+    other error (a lost connection, a permission) is raised, never read as "no tables".
+    """
+    identifier(schema, "schema")
+    if spark:
+        if not execute(f"show databases like '{schema}'"):
+            return {}
+        listed = execute(f"show tables in `{schema}`")
+        tables = [str(row[1]) for row in listed if not (len(row) > 2 and row[2])]
+        quote = "`"
+    else:
+        tables = [
+            str(row[0])
+            for row in execute(
+                "select table_name from information_schema.tables"
+                f" where table_schema = '{schema}' and table_type in ('BASE TABLE', 'VIEW')"
+            )
+        ]
+        quote = '"'
+    counts: dict[str, int] = {}
+    for table in sorted(tables):
+        if _IDENT.match(table):
+            sql = f"select count(*) from {quote}{schema}{quote}.{quote}{table}{quote}"
+            counts[table] = int(execute(sql)[0][0])
+    return counts

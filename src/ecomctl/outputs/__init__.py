@@ -1,0 +1,1 @@
+"""What ecomctl prints and writes about results: terminal, JSON, JUnit, GitHub. No flow here."""

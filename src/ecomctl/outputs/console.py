@@ -1,0 +1,192 @@
+"""Human output: rich tables and lines, kept apart from the flow of the commands.
+
+Progress goes to stderr so stdout carries only results; rich drops colour off a terminal.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from ecomctl.data.publish import PublishResult
+from ecomctl.data.seeding import SeedResult
+from ecomctl.engines.sql import QueryResult
+from ecomctl.services.status import ServiceStatus
+from ecomctl.transform.pipeline import LayerReport
+
+
+def _console(stderr: bool, quiet: bool = False) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    # Off a terminal rich assumes 80 columns and would cut paths in tables; logs are wider.
+    width = None if stream.isatty() else 200
+    return Console(stderr=stderr, quiet=quiet, width=width, highlight=False, soft_wrap=True)
+
+
+out = _console(stderr=False)
+err = _console(stderr=True)
+
+
+def configure(json_mode: bool, quiet: bool) -> None:
+    """With --json, human output moves to stderr so stdout holds only the document;
+    with --quiet it is dropped (errors are printed by the caller, not through these)."""
+    global out, err
+    out = _console(stderr=json_mode, quiet=quiet)
+    err = _console(stderr=True, quiet=quiet)
+
+
+_MARK = {"success": "[green]ok[/]", "pass": "[green]pass[/]", "error": "[red]ERROR[/]",
+         "fail": "[red]FAIL[/]", "warn": "[yellow]warn[/]", "skipped": "[dim]skip[/]"}  # fmt: skip
+
+
+def progress(kind: str, unique_id: str, data: dict[str, Any]) -> None:
+    if kind == "finish":
+        status = str(data.get("status", ""))
+        mark = _MARK.get(status, status)
+        err.print(f"  {mark:>5}  {unique_id}  [dim]{float(data.get('seconds', 0.0)):.2f}s[/]")
+
+
+def layer_start(layer: str) -> None:
+    err.print(f"[bold]{layer}[/]")
+
+
+def layer_reports(reports: list[LayerReport]) -> None:
+    for report in reports:
+        title = f"{report.layer}: dbt {report.command} on profile {report.profile}"
+        if report.skipped:
+            out.print(f"\n[bold]{title}[/]: skipped (an earlier layer failed)")
+            continue
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(report.status_counts().items()))
+        out.print(
+            f"\n[bold]{title}[/] ({report.adapter or '?'}): {counts or 'nothing selected'}"
+            f" in {report.seconds:.1f}s"
+        )
+        if report.error:
+            out.print(f"  [red]error:[/] {report.error.splitlines()[0]}")
+        if report.nodes:
+            slow = ", ".join(f"{n.name} {n.seconds:.2f}s" for n in report.slowest())
+            out.print(f"  slowest: {slow}")
+        for node in report.failures():
+            out.print(f"  [red]{node.status.upper()}[/] {node.unique_id}: {node.first_message}")
+            if node.compiled_path:
+                out.print(f"    compiled SQL: {node.compiled_path}")
+        if report.diffs:
+            table = Table("model", "before", "after", "change", "%", box=None, pad_edge=False)
+            for d in report.diffs:
+                table.add_row(d.name, *d.cells())
+            out.print(table)
+
+
+def services(rows: list[ServiceStatus]) -> None:
+    table = Table("service", "state", "endpoint", "version", "uptime", "detail", box=None)
+    for s in rows:
+        colour = "green" if s.healthy else "red"
+        uptime = "" if s.uptime_seconds is None else f"{s.uptime_seconds:.0f}s"
+        table.add_row(s.name, f"[{colour}]{s.state}[/]", s.endpoint, s.version, uptime, s.detail)
+    out.print(table)
+
+
+def _waiting_table(rows: list[ServiceStatus], elapsed: float) -> Table:
+    t = Table("service", "state", "health", "elapsed", box=None, title=f"waiting {elapsed:.0f}s")
+    for s in rows:
+        bad = s.state in ("unhealthy", "exited")
+        colour = "green" if s.healthy else ("red" if bad else "yellow")
+        t.add_row(s.name, f"[{colour}]{s.state}[/]", s.detail, f"{elapsed:.0f}s")
+    return t
+
+
+class ConsoleEvents:
+    """What a stack reports while it works, on stderr: notices as lines, and services while
+    `up` waits as a live table on a terminal, else a line per change of state."""
+
+    def __init__(self) -> None:
+        self._live: Any = None
+        self._seen: dict[str, str] = {}
+
+    def notice(self, text: str) -> None:
+        err.print(text, markup=False, highlight=False)
+
+    def building(self, what: list[str], log: Path) -> None:
+        image_build(what, log)
+
+    def services(self, rows: list[ServiceStatus], elapsed: float) -> None:
+        if err.is_terminal and not err.quiet:
+            from rich.live import Live
+
+            if self._live is None:
+                self._live = Live(console=err, refresh_per_second=4, transient=False)
+                self._live.start()
+            self._live.update(_waiting_table(rows, elapsed))
+            return
+        for s in rows:
+            if self._seen.get(s.name) != s.state:
+                self._seen[s.name] = s.state
+                err.print(f"  {elapsed:5.0f}s  {s.name:<20} {s.state}  {s.detail}", markup=False)
+
+    def close(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+
+@contextmanager
+def events() -> Iterator[ConsoleEvents]:
+    shown = ConsoleEvents()
+    try:
+        yield shown
+    finally:
+        shown.close()
+
+
+def image_build(images: list[str], log: Path) -> None:
+    err.print(f"building {', '.join(images)} (first time only; log: {log}) ...", markup=False)
+
+
+def query_result(result: QueryResult, fmt: str) -> None:
+    if fmt == "json":
+        import json
+
+        rows = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+        print(json.dumps(rows, default=str, indent=2))
+    elif fmt == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(result.columns)
+        writer.writerows(result.rows)
+    else:
+        table = Table(*result.columns, box=None)
+        for row in result.rows:
+            table.add_row(*("" if v is None else str(v) for v in row))
+        out.print(table)
+
+
+def published(result: PublishResult) -> None:
+    out.print(
+        f"lake: {result.total_rows:,} rows as Parquet under"
+        f" {result.location}<table>/batch={result.batch}/ ({result.seconds:.1f} s),"
+        f" tables {result.catalog}.landing.<table> via Trino at {result.trino_url}"
+    )
+
+
+def seeded(result: SeedResult, warehouse: Path) -> None:
+    made = " (generated now)" if result.generated else ""
+    out.print(f"files: {result.source}{made}")
+    out.print(f"landing: {result.total_rows:,} rows in {len(result.rows)} tables ({warehouse})")
+    for table, rows in result.rows.items():
+        out.print(f"  {table:<22} {rows:>10,}")
+    if result.rejected:
+        by_file = ", ".join(f"{f}: {n}" for f, n in result.rejects_by_file.items())
+        err.print(
+            f"[yellow]{result.rejected} bad rows set aside in landing._rejects ({by_file})[/]"
+        )
+
+
+def service_failure_logs(service: str, logs: str) -> None:
+    err.print(f"last log lines of {service}:", markup=False)
+    err.print(logs.rstrip(), markup=False, highlight=False)

@@ -1,0 +1,1 @@
+"""Who runs a stack's services: nobody (probes), Docker Compose, or ecomctl itself."""

@@ -1,0 +1,55 @@
+"""What every service runner offers a stack, and what it tells the user while it works."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from ecomctl.services.status import ServiceStatus
+
+
+@dataclass(frozen=True)
+class UpOptions:
+    """How `up` starts services. Runners that start nothing refuse `only`, `timeout` and
+    `wait=False`."""
+
+    only: list[str] | None = None  # these services and what they depend on
+    timeout: float | None = None  # seconds to wait for health (the runner's default when None)
+    wait: bool = True
+    layers: list[str] | None = None  # what a run needs: a probe-only runner checks just these
+
+    @property
+    def custom(self) -> bool:
+        return self.only is not None or self.timeout is not None or not self.wait
+
+
+class Events(Protocol):
+    """What a stack tells the user while it works; the CLI renders it."""
+
+    def notice(self, text: str) -> None: ...  # something the user must know (a moved port)
+    def services(self, rows: list[ServiceStatus], elapsed: float) -> None: ...  # while waiting
+    def building(self, what: list[str], log: Path) -> None: ...  # a long first-time step
+
+
+class NoEvents:
+    """Events nobody watches (tests, benchmarks, read-only commands)."""
+
+    def notice(self, text: str) -> None:
+        pass
+
+    def services(self, rows: list[ServiceStatus], elapsed: float) -> None:
+        pass
+
+    def building(self, what: list[str], log: Path) -> None:
+        pass
+
+
+class Services(Protocol):
+    """Who runs a lake stack's services: nobody (probes), Docker Compose, or local processes."""
+
+    def start(self, opts: UpOptions, events: Events) -> list[ServiceStatus]: ...
+    def stop(self, remove_data: bool) -> tuple[bool, str]: ...  # (stopped any, message)
+    def states(self) -> list[ServiceStatus]: ...
+    def logs(self, service: str | None, tail: int, follow: bool) -> Iterator[str]: ...

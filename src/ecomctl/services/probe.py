@@ -1,0 +1,69 @@
+"""Services someone else runs (the remote stack): probed, never started or stopped."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from ecomctl.engines import clients
+from ecomctl.engines.endpoints import LakeEndpoints
+from ecomctl.errors import EcomctlError, ExitStatus
+from ecomctl.services.base import Events, UpOptions
+from ecomctl.services.status import ServiceStatus, State
+
+# The servers a layer's run needs: its dbt profile's engine and where its rows are counted.
+SERVICES_OF_LAYER = {
+    "bronze": ("trino",),
+    "silver": ("spark-thrift",),
+    "gold": ("trino", "postgres"),
+}
+
+
+class ProbeOnly:
+    def __init__(self, endpoints: Callable[[], LakeEndpoints]) -> None:
+        self.endpoints = endpoints
+
+    def start(self, opts: UpOptions, events: Events) -> list[ServiceStatus]:
+        """Check that the servers answer: all of them, or those the layers run on."""
+        if opts.custom:
+            raise EcomctlError(
+                "--only, --timeout and --no-wait are for stacks whose services ecomctl starts"
+                " and waits on (compose, native): the remote stack's servers are yours",
+                ExitStatus.USAGE,
+            )
+        needed = {s for layer in opts.layers or [] for s in SERVICES_OF_LAYER[layer]}
+        found = self._probe(needed or None)
+        down = [s for s in found if not s.healthy]
+        if down:
+            first = down[0]
+            raise EcomctlError(
+                f"{first.name} at {first.endpoint} does not answer: {first.detail}",
+                ExitStatus.UNHEALTHY,
+            )
+        return found
+
+    def stop(self, remove_data: bool) -> tuple[bool, str]:
+        return False, "remote stack: its servers are not ecomctl's to stop"
+
+    def states(self) -> list[ServiceStatus]:
+        return self._probe()
+
+    def logs(self, service: str | None, tail: int, follow: bool) -> Iterator[str]:
+        raise EcomctlError("remote stack: the logs are on your own servers", ExitStatus.USAGE)
+
+    def _probe(self, names: set[str] | None = None) -> list[ServiceStatus]:
+        """Probe the servers named (all when None); a probe waits PROBE_TIMEOUT at most."""
+        where = self.endpoints()
+        trino, spark, gold = where.trino, where.spark, where.gold
+        probes: list[tuple[str, str, Callable[[], clients.Probe]]] = [
+            ("trino", trino.url(), lambda: clients.probe_trino(trino)),
+            ("spark-thrift", spark.url(), lambda: clients.probe_tcp(spark.host, spark.port)),
+            ("postgres", gold.url(), lambda: clients.probe_postgres(gold, where.gold_password)),
+        ]
+        found = []
+        for name, url, probe in probes:
+            if names is not None and name not in names:
+                continue
+            p = probe()
+            state: State = "running" if p.ok else "unreachable"
+            found.append(ServiceStatus(name, state, url, p.version, p.uptime_seconds, p.detail))
+        return found

@@ -1,0 +1,89 @@
+"""What a stack is to the rest of ecomctl: the `Stack` protocol and the values it trades in.
+
+The CLI and the app use a stack only through `Stack`; mypy --strict holds them to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ecomctl.engines.sql import QueryResult
+from ecomctl.errors import EcomctlError, reason
+from ecomctl.services.base import Events, NoEvents, UpOptions
+from ecomctl.services.status import ServiceStatus
+from ecomctl.settings import HomePaths, Settings
+
+if TYPE_CHECKING:
+    from ecomctl.data.publish import PublishResult
+
+__all__ = [
+    "DbtTarget",
+    "Endpoints",
+    "Events",
+    "NoEvents",
+    "QueryResult",
+    "Stack",
+    "UpOptions",
+    "profiles_for",
+    "query_errors",
+]
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where a user's own clients connect; never a secret."""
+
+    variables: dict[str, str]  # ECOMCTL_* lines for `status -o env`
+    gold_url: str | None  # None until a port is chosen (a never-started embedded home)
+    password_hint: str  # a shell expression giving gold's password, for the psql hint
+
+
+@dataclass(frozen=True)
+class DbtTarget:
+    """How dbt reaches the stack's engines."""
+
+    profiles: dict[str, Any]  # profiles.yml (no secret inside)
+    vars: dict[str, str]
+    env: dict[str, str]  # secrets reach the dbt child through its environment only
+    # profile -> parse group: profiles in one group compile the project alike, parsed once.
+    parse_groups: dict[str, str] = field(default_factory=dict)
+
+
+class Stack(Protocol):
+    """Everything the CLI and the app may ask of a stack."""
+
+    name: str
+    settings: Settings
+    paths: HomePaths
+
+    def up(self, opts: UpOptions, events: Events) -> list[ServiceStatus]: ...
+    def down(self, remove_data: bool) -> tuple[bool, str]: ...  # (stopped any, message)
+    def status(self) -> list[ServiceStatus]: ...
+    def logs(self, service: str | None, tail: int, follow: bool) -> Iterator[str]: ...
+    def endpoints(self) -> Endpoints: ...
+    def publish_landing(self, events: Events) -> PublishResult | None: ...  # None: no lake
+    def row_counts(self, layer: str) -> dict[str, int]: ...
+    def query(self, layer: str, sql: str) -> QueryResult: ...
+    def dbt_target(self) -> DbtTarget: ...
+
+
+def profiles_for(target: str, outputs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """profiles.yml's shape: each of the guide's profiles with one target, named after the stack."""
+    return {
+        profile: {"target": target, "outputs": {target: output}}
+        for profile, output in outputs.items()
+    }
+
+
+@contextmanager
+def query_errors(layer: str) -> Iterator[None]:
+    """A failing user query becomes one line naming the layer (ecomctl's own errors pass)."""
+    try:
+        yield
+    except EcomctlError:
+        raise
+    except Exception as exc:
+        raise EcomctlError(f"query on {layer}: {reason(exc)}") from exc

@@ -1,0 +1,199 @@
+"""The embedded stack (the default): DuckDB in-process for landing, bronze and silver, and an
+embedded PostgreSQL server for gold, written by DuckDB through an attached database (as Trino
+writes into its PostgreSQL catalog in the guide's architecture).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from ecomctl.data.publish import PublishResult
+from ecomctl.engines import duck, sql
+from ecomctl.engines.endpoints import PgEndpoint
+from ecomctl.errors import EcomctlError, ExitStatus
+from ecomctl.services.embedded_postgres import EmbeddedPostgres
+from ecomctl.services.status import ServiceStatus
+from ecomctl.settings import Settings
+from ecomctl.stacks.base import (
+    DbtTarget,
+    Endpoints,
+    Events,
+    NoEvents,
+    QueryResult,
+    UpOptions,
+    profiles_for,
+    query_errors,
+)
+
+# The DuckDB catalog of warehouse.duckdb, passed to dbt as var lake_database.
+LAKE_DATABASE = "warehouse"
+GOLD_CATALOG = "de_psql"
+
+
+class EmbeddedStack:
+    name = "embedded"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.paths = settings.paths
+        self.postgres = EmbeddedPostgres(self.paths, settings.pg_start_timeout)
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def up(self, opts: UpOptions, events: Events) -> list[ServiceStatus]:
+        if opts.custom:
+            raise EcomctlError(
+                "--only, --timeout and --no-wait are for stacks whose services ecomctl starts"
+                " and waits on (compose, native): the embedded stack has one server",
+                ExitStatus.USAGE,
+            )
+        self._ensure_running(events)
+        return self.status()
+
+    def _ensure_running(self, events: Events) -> None:
+        duck.ensure_extension(self.paths, "postgres")
+        self.postgres.ensure_running()
+        for notice in self.postgres.notices:
+            events.notice(notice)
+        self.postgres.notices.clear()
+
+    def down(self, remove_data: bool) -> tuple[bool, str]:
+        if remove_data:
+            raise EcomctlError(
+                "--volumes is for the compose stack; the embedded stack's data is the home"
+                f" folder {self.paths.root}",
+                ExitStatus.USAGE,
+            )
+        stopped = self.postgres.stop()
+        return stopped, "postgres stopped" if stopped else "postgres was not running"
+
+    def logs(self, service: str | None, tail: int, follow: bool) -> Iterator[str]:
+        if service not in (None, "postgres"):
+            raise EcomctlError(
+                f"no service {service!r} on the embedded stack: its one server is postgres",
+                ExitStatus.USAGE,
+            )
+        log = self.postgres.log
+        if not follow:
+            yield _tail(log, tail)
+            return
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.touch()
+        yield _tail(log, tail) + "\n"
+        with log.open(errors="replace") as handle:
+            handle.seek(0, 2)
+            while True:
+                line = handle.readline()
+                if line:
+                    yield line
+                else:
+                    time.sleep(0.5)
+
+    def status(self) -> list[ServiceStatus]:
+        import duckdb
+
+        warehouse = self.paths.warehouse
+        # In-process, so always available; a missing file only means nothing was seeded yet.
+        lake = ServiceStatus(
+            "duckdb",
+            "ready",
+            str(warehouse),
+            f"DuckDB {duckdb.__version__}",
+            detail="in-process" if warehouse.exists() else "no warehouse yet: `ecomctl seed`",
+        )
+        return [lake, self.postgres.status()]
+
+    def endpoints(self) -> Endpoints:
+        """Endpoints as ECOMCTL_* variables; never a secret.
+
+        Before the first `up` no port is chosen yet, and a read-only command does not choose
+        one: the PostgreSQL lines are left out then.
+        """
+        base = {
+            "ECOMCTL_STACK": self.name,
+            "ECOMCTL_HOME": str(self.paths.root),
+            "ECOMCTL_WAREHOUSE": str(self.paths.warehouse),
+        }
+        hint = f"$(cat {self.postgres.password_file})"
+        if not self.postgres.port_file.exists():
+            return Endpoints(base, None, hint)
+        gold = self.postgres.endpoint()
+        variables = {
+            **base,
+            "ECOMCTL_GOLD_URL": gold.url(),
+            "ECOMCTL_PG_HOST": gold.host,
+            "ECOMCTL_PG_PORT": str(gold.port),
+            "ECOMCTL_PG_DATABASE": gold.database,
+            "ECOMCTL_PG_USER": gold.user,
+            "ECOMCTL_PG_PASSWORD_FILE": str(self.postgres.password_file),
+        }
+        return Endpoints(variables, gold.url(), hint)
+
+    def publish_landing(self, events: Events) -> PublishResult | None:
+        return None  # dbt reads landing where `seed` loaded it
+
+    # -- dbt -----------------------------------------------------------------------------
+    def dbt_target(self) -> DbtTarget:
+        base = {
+            "type": "duckdb",
+            "path": str(self.paths.warehouse),
+            "threads": self.settings.threads,
+            "config_options": duck.config(self.paths),
+        }
+        gold: PgEndpoint = self.postgres.endpoint()
+        gold_attach = [{"path": gold.conninfo(), "type": "postgres", "alias": GOLD_CATALOG}]
+        outputs = {
+            "trino": {**base, "schema": "bronze"},
+            "spark": {**base, "schema": "silver"},
+            "gold": {**base, "schema": "gold", "attach": gold_attach},
+        }
+        return DbtTarget(
+            profiles=profiles_for(self.name, outputs),
+            vars={"lake_database": LAKE_DATABASE},
+            # libpq reads PGPASSWORD, so the password is in no profile, SQL string or log line.
+            env={"PGPASSWORD": self.postgres.password()},
+            # All three profiles are DuckDB: they compile the project alike, so one parse serves.
+            parse_groups=dict.fromkeys(outputs, "duckdb"),
+        )
+
+    # -- reading layers --------------------------------------------------------------------
+    def row_counts(self, layer: str) -> dict[str, int]:
+        if layer == "gold":
+            if self.postgres.server_pid() is None:
+                return {}
+            with self.postgres.connect() as conn:
+                return sql.table_counts(lambda text: conn.execute(text).fetchall(), layer)
+        return duck.table_counts(self.paths, layer)
+
+    def query(self, layer: str, statement: str) -> QueryResult:
+        """Run one read-only statement where the layer lives."""
+        sql.identifier(layer, "layer")
+        with query_errors(layer):
+            if layer == "gold":
+                return self._query_gold(statement)
+            return self._query_lake(layer, statement)
+
+    def _query_gold(self, statement: str) -> QueryResult:
+        self._ensure_running(NoEvents())
+        with self.postgres.connect(autocommit=False) as conn:
+            conn.read_only = True
+            conn.execute("set search_path = gold, public")
+            return sql.result_of(conn.execute(statement))
+
+    def _query_lake(self, layer: str, statement: str) -> QueryResult:
+        if not self.paths.warehouse.exists():
+            raise EcomctlError(f"no warehouse at {self.paths.warehouse}: run `ecomctl seed`")
+        con = duck.connect(self.paths, read_only=True)
+        try:
+            con.execute(f"set schema = '{layer}'")
+            return sql.result_of(con.execute(statement))
+        finally:
+            con.close()
+
+
+def _tail(log: Path, lines: int) -> str:
+    if not log.exists():
+        return ""
+    text = log.read_text(errors="replace").splitlines()
+    return "\n".join(text[-lines:] if lines else [])

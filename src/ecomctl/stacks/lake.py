@@ -1,0 +1,163 @@
+"""Stacks whose engines are Trino, a Spark Thrift server and PostgreSQL, over an S3 lake.
+
+One class for every such stack, composed from where the engines are (`LakeEndpoints`: from
+settings, or loopback with generated secrets) and who runs them (`Services`: nobody, Docker
+Compose, local processes). Layers run where the guide puts them: bronze on Trino (Iceberg),
+silver on Spark Thrift (Iceberg), gold on Trino into its PostgreSQL catalog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ecomctl.data import publish
+from ecomctl.data.publish import PublishResult
+from ecomctl.engines import clients, sql
+from ecomctl.engines.endpoints import LakeEndpoints
+from ecomctl.services.base import Services
+from ecomctl.services.status import ServiceStatus
+from ecomctl.settings import Settings
+from ecomctl.stacks.base import (
+    DbtTarget,
+    Endpoints,
+    Events,
+    QueryResult,
+    UpOptions,
+    profiles_for,
+    query_errors,
+)
+
+# The engine each layer's tables are read through (for row counts and `ecomctl query`).
+ENGINE_OF_LAYER = {"landing": "trino", "bronze": "trino", "silver": "spark", "gold": "postgres"}
+# How a query's unqualified names find the layer's tables (Trino: the connection's schema).
+_USE_SCHEMA = {"postgres": "set search_path = {}, public", "spark": "use `{}`"}
+_TRINO_SECRET_ENV = "DBT_ENV_SECRET_TRINO_PASSWORD"  # dbt scrubs DBT_ENV_SECRET_* from its logs
+
+
+class LakeStack:
+    def __init__(
+        self,
+        name: str,
+        settings: Settings,
+        endpoints: Callable[[], LakeEndpoints],
+        services: Services,
+    ) -> None:
+        self.name = name
+        self.settings = settings
+        self.paths = settings.paths
+        self.where = endpoints
+        self.services = services
+
+    # -- lifecycle: the runner's ------------------------------------------------------------
+    def up(self, opts: UpOptions, events: Events) -> list[ServiceStatus]:
+        return self.services.start(opts, events)
+
+    def down(self, remove_data: bool) -> tuple[bool, str]:
+        return self.services.stop(remove_data)
+
+    def status(self) -> list[ServiceStatus]:
+        return self.services.states()
+
+    def logs(self, service: str | None, tail: int, follow: bool) -> Iterator[str]:
+        return self.services.logs(service, tail, follow)
+
+    def endpoints(self) -> Endpoints:
+        """Endpoints as ECOMCTL_* variables for `eval` in a shell; never a secret."""
+        where = self.where()
+        gold = where.gold
+        variables = {
+            "ECOMCTL_STACK": self.name,
+            "ECOMCTL_HOME": str(self.paths.root),
+            "ECOMCTL_TRINO_URL": where.trino.url(),
+            "ECOMCTL_SPARK_THRIFT_URL": where.spark.url(),
+            "ECOMCTL_GOLD_URL": gold.url(),
+            "ECOMCTL_PG_HOST": gold.host,
+            "ECOMCTL_PG_PORT": str(gold.port),
+            "ECOMCTL_PG_DATABASE": gold.database,
+            "ECOMCTL_PG_USER": gold.user,
+            "ECOMCTL_S3_ENDPOINT": where.s3.url,
+            "ECOMCTL_LAKE_BUCKET": where.s3.bucket,
+            "ECOMCTL_LAKE_CATALOG": where.lake_catalog,
+            "ECOMCTL_GOLD_CATALOG": where.gold_catalog,
+        }
+        return Endpoints(variables, gold.url(), where.password_hint)
+
+    def publish_landing(self, events: Events) -> PublishResult:
+        """Put the local landing zone into the lake: Parquet on S3, tables through Trino."""
+        where = self.where()
+        events.notice(f"publishing landing to {where.s3.url} (bucket {where.s3.bucket}) ...")
+        return publish.publish(self.name, where, self.paths)
+
+    # -- dbt -----------------------------------------------------------------------------
+    def dbt_target(self) -> DbtTarget:
+        where, threads = self.where(), self.settings.threads
+        trino = where.trino
+        lake: dict[str, Any] = {
+            "type": "trino",
+            "method": "none" if trino.password is None else "ldap",
+            "host": trino.host,
+            "port": trino.port,
+            "user": trino.user,
+            "http_scheme": trino.scheme,
+            "threads": threads,
+            "database": where.lake_catalog,
+            "schema": "bronze",
+        }
+        if trino.password is not None:
+            # Rendered by dbt from the child's environment: no secret in profiles.yml.
+            lake["password"] = "{{ env_var('" + _TRINO_SECRET_ENV + "') }}"
+        spark = where.spark
+        outputs = {
+            "trino": lake,
+            "spark": {
+                "type": "spark",
+                "method": "thrift",
+                "host": spark.host,
+                "port": spark.port,
+                "user": spark.user,
+                "schema": "silver",
+                "threads": threads,
+                "connect_retries": 3,
+                "connect_timeout": 5,
+            },
+            "gold": {**lake, "database": where.gold_catalog, "schema": "gold"},
+        }
+        return DbtTarget(
+            profiles=profiles_for(self.name, outputs),
+            vars={
+                "lake_database": where.lake_catalog,
+                "landing_database": where.landing_catalog,
+                "gold_database": where.gold_catalog,
+                **self.settings.dbt_vars,
+            },
+            env={} if trino.password is None else {_TRINO_SECRET_ENV: trino.password},
+            # Each profile has its own catalogs and adapter here: no parse is shared.
+            parse_groups={profile: profile for profile in outputs},
+        )
+
+    # -- reading layers --------------------------------------------------------------------
+    def row_counts(self, layer: str) -> dict[str, int]:
+        spark = ENGINE_OF_LAYER[layer] == "spark"
+        with self._cursor(layer) as cur:
+            return sql.table_counts(lambda text: clients.fetch(cur, text), layer, spark=spark)
+
+    def query(self, layer: str, statement: str) -> QueryResult:
+        sql.identifier(layer, "layer")
+        with query_errors(layer), self._cursor(layer) as cur:
+            use_schema = _USE_SCHEMA.get(ENGINE_OF_LAYER[layer])
+            if use_schema:
+                cur.execute(use_schema.format(layer))
+            cur.execute(statement)
+            return sql.result_of(cur)
+
+    def _cursor(self, layer: str) -> Any:
+        """A cursor on the engine the layer is read through (Trino: in its schema)."""
+        where = self.where()
+        engine = ENGINE_OF_LAYER[layer]
+        if engine == "postgres":
+            return clients.postgres(where.gold, where.gold_password)
+        if engine == "spark":
+            return clients.spark(where.spark)
+        catalog = where.landing_catalog if layer == "landing" else where.lake_catalog
+        return clients.trino(where.trino, catalog, layer)

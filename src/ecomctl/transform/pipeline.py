@@ -1,0 +1,163 @@
+"""Running dbt layer by layer on a stack, with row counts taken before and after."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ecomctl.errors import EcomctlError, ExitStatus
+from ecomctl.layers import PROFILE_OF_LAYER
+from ecomctl.stacks.base import Stack
+from ecomctl.transform import project, runner
+from ecomctl.transform.runner import DbtContext, Invocation, NodeResult, Progress
+
+_SELECTOR = re.compile(r"^[A-Za-z0-9_.:/*+@,=-]+$")
+
+
+@dataclass(frozen=True)
+class ModelDiff:
+    name: str
+    rows_before: int | None  # None: the table did not exist
+    rows_after: int | None
+
+    @property
+    def change(self) -> int | None:
+        if self.rows_after is None:
+            return None
+        return self.rows_after - (self.rows_before or 0)
+
+    def cells(self) -> tuple[str, str, str, str]:
+        """before, after, change (NEW for a created table) and %, as shown to people."""
+        before = "-" if self.rows_before is None else f"{self.rows_before:,}"
+        after = "-" if self.rows_after is None else f"{self.rows_after:,}"
+        if self.rows_before is None:
+            return before, after, "NEW" if self.rows_after is not None else "-", ""
+        change = "-" if self.change is None else f"{self.change:+,}"
+        pct = "" if self.percent is None else f"{self.percent:+.1f}%"
+        return before, after, change, pct
+
+    @property
+    def percent(self) -> float | None:
+        if not self.rows_before or self.change is None:
+            return None
+        return 100.0 * self.change / self.rows_before
+
+
+@dataclass
+class LayerReport:
+    layer: str
+    profile: str
+    command: str
+    adapter: str = ""
+    seconds: float = 0.0
+    success: bool = True
+    skipped: bool = False
+    error: str = ""
+    nodes: list[NodeResult] = field(default_factory=list)
+    diffs: list[ModelDiff] = field(default_factory=list)
+
+    def status_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for node in self.nodes:
+            counts[node.status] = counts.get(node.status, 0) + 1
+        return counts
+
+    def failures(self) -> list[NodeResult]:
+        return [n for n in self.nodes if n.failed]
+
+    def slowest(self, n: int = 3) -> list[NodeResult]:
+        return sorted(self.nodes, key=lambda node: node.seconds, reverse=True)[:n]
+
+
+def layer_selection(layer: str, select: list[str]) -> list[str]:
+    """dbt selectors for one layer: its folders, intersected with the user's selectors."""
+    for sel in select:
+        if not _SELECTOR.match(sel):
+            raise EcomctlError(f"--select {sel!r}: not a dbt selector", ExitStatus.USAGE)
+    own = [f"path:models/{layer}", f"path:tests/{layer}"]
+    if not select:
+        return own
+    return [f"{mine},{sel}" for mine in own for sel in select]
+
+
+def write_profiles(folder: Path, profiles: dict[str, Any]) -> Path:
+    """Render profiles.yml (JSON is YAML) into folder; it holds no secret."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "profiles.yml"
+    path.write_text(json.dumps(profiles, indent=2) + "\n")
+    return path
+
+
+def context(stack: Stack) -> tuple[DbtContext, dict[str, str]]:
+    """Where dbt finds the project and the stack, and each profile's parse group."""
+    target = stack.dbt_target()
+    ctx = DbtContext(
+        project_dir=project.dbt_project_dir(),
+        profiles_dir=write_profiles(stack.paths.dbt, target.profiles).parent,
+        work_dir=stack.paths.dbt,
+        vars=target.vars,
+        env=target.env,
+    )
+    return ctx, target.parse_groups
+
+
+def run_layers(
+    stack: Stack,
+    layers: list[str],
+    command: str = "run",
+    select: list[str] | None = None,
+    full_refresh: bool = False,
+    progress: Progress | None = None,
+    on_layer_start: Callable[[str], None] | None = None,
+) -> list[LayerReport]:
+    """Run a dbt command layer by layer; a failed layer skips the layers after it on `run`.
+
+    All layers run in one dbt child process, so dbt starts once. Each layer writes only its
+    own schema, so counting every layer before and after the child gives each layer's diff.
+    """
+    counting = command in ("run", "build")
+    before = {layer: stack.row_counts(layer) for layer in layers} if counting else {}
+    ctx, parse_groups = context(stack)
+    invocations = [
+        Invocation(
+            command,
+            PROFILE_OF_LAYER[layer],
+            layer_selection(layer, select or []),
+            full_refresh,
+            ["--indirect-selection", "cautious"],
+            parse_group=parse_groups.get(PROFILE_OF_LAYER[layer], ""),
+        )
+        for layer in layers
+    ]
+    begin = None if on_layer_start is None else (lambda i: on_layer_start(layers[i]))
+    outcomes = runner.invoke_all(ctx, invocations, progress, begin, keep_going=command == "test")
+    reports: list[LayerReport] = []
+    for layer, outcome in zip(layers, outcomes, strict=True):
+        report = LayerReport(layer, PROFILE_OF_LAYER[layer], command)
+        reports.append(report)
+        if outcome is None:
+            report.skipped = True
+            report.success = False
+            continue
+        report.adapter = outcome.adapter
+        report.seconds = outcome.seconds
+        report.nodes = outcome.nodes
+        report.error = outcome.error
+        report.success = outcome.success and not report.failures() and not outcome.error
+        if counting:
+            after = stack.row_counts(layer)
+            report.diffs = [
+                ModelDiff(n.relation, before[layer].get(n.relation), after.get(n.relation))
+                for n in sorted(outcome.nodes, key=lambda node: node.relation)
+                if n.resource_type == "model"
+            ]
+    return reports
+
+
+def drops_beyond(reports: list[LayerReport], percent: float) -> list[ModelDiff]:
+    """Models whose row count fell by more than percent during the run."""
+    return [d for r in reports for d in r.diffs if d.percent is not None and d.percent < -percent]

@@ -1,0 +1,262 @@
+"""dbt in one short-lived child process per command, summarised as plain data.
+
+dbt keeps global state (flags, adapters, the manifest), so it never runs in ecomctl's own
+process: one child runs the layers' invocations in order (paying dbt's start-up once) and
+sends progress back through a queue from dbt's event callbacks.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ecomctl.errors import EcomctlError, ExitStatus, first_line
+
+FAILED = ("error", "fail", "runtime error")
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    unique_id: str
+    name: str
+    resource_type: str
+    status: str
+    seconds: float
+    message: str = ""
+    relation: str = ""  # the table's name, for row counts
+    file: str = ""  # the model's or test's source file, relative to the project
+    compiled_path: str = ""
+    failures: int | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status in FAILED
+
+    @property
+    def first_message(self) -> str:
+        """The message's first line (dbt's span several), or the status when there is none."""
+        return first_line(self.message, self.status)
+
+
+@dataclass
+class Invocation:
+    command: str
+    profile: str
+    select: list[str]
+    full_refresh: bool = False
+    extra: list[str] = field(default_factory=list)
+    # Invocations with the same non-empty group reuse one parsed manifest.
+    parse_group: str = ""
+
+
+@dataclass
+class DbtOutcome:
+    success: bool
+    adapter: str
+    nodes: list[NodeResult]
+    error: str = ""
+    seconds: float = 0.0
+
+
+Progress = Callable[[str, str, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class DbtContext:
+    """Where the project is and how to reach the stack's databases."""
+
+    project_dir: Path
+    profiles_dir: Path
+    work_dir: Path  # target and log folders live here, one per profile
+    vars: dict[str, str]
+    env: dict[str, str]
+
+    def args(self, inv: Invocation) -> list[str]:
+        import json
+
+        target = self.work_dir / "target" / inv.profile
+        args = [
+            *inv.command.split(),
+            "--project-dir", str(self.project_dir),
+            "--profiles-dir", str(self.profiles_dir),
+            "--profile", inv.profile,
+            "--target-path", str(target),
+            "--log-path", str(self.work_dir / "logs"),
+            "--vars", json.dumps(self.vars),
+        ]  # fmt: skip
+        if inv.select:
+            args += ["--select", *inv.select]
+        if inv.full_refresh:
+            args.append("--full-refresh")
+        return args + inv.extra
+
+
+def _summarise(result: Any, target: Path) -> list[NodeResult]:
+    nodes: list[NodeResult] = []
+    for r in getattr(result, "results", None) or []:
+        node = r.node
+        compiled = getattr(node, "compiled_path", None) or ""
+        if compiled and not Path(compiled).is_absolute():
+            compiled = str(target / Path(compiled).relative_to(Path(compiled).parts[0]))
+        nodes.append(
+            NodeResult(
+                unique_id=node.unique_id,
+                name=node.name,
+                resource_type=str(node.resource_type),
+                status=str(r.status),
+                seconds=float(r.execution_time or 0.0),
+                message=str(r.message or ""),
+                relation=str(getattr(node, "alias", "") or node.name),
+                file=str(getattr(node, "original_file_path", "") or ""),
+                compiled_path=compiled,
+                failures=getattr(r, "failures", None),
+            )
+        )
+    return nodes
+
+
+def _die_with_parent() -> None:
+    """Linux: end this child when ecomctl dies, so a killed run leaves no dbt writing alone."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+def _adapter_name() -> str:
+    try:
+        from dbt.adapters.factory import get_adapter_type_names
+
+        return ",".join(get_adapter_type_names(None))
+    except Exception:  # the adapter name is informative only
+        return ""
+
+
+def _child(channel: Any, jobs: list[dict[str, Any]], env: dict[str, str], keep_going: bool) -> None:
+    """Run the jobs in order; one process pays dbt's start-up once for all of them."""
+    _die_with_parent()
+    os.environ.update(env)
+    from dbt.cli.main import dbtRunner
+
+    def on_event(event: Any) -> None:
+        name = event.info.name
+        if name == "NodeStart":
+            channel.put(("start", event.data.node_info.unique_id, {}))
+        elif name == "NodeFinished":
+            run = event.data.run_result
+            channel.put(
+                (
+                    "finish",
+                    event.data.node_info.unique_id,
+                    {"status": run.status, "seconds": run.execution_time},
+                )
+            )
+
+    manifests: dict[str, Any] = {}
+    for index, job in enumerate(jobs):
+        channel.put(("begin", str(index), {}))
+        started = time.monotonic()
+        try:
+            group = job["parse_group"]
+            if group and group not in manifests:
+                # Profiles on one adapter type compile the project alike: parse once for all.
+                parsed = dbtRunner().invoke(job["parse_args"])
+                if parsed.success:
+                    manifests[group] = parsed.result
+            runner = dbtRunner(manifest=manifests.get(group), callbacks=[on_event])
+            res = runner.invoke(job["args"])
+            nodes = _summarise(res.result, Path(job["target"]))
+            error = "" if res.exception is None else str(res.exception).strip()
+            success = bool(res.success) and not any(n.failed for n in nodes)
+        except BaseException as exc:
+            nodes, error, success = [], repr(exc), False
+        summary = {"success": success, "nodes": nodes, "error": error,
+                   "adapter": _adapter_name(), "seconds": time.monotonic() - started}  # fmt: skip
+        channel.put(("done", str(index), summary))
+        if not success and not keep_going:
+            break
+    channel.put(("end", "", {}))
+
+
+# dbt phones home and checks its version online by default; there is no network to wait for.
+_QUIET_ENV = {
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "DO_NOT_TRACK": "1",
+    "DBT_VERSION_CHECK": "false",
+    "DBT_PRINTER_WIDTH": "100",
+}
+
+
+def invoke_all(
+    ctx: DbtContext,
+    invocations: list[Invocation],
+    progress: Progress | None = None,
+    on_begin: Callable[[int], None] | None = None,
+    keep_going: bool = False,
+) -> list[DbtOutcome | None]:
+    """Run dbt commands in order in one child process; None for those not run because an
+    earlier one failed (unless keep_going)."""
+    jobs = []
+    for inv in invocations:
+        target = ctx.work_dir / "target" / inv.profile
+        quiet = ["--log-level", "none", "--log-level-file", "info"]
+        parse = Invocation("parse", inv.profile, [], extra=[])
+        jobs.append(
+            {
+                "args": [*ctx.args(inv), *quiet],
+                "parse_args": [*ctx.args(parse), *quiet],
+                "parse_group": inv.parse_group,
+                "target": str(target),
+            }
+        )
+    spawn = mp.get_context("spawn")
+    channel = spawn.Queue()
+    env = {**_QUIET_ENV, **ctx.env}
+    child = spawn.Process(target=_child, args=(channel, jobs, env, keep_going), daemon=True)
+    outcomes: list[DbtOutcome | None] = [None] * len(invocations)
+    child.start()
+    try:
+        while True:
+            try:
+                kind, key, data = channel.get(timeout=0.2)
+            except queue.Empty:
+                if not child.is_alive():
+                    raise EcomctlError(f"dbt died with exit code {child.exitcode}") from None
+                continue
+            if kind == "end":
+                break
+            if kind == "begin" and on_begin is not None:
+                on_begin(int(key))
+            elif kind == "done":
+                outcomes[int(key)] = DbtOutcome(
+                    success=bool(data["success"]),
+                    adapter=str(data["adapter"]),
+                    nodes=list(data["nodes"]),
+                    error=str(data["error"]),
+                    seconds=float(data["seconds"]),
+                )
+            elif progress is not None:
+                progress(kind, key, data)
+    except KeyboardInterrupt:
+        child.terminate()
+        child.join(10)
+        raise EcomctlError("interrupted", ExitStatus.INTERRUPTED) from None
+    child.join(30)
+    return outcomes
+
+
+def invoke(ctx: DbtContext, inv: Invocation, progress: Progress | None = None) -> DbtOutcome:
+    """Run one dbt command in a child process and wait for its summary."""
+    (outcome,) = invoke_all(ctx, [inv], progress)
+    assert outcome is not None
+    return outcome

@@ -1,0 +1,70 @@
+"""The fault suite's log: each test injects one fault and records whether ecomctl survived it and
+how many stored rows were lost; the table of all faults is printed at the end of the run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ecomctl.settings import load_settings
+from ecomctl.stacks.embedded import EmbeddedStack
+
+
+@dataclass
+class Fault:
+    name: str
+    survived: bool
+    rows_lost: int
+    note: str = ""
+
+
+RESULTS: list[Fault] = []
+
+
+class FaultLog:
+    def record(self, name: str, survived: bool, rows_lost: int = 0, note: str = "") -> None:
+        RESULTS.append(Fault(name, survived, rows_lost, note))
+        assert survived, f"{name}: {note}"
+        assert rows_lost == 0, f"{name}: {rows_lost} rows lost"
+
+
+def counts(home: object) -> dict[str, int]:
+    """Rows in every table of every layer, keyed layer.table."""
+    stack = EmbeddedStack(load_settings(home=home))
+    out: dict[str, int] = {}
+    for layer in ("landing", "bronze", "silver", "gold"):
+        for table, n in stack.row_counts(layer).items():
+            out[f"{layer}.{table}"] = n
+    return out
+
+
+def landing_checksums(home: Path) -> dict[str, tuple[int, int]]:
+    """(rows, checksum of every row's values) per landing table: tells two loads of the same
+    size apart. The load's own stamp (_loaded_at) is left out: it differs on every load."""
+    import duckdb
+
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        tables = [
+            str(name)
+            for (name,) in con.execute(
+                "select table_name from information_schema.tables"
+                " where table_schema = 'landing' and table_name <> '_rejects' order by 1"
+            ).fetchall()
+        ]
+        sums: dict[str, tuple[int, int]] = {}
+        for table in tables:
+            row = con.execute(
+                "select count(*), coalesce(sum(hash(*columns(* exclude (_loaded_at))))::hugeint, 0)"
+                f" from landing.{table}"
+            ).fetchone()
+            assert row is not None
+            sums[table] = (int(row[0]), int(row[1]))
+        return sums
+    finally:
+        con.close()
+
+
+def rows_lost(before: dict[str, int], after: dict[str, int]) -> int:
+    """Rows present before and missing after, table by table (a vanished table counts whole)."""
+    return sum(max(0, n - after.get(table, 0)) for table, n in before.items())

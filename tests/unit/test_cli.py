@@ -1,0 +1,142 @@
+"""The command line's contract, in process: version, help, settings precedence, and every
+flag that is wrong for a command or a stack refused as a usage error (exit 2) before any work."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from support.cli import cli
+
+from ecomctl import __version__
+from ecomctl.settings import load_settings
+
+
+@pytest.fixture(autouse=True)
+def _in_an_empty_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ecomctl.toml, .env or ECOMCTL_* of the machine leaks into a test."""
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in __import__("os").environ if n.startswith("ECOMCTL_")]:
+        monkeypatch.delenv(name)
+
+
+def test_version_and_help() -> None:
+    assert cli("--version").stdout.strip() == f"ecomctl {__version__}"
+    helptext = cli("--help").stdout
+    for command in ("seed", "up", "status", "down", "logs", "run", "test", "query", "docs"):
+        assert command in helptext
+    assert "Exit codes" in helptext
+
+
+def test_help_does_not_import_heavy_libraries() -> None:
+    code = (
+        "import sys; from ecomctl.cli import app; "
+        "heavy = [m for m in ('dbt', 'duckdb', 'pyspark', 'psycopg', 'numpy', 'trino',"
+        " 'python_on_whales') if m in sys.modules]; print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_settings_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().scale == 0.1  # the default
+    (tmp_path / "ecomctl.toml").write_text("scale = 0.5\nseed = 3\n")
+    assert load_settings().scale == 0.5
+    (tmp_path / ".env").write_text("ECOMCTL_SCALE=0.25\n")
+    assert load_settings().scale == 0.25
+    monkeypatch.setenv("ECOMCTL_SCALE", "0.125")
+    assert load_settings().scale == 0.125
+    assert load_settings(scale=2.0).scale == 2.0
+    assert load_settings(scale=None).seed == 3  # a flag not given leaves the others
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["run", "--layer", "platinum"], "--layer 'platinum'"),
+        (["test", "--layer", "landing"], "--layer 'landing'"),
+        (["run", "--select", "x; drop"], "not a dbt selector"),
+        (["query", "select 1", "--layer", "silver;"], "--layer 'silver;'"),
+        (["query", "select 1", "--format", "xml"], "--format 'xml'"),
+        (["status", "-o", "yaml"], "--output 'yaml'"),
+        (["seed", "--scale", "-1"], "setting scale"),
+        (["seed", "--increment", "--from", "."], "--increment and --from cannot go together"),
+        (["logs", "--follow", "--json"], "--follow and --json cannot go together"),
+        (["up", "--timeout", "0"], "--timeout"),
+        (["up", "--stack", "nowhere"], "setting stack"),
+        (["no-such-command"], "No such command"),
+    ],
+)
+def test_a_wrong_flag_is_a_usage_error_that_names_it(args: list[str], says: str) -> None:
+    ran = cli(*args, "--home", "h")
+    assert ran.code == 2, ran
+    assert says in ran.stderr
+    assert not Path("h", "postgres").exists()  # nothing was started
+
+
+@pytest.mark.parametrize(
+    ("stack", "args"),
+    [
+        ("embedded", ["up", "--only", "postgres"]),
+        ("embedded", ["up", "--timeout", "5"]),
+        ("embedded", ["up", "--no-wait"]),
+        ("remote", ["up", "--only", "trino"]),
+        ("remote", ["up", "--no-wait"]),
+    ],
+)
+def test_flags_for_services_ecomctl_starts_are_refused_on_other_stacks(
+    stack: str, args: list[str]
+) -> None:
+    ran = cli(*args, "--stack", stack, "--home", "h")
+    assert ran.code == 2, ran
+    assert "--only, --timeout and --no-wait are for stacks whose services ecomctl starts" in (
+        ran.stderr
+    )
+    assert not Path("h", "postgres").exists()
+
+
+def test_down_volumes_on_the_embedded_stack_names_the_home_instead() -> None:
+    ran = cli("down", "--volumes", "--yes", "--home", "h")
+    assert ran.code == 2
+    assert "the embedded stack's data is the home folder" in ran.stderr
+
+
+def test_down_volumes_without_a_terminal_asks_for_yes() -> None:
+    ran = cli("down", "--volumes", "--home", "h")
+    assert ran.code == 2
+    assert "add --yes" in ran.stderr
+
+
+def test_logs_names_the_embedded_stacks_one_service() -> None:
+    ran = cli("logs", "trino", "--home", "h")
+    assert ran.code == 2
+    assert "its one server is postgres" in ran.stderr
+
+
+def test_a_usage_error_with_json_is_one_json_document() -> None:
+    ran = cli("run", "--bogus", "--json")
+    assert ran.code == 2
+    assert ran.document() == {
+        "schema_version": 1,
+        "command": "run",
+        "ok": False,
+        "exit_code": 2,
+        "error": "No such option: --bogus",
+    }
+
+
+def test_a_refused_flag_with_json_is_one_json_document_too() -> None:
+    ran = cli("up", "--only", "x", "--json", "--home", "h")
+    doc = ran.document()
+    assert ran.code == doc["exit_code"] == 2
+    assert doc["command"] == "up" and doc["ok"] is False
+    assert "--only" in doc["error"]
+
+
+def test_status_env_of_a_never_started_home_has_no_gold_lines() -> None:
+    ran = cli("status", "-o", "env", "--home", "h")
+    assert "ECOMCTL_STACK=embedded" in ran.stdout
+    assert "ECOMCTL_GOLD_URL" not in ran.stdout
+    assert not Path("h", "postgres").exists()

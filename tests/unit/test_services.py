@@ -1,0 +1,121 @@
+"""The pieces every service runner shares: the `--only` closure, the one wait for health, and
+row counts that never read a lost connection as "no tables"."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from ecomctl.engines.sql import table_counts
+from ecomctl.errors import EcomctlError, ExitStatus, ServiceFailed
+from ecomctl.services.base import NoEvents
+from ecomctl.services.graph import ServiceGraph
+from ecomctl.services.health import wait_until_healthy
+from ecomctl.services.status import ServiceStatus, State
+
+GRAPH = ServiceGraph(
+    {
+        "postgres": [],
+        "s3": [],
+        "metastore": ["postgres", "s3"],
+        "trino": ["metastore", "postgres"],
+        "spark": ["metastore"],
+    }
+)
+
+
+def test_only_brings_what_a_service_needs_in_start_order() -> None:
+    assert GRAPH.closure(["trino"]) == ["postgres", "s3", "metastore", "trino"]
+    assert GRAPH.closure(["s3"]) == ["s3"]
+    assert GRAPH.closure(["spark", "trino"]) == ["postgres", "s3", "metastore", "trino", "spark"]
+
+
+def test_only_an_unknown_service_is_a_usage_error_listing_them() -> None:
+    with pytest.raises(EcomctlError) as failed:
+        GRAPH.closure(["trino", "nope"])
+    assert failed.value.status == ExitStatus.USAGE
+    assert "--only 'nope': no such service (services: postgres, s3, metastore" in (
+        failed.value.message
+    )
+
+
+def _states(*sequence: list[tuple[str, State]]) -> Any:
+    """A reader that answers each poll with the next list of (service, state)."""
+    polls = iter(sequence)
+
+    def read() -> list[ServiceStatus]:
+        return [
+            ServiceStatus(n, s, "-", detail="exit code 3" if s == "exited" else "")
+            for n, s in next(polls)
+        ]
+
+    return read
+
+
+class Seen(NoEvents):
+    def __init__(self) -> None:
+        self.polls: list[list[str]] = []
+
+    def services(self, rows: list[ServiceStatus], elapsed: float) -> None:
+        self.polls.append([f"{r.name}={r.state}" for r in rows])
+
+
+def test_the_wait_returns_once_every_service_is_healthy() -> None:
+    seen = Seen()
+    read = _states(
+        [("a", "starting"), ("b", "stopped")],
+        [("a", "running"), ("b", "starting")],
+        [("a", "running"), ("b", "completed")],
+    )
+    states = wait_until_healthy(read, 30, seen, lambda s: "", poll=0)
+    assert [s.state for s in states] == ["running", "completed"]
+    assert seen.polls[0] == ["a=starting", "b=stopped"] and len(seen.polls) == 3
+
+
+def test_a_service_that_exits_fails_the_wait_with_its_log_tail() -> None:
+    read = _states([("a", "starting")], [("a", "exited")])
+    with pytest.raises(ServiceFailed) as failed:
+        wait_until_healthy(read, 30, NoEvents(), lambda s: f"last lines of {s}", poll=0)
+    assert failed.value.message == "a: exited (exit code 3)"
+    assert failed.value.logs == "last lines of a"
+    assert failed.value.status == ExitStatus.UNHEALTHY
+
+
+def test_the_wait_gives_up_after_its_limit_naming_the_late_service() -> None:
+    read = _states(*[[("a", "running"), ("b", "starting")]] * 1000)
+    with pytest.raises(ServiceFailed) as failed:
+        wait_until_healthy(read, 0.05, NoEvents(), lambda s: "", poll=0.01)
+    assert failed.value.message.startswith("b: not healthy after 0 s (state starting")
+
+
+def _spark(answers: dict[str, Sequence[Sequence[Any]] | Exception]) -> Any:
+    def execute(sql: str) -> Sequence[Sequence[Any]]:
+        answer = next(a for prefix, a in answers.items() if sql.startswith(prefix))
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    return execute
+
+
+def test_spark_row_counts_of_a_missing_schema_are_empty() -> None:
+    assert table_counts(_spark({"show databases": []}), "silver", spark=True) == {}
+
+
+def test_spark_row_counts_raise_when_the_connection_is_lost() -> None:
+    execute = _spark({"show databases": [("silver",)], "show tables": ConnectionError("reset")})
+    with pytest.raises(ConnectionError):
+        table_counts(execute, "silver", spark=True)
+
+
+def test_spark_row_counts_count_each_table_but_temporary_views() -> None:
+    execute = _spark(
+        {
+            "show databases": [("silver",)],
+            "show tables": [("silver", "fact_orders", False), ("", "tmp", True)],
+            "select count(*)": [(42,)],
+        }
+    )
+    assert table_counts(execute, "silver", spark=True) == {"fact_orders": 42}
