@@ -84,7 +84,8 @@ def test_a_service_that_exits_fails_the_wait_with_its_log_tail() -> None:
 
 
 def test_the_wait_gives_up_after_its_limit_naming_the_late_service() -> None:
-    read = _states(*[[("a", "running"), ("b", "starting")]] * 1000)
+    forever: list[tuple[str, State]] = [("a", "running"), ("b", "starting")]
+    read = _states(*[forever] * 1000)
     with pytest.raises(ServiceFailed) as failed:
         wait_until_healthy(read, 0.05, NoEvents(), lambda s: "", poll=0.01)
     assert failed.value.message.startswith("b: not healthy after 0 s (state starting")
