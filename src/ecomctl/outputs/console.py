@@ -6,6 +6,7 @@ Progress goes to stderr so stdout carries only results; rich drops colour off a 
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -107,6 +108,8 @@ class ConsoleEvents:
     def __init__(self) -> None:
         self._live: Any = None
         self._seen: dict[str, str] = {}
+        self._progress: Any = None
+        self._tasks: dict[str, Any] = {}
 
     def notice(self, text: str) -> None:
         err.print(text, markup=False, highlight=False)
@@ -128,10 +131,48 @@ class ConsoleEvents:
                 self._seen[s.name] = s.state
                 err.print(f"  {elapsed:5.0f}s  {s.name:<20} {s.state}  {s.detail}", markup=False)
 
+    def transfer(self, name: str, done: int, total: int | None) -> None:
+        """A download: a progress bar with sizes on a terminal, else a line as it starts
+        and one as it ends."""
+        if not (err.is_terminal and not err.quiet):
+            size = f" ({total / 1e6:,.1f} MB)" if total else ""
+            if name not in self._tasks:
+                self._tasks[name] = time.monotonic()
+                err.print(f"downloading {name}{size} ...", markup=False)
+            elif total is not None and done >= total:
+                took = time.monotonic() - self._tasks[name]
+                err.print(f"downloaded {name}{size} in {took:.1f} s", markup=False)
+            return
+        if self._progress is None:
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+                TransferSpeedColumn,
+            )
+
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                TimeRemainingColumn(),
+                console=err,
+            )
+            self._progress.start()
+        if name not in self._tasks:
+            self._tasks[name] = self._progress.add_task(name, total=total)
+        self._progress.update(self._tasks[name], completed=done, total=total)
+
     def close(self) -> None:
         if self._live is not None:
             self._live.stop()
             self._live = None
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
 
 
 @contextmanager

@@ -19,6 +19,7 @@ class UpOptions:
     timeout: float | None = None  # seconds to wait for health (the runner's default when None)
     wait: bool = True
     layers: list[str] | None = None  # what a run needs: a probe-only runner checks just these
+    offline: bool = False  # download nothing: use what the cache holds
 
     @property
     def custom(self) -> bool:
@@ -31,6 +32,7 @@ class Events(Protocol):
     def notice(self, text: str) -> None: ...  # something the user must know (a moved port)
     def services(self, rows: list[ServiceStatus], elapsed: float) -> None: ...  # while waiting
     def building(self, what: list[str], log: Path) -> None: ...  # a long first-time step
+    def transfer(self, name: str, done: int, total: int | None) -> None: ...  # a download
 
 
 class NoEvents:
@@ -43,6 +45,9 @@ class NoEvents:
         pass
 
     def building(self, what: list[str], log: Path) -> None:
+        pass
+
+    def transfer(self, name: str, done: int, total: int | None) -> None:
         pass
 
 

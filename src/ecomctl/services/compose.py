@@ -31,7 +31,9 @@ from ecomctl.engines.endpoints import (
     TrinoEndpoint,
 )
 from ecomctl.errors import EcomctlError, ExitStatus, ServiceFailed, first_line, reason
+from ecomctl.services import engine_conf
 from ecomctl.services.base import Events, UpOptions
+from ecomctl.services.engine_conf import EngineHosts
 from ecomctl.services.graph import ServiceGraph
 from ecomctl.services.health import LOG_TAIL, Failure, failed_service, wait_until_healthy
 from ecomctl.services.net import LOOPBACK, port_is_free
@@ -106,6 +108,7 @@ class ComposeServices:
         self.settings = settings
         self.paths = settings.paths
         self.env_file = self.paths.compose / ".env"
+        self.conf_dir = self.paths.compose / "conf"
         self.compose_file = settings.compose_file or project.bundled("compose") / "compose.yaml"
 
     # -- where the engines are: this machine's loopback, at the published ports -------------
@@ -135,10 +138,24 @@ class ComposeServices:
 
     # -- credentials: generated once per home, kept in a 0600 .env --------------------------
     def ensure_env(self) -> Path:
-        """Write the .env: secrets kept from earlier runs (or generated now), ports from settings."""
+        """Write the .env (secrets kept from earlier runs or generated now, ports from settings)
+        and the engines' configuration it points the services at."""
         secretfile.private_dir(self.env_file.parent)
+        engine_conf.render(self.conf_dir, self.engine_hosts())
         _write_env(self.env_file, self._env_values(self._read_env()))
         return self.env_file
+
+    def engine_hosts(self) -> EngineHosts:
+        """The engines as the compose network names them, at their container ports."""
+        return EngineHosts(
+            metastore_host="hive-metastore",
+            metastore_port=9083,
+            metastore_bind_host="0.0.0.0",
+            s3_endpoint="http://minio:9000",
+            postgres_host="postgres",
+            postgres_port=5432,
+            lake_bucket=self.settings.lake_bucket,
+        )
 
     def _read_env(self) -> dict[str, str]:
         if not self.env_file.exists():
@@ -150,7 +167,7 @@ class ComposeServices:
         )
         return {k.strip(): v.strip() for k, v in pairs}
 
-    def _env_values(self, current: dict[str, str]) -> dict[str, str]:
+    def _env_values(self, current: dict[str, str], conf_dir: Path | None = None) -> dict[str, str]:
         s = self.settings
         kept = {name: current.get(name) or secrets.token_urlsafe(24) for name in SECRET_NAMES}
         return {
@@ -166,6 +183,7 @@ class ComposeServices:
             "MINIO_CONSOLE_PORT": str(s.minio_console_port),
             "SPARK_MASTER_UI_PORT": str(s.spark_master_ui_port),
             "METABASE_PORT": str(s.metabase_port),
+            "ECOMCTL_CONF_DIR": str(conf_dir or self.conf_dir),
         }
 
     # -- docker ----------------------------------------------------------------------------
@@ -228,7 +246,8 @@ class ComposeServices:
             return
         with tempfile.TemporaryDirectory() as tmp:
             placeholders = {name: "not-generated-yet" for name in SECRET_NAMES}
-            yield _write_env(Path(tmp) / ".env", self._env_values(placeholders))
+            conf = engine_conf.render(Path(tmp) / "conf", self.engine_hosts())
+            yield _write_env(Path(tmp) / ".env", self._env_values(placeholders, conf))
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self, opts: UpOptions, events: Events) -> list[ServiceStatus]:

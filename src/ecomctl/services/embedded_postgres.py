@@ -20,7 +20,6 @@ from ecomctl.errors import EcomctlError, ExitStatus, reason
 from ecomctl.services.net import LOOPBACK as HOST
 from ecomctl.services.net import free_port, pid_alive, port_is_free
 from ecomctl.services.status import ServiceStatus
-from ecomctl.settings import HomePaths
 
 USER = "ecomctl"
 DATABASE = "analytics"
@@ -33,7 +32,7 @@ _CONF = """
 listen_addresses = '127.0.0.1'
 unix_socket_directories = ''
 synchronous_commit = off
-max_connections = 40
+max_connections = {max_connections}
 """
 
 
@@ -52,13 +51,20 @@ def _os_user() -> str | None:
 class EmbeddedPostgres:
     name = "postgres"
 
-    def __init__(self, paths: HomePaths, start_timeout: float = 30.0) -> None:
-        self.root = paths.postgres
+    def __init__(
+        self,
+        root: Path,
+        password_file: Path,
+        start_timeout: float = 30.0,
+        max_connections: int = 40,
+    ) -> None:
+        self.root = root
         self.data = self.root / "data"
         self.log = self.root / "server.log"
         self.port_file = self.root / "port"
-        self.password_file = paths.secrets / "postgres_password"
+        self.password_file = password_file
         self.start_timeout = start_timeout
+        self.max_connections = max_connections
         self.notices: list[str] = []
 
     # -- facts ---------------------------------------------------------------------------
@@ -205,7 +211,7 @@ class EmbeddedPostgres:
         finally:
             pwfile.unlink(missing_ok=True)
         with (partial / "postgresql.conf").open("a") as conf:
-            conf.write(_CONF)
+            conf.write(_CONF.format(max_connections=self.max_connections))
         partial.rename(self.data)
 
     def _start(self) -> None:
@@ -241,9 +247,26 @@ class EmbeddedPostgres:
                 time.sleep(0.1)
 
     def _ensure_database(self) -> None:
+        self.ensure_database(DATABASE)
+
+    def ensure_database(self, name: str, owner: str | None = None) -> None:
+        from psycopg import sql
+
         with self.connect(database="postgres") as conn:
-            exists = conn.execute(
-                "select 1 from pg_database where datname = %s", (DATABASE,)
-            ).fetchone()
-            if not exists:
-                conn.execute(f'create database "{DATABASE}"')
+            exists = conn.execute("select 1 from pg_database where datname = %s", (name,))
+            if not exists.fetchone():
+                owned = sql.SQL(" owner {}").format(sql.Identifier(owner)) if owner else sql.SQL("")
+                conn.execute(sql.SQL("create database {}{}").format(sql.Identifier(name), owned))
+
+    def ensure_login(self, role: str, password: str) -> None:
+        """A role that logs in with password (set again each time: the secret file rules)."""
+        from psycopg import sql
+
+        with self.connect(database="postgres") as conn:
+            exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
+            verb = "alter" if exists else "create"
+            conn.execute(
+                sql.SQL(verb + " role {} login password {}").format(
+                    sql.Identifier(role), sql.Literal(password)
+                )
+            )

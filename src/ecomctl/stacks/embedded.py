@@ -38,7 +38,9 @@ class EmbeddedStack:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.paths = settings.paths
-        self.postgres = EmbeddedPostgres(self.paths, settings.pg_start_timeout)
+        self.postgres = EmbeddedPostgres(
+            self.paths.postgres, self.paths.secrets / "postgres_password", settings.pg_start_timeout
+        )
 
     # -- lifecycle -----------------------------------------------------------------------
     def up(self, opts: UpOptions, events: Events) -> list[ServiceStatus]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from ecomctl.errors import EcomctlError, ExitStatus
 from ecomctl.layers import PROFILE_OF_LAYER
-from ecomctl.stacks.base import Stack
+from ecomctl.stacks.base import DbtTarget, Stack
 from ecomctl.transform import project, runner
 from ecomctl.transform.runner import DbtContext, Invocation, NodeResult, Progress
 
@@ -92,8 +92,8 @@ def write_profiles(folder: Path, profiles: dict[str, Any]) -> Path:
     return path
 
 
-def context(stack: Stack) -> tuple[DbtContext, dict[str, str]]:
-    """Where dbt finds the project and the stack, and each profile's parse group."""
+def context(stack: Stack) -> tuple[DbtContext, DbtTarget]:
+    """Where dbt finds the project and the stack's engines."""
     target = stack.dbt_target()
     ctx = DbtContext(
         project_dir=project.dbt_project_dir(),
@@ -102,7 +102,7 @@ def context(stack: Stack) -> tuple[DbtContext, dict[str, str]]:
         vars=target.vars,
         env=target.env,
     )
-    return ctx, target.parse_groups
+    return ctx, target
 
 
 def run_layers(
@@ -121,7 +121,11 @@ def run_layers(
     """
     counting = command in ("run", "build")
     before = {layer: stack.row_counts(layer) for layer in layers} if counting else {}
-    ctx, parse_groups = context(stack)
+    ctx, target = context(stack)
+    adapters = {
+        profile: str(next(iter(spec["outputs"].values()))["type"])
+        for profile, spec in target.profiles.items()
+    }
     invocations = [
         Invocation(
             command,
@@ -129,7 +133,8 @@ def run_layers(
             layer_selection(layer, select or []),
             full_refresh,
             ["--indirect-selection", "cautious"],
-            parse_group=parse_groups.get(PROFILE_OF_LAYER[layer], ""),
+            parse_group=target.parse_groups.get(PROFILE_OF_LAYER[layer], ""),
+            adapter=adapters.get(PROFILE_OF_LAYER[layer], ""),
         )
         for layer in layers
     ]

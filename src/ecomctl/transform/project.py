@@ -8,7 +8,7 @@ _PACKAGE = Path(__file__).resolve().parent.parent  # src/ecomctl
 
 
 def bundled(name: str) -> Path:
-    """The folder `name` ("dbt" or "compose"): inside the wheel, or at the clone's top level."""
+    """The folder `name` ("dbt", "compose", "conf"): inside the wheel, or at the clone's top level."""
     installed = _PACKAGE / "_bundled" / name
     if installed.is_dir():
         return installed

@@ -54,6 +54,7 @@ class Invocation:
     extra: list[str] = field(default_factory=list)
     # Invocations with the same non-empty group reuse one parsed manifest.
     parse_group: str = ""
+    adapter: str = ""  # the profile's adapter type, reported with the outcome
 
 
 @dataclass
@@ -133,19 +134,14 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
-def _adapter_name() -> str:
-    try:
-        from dbt.adapters.factory import get_adapter_type_names
-
-        return ",".join(get_adapter_type_names(None))
-    except Exception:  # the adapter name is informative only
-        return ""
-
-
 def _child(channel: Any, jobs: list[dict[str, Any]], env: dict[str, str], keep_going: bool) -> None:
     """Run the jobs in order; one process pays dbt's start-up once for all of them."""
     _die_with_parent()
     os.environ.update(env)
+    import logging
+
+    # The Trino client logs its missing keyring (for OAuth2, unused here) on every connection.
+    logging.getLogger("trino.auth").setLevel(logging.WARNING)
     from dbt.cli.main import dbtRunner
 
     def on_event(event: Any) -> None:
@@ -181,7 +177,7 @@ def _child(channel: Any, jobs: list[dict[str, Any]], env: dict[str, str], keep_g
         except BaseException as exc:
             nodes, error, success = [], repr(exc), False
         summary = {"success": success, "nodes": nodes, "error": error,
-                   "adapter": _adapter_name(), "seconds": time.monotonic() - started}  # fmt: skip
+                   "adapter": job["adapter"], "seconds": time.monotonic() - started}  # fmt: skip
         channel.put(("done", str(index), summary))
         if not success and not keep_going:
             break
@@ -216,6 +212,7 @@ def invoke_all(
                 "args": [*ctx.args(inv), *quiet],
                 "parse_args": [*ctx.args(parse), *quiet],
                 "parse_group": inv.parse_group,
+                "adapter": inv.adapter,
                 "target": str(target),
             }
         )

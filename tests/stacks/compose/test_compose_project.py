@@ -19,6 +19,9 @@ from typing import Any
 
 import pytest
 
+from ecomctl.services import engine_conf
+from ecomctl.services.compose import ComposeServices
+from ecomctl.settings import load_settings
 from ecomctl.transform.project import bundled
 
 COMPOSE_DIR = bundled("compose")
@@ -130,8 +133,18 @@ def generated_secrets() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def env_file(tmp_path_factory: pytest.TempPathFactory, generated_secrets: dict[str, str]) -> Path:
-    return write_env_file(tmp_path_factory.mktemp("env") / ".env", generated_secrets)
+def conf_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The engines' configuration as `ecomctl up` renders it for the compose network."""
+    hosts = ComposeServices(load_settings(home=tmp_path_factory.mktemp("home"))).engine_hosts()
+    return engine_conf.render(tmp_path_factory.mktemp("rendered") / "conf", hosts)
+
+
+@pytest.fixture(scope="session")
+def env_file(
+    tmp_path_factory: pytest.TempPathFactory, generated_secrets: dict[str, str], conf_dir: Path
+) -> Path:
+    values = {**generated_secrets, "ECOMCTL_CONF_DIR": str(conf_dir)}
+    return write_env_file(tmp_path_factory.mktemp("env") / ".env", values)
 
 
 @pytest.fixture(scope="session")
@@ -167,6 +180,7 @@ def test_refuses_to_render_without_a_secret_and_names_it(
     docker_config: Path, tmp_path: Path, generated_secrets: dict[str, str], missing: str
 ) -> None:
     partial = {k: v for k, v in generated_secrets.items() if k != missing}
+    partial["ECOMCTL_CONF_DIR"] = str(tmp_path)
     proc = run_compose(
         docker_config,
         "config",
@@ -371,8 +385,17 @@ def _properties(path: Path) -> dict[str, str]:
     return {k.strip(): v.strip() for k, v in pairs}
 
 
-def test_trino_catalogs_share_the_metastore_and_read_credentials_from_env() -> None:
-    catalogs = COMPOSE_DIR / "trino" / "catalog"
+def _mounted(config: dict[str, Any], service: str, target: str) -> Path:
+    """The host path compose mounts at target in the service: what the engine reads."""
+    volume = next(v for v in services(config)[service]["volumes"] if v["target"] == target)
+    assert volume["type"] == "bind" and volume.get("read_only"), volume
+    return Path(volume["source"])
+
+
+def test_trino_catalogs_share_the_metastore_and_read_credentials_from_env(
+    core_config: dict[str, Any],
+) -> None:
+    catalogs = _mounted(core_config, "trino", "/etc/trino/catalog")
     assert {p.name for p in catalogs.glob("*.properties")} == {
         "iceberg.properties",
         "hive.properties",
@@ -398,10 +421,15 @@ def test_trino_catalogs_share_the_metastore_and_read_credentials_from_env() -> N
     assert gold["connection-password"] == "${ENV:POSTGRES_PASSWORD}"
 
 
-def test_spark_puts_iceberg_in_the_session_catalog_on_the_shared_metastore() -> None:
+def test_spark_puts_iceberg_in_the_session_catalog_on_the_shared_metastore(
+    core_config: dict[str, Any],
+) -> None:
+    target = "/opt/spark/conf/spark-defaults.conf"
+    for spark in ("spark-master", "spark-worker", "spark-thrift"):
+        assert _mounted(core_config, spark, target) == _mounted(core_config, "spark-thrift", target)
     conf = dict(
         line.split(None, 1)
-        for line in (COMPOSE_DIR / "spark" / "spark-defaults.conf").read_text().splitlines()
+        for line in _mounted(core_config, "spark-thrift", target).read_text().splitlines()
         if line.strip() and not line.startswith("#")
     )
     conf = {k: v.strip() for k, v in conf.items()}
@@ -416,6 +444,32 @@ def test_spark_puts_iceberg_in_the_session_catalog_on_the_shared_metastore() -> 
     assert conf["spark.hadoop.fs.s3a.path.style.access"] == "true"
     assert conf["spark.sql.warehouse.dir"] == "s3a://lake/warehouse"
     assert not any("secret" in k or "access.key" in k for k in conf), "credentials in a file"
+
+
+def test_the_metastore_keeps_its_schema_in_postgres_and_its_warehouse_on_s3(
+    core_config: dict[str, Any],
+) -> None:
+    import xml.etree.ElementTree as ET
+
+    conf = _mounted(core_config, "hive-metastore", "/hive_custom_conf")
+    site = {
+        p.findtext("name"): p.findtext("value")
+        for p in ET.parse(conf / "hive-site.xml").getroot().iter("property")
+    }
+    assert site["javax.jdo.option.ConnectionURL"] == "jdbc:postgresql://postgres:5432/metastore"
+    assert site["javax.jdo.option.ConnectionUserName"] == "${env.POSTGRES_USER}"
+    assert site["javax.jdo.option.ConnectionPassword"] == "${env.POSTGRES_PASSWORD}"
+    assert site["metastore.warehouse.dir"] == "s3a://lake/warehouse"
+    assert site["metastore.thrift.port"] == "9083"
+    assert site["metastore.thrift.bind.host"] == "0.0.0.0"  # inside its container
+    core = {
+        p.findtext("name"): p.findtext("value")
+        for p in ET.parse(conf / "core-site.xml").getroot().iter("property")
+    }
+    assert core["fs.s3a.endpoint"] == "http://minio:9000"
+    assert core["fs.s3.impl"] == core["fs.s3a.impl"] == "org.apache.hadoop.fs.s3a.S3AFileSystem"
+    env = services(core_config)["hive-metastore"]["environment"]
+    assert {"POSTGRES_USER", "POSTGRES_PASSWORD"} <= set(env)
 
 
 def test_postgres_init_creates_the_metastore_and_metabase_databases(
@@ -496,7 +550,12 @@ def test_the_secret_scanner_accepts_references(line: str) -> None:
 
 
 def test_no_file_in_the_compose_project_holds_a_literal_secret() -> None:
-    files = [p for p in COMPOSE_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    files = [
+        p
+        for root in (COMPOSE_DIR, engine_conf.source())
+        for p in root.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    ]
     assert len(files) >= 10
     for path in files:
         try:

@@ -1,0 +1,157 @@
+"""Pinned downloads into a cache that outlives homes: checked, resumable, never used half-done.
+
+Each artifact is one file from Maven Central (or a mirror of it), pinned by its SHA-1: the
+value Maven Central publishes beside the file (`<file>.sha1`), copied here when the version
+was chosen. A download goes to `<name>.part`; an interrupted one resumes from where it
+stopped (HTTP Range) or, when the server will not resume, starts over. Only a file whose
+SHA-1 matches is renamed to its final name, so a partial or corrupt file is never used: the
+final name existing means the file is whole.
+
+Unpacked artifacts (an archive's folders) are unpacked beside, into a temporary folder that
+is renamed when complete, for the same reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tarfile
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ecomctl.errors import EcomctlError, ExitStatus, reason
+
+# (artifact name, bytes so far, total bytes or None when unknown)
+Transfer = Callable[[str, int, int | None], None]
+
+_CHUNK = 1 << 20
+_TIMEOUT = 60
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One file of a Maven repository: group:artifact:version[:classifier]@extension."""
+
+    group: str
+    artifact: str
+    version: str
+    sha1: str
+    extension: str = "jar"
+    classifier: str = ""
+    size: int = 0  # bytes, as published; shown before a download and in docs/native.md
+
+    @property
+    def filename(self) -> str:
+        tail = f"-{self.classifier}" if self.classifier else ""
+        return f"{self.artifact}-{self.version}{tail}.{self.extension}"
+
+    @property
+    def name(self) -> str:
+        return f"{self.group}:{self.artifact}:{self.version}"
+
+    def path(self, repository: str) -> str:
+        return f"{repository.rstrip('/')}/{self.group.replace('.', '/')}/{self.artifact}/{self.version}/{self.filename}"
+
+
+class Cache:
+    """The folder of downloaded artifacts, shared by every home of this user."""
+
+    def __init__(self, root: Path, repository: str, offline: bool = False) -> None:
+        self.root = root
+        self.repository = repository
+        self.offline = offline
+
+    def file(self, artifact: Artifact) -> Path:
+        return self.root / "artifacts" / artifact.filename
+
+    def missing(self, artifacts: Iterable[Artifact]) -> list[Artifact]:
+        return [a for a in artifacts if not self.file(a).exists()]
+
+    def fetch(self, artifact: Artifact, transfer: Transfer | None = None) -> Path:
+        """The artifact's checked file, downloaded now unless the cache has it."""
+        final = self.file(artifact)
+        if final.exists():
+            return final
+        if self.offline:
+            raise EcomctlError(
+                f"--offline: {artifact.filename} ({artifact.name}) is not in the cache"
+                f" {final.parent}: run `ecomctl up --stack native` once with network",
+                ExitStatus.ENVIRONMENT,
+            )
+        final.parent.mkdir(parents=True, exist_ok=True)
+        part = final.with_name(final.name + ".part")
+        url = artifact.path(self.repository)
+        try:
+            _download(url, part, artifact, transfer)
+        except (urllib.error.URLError, OSError) as exc:
+            raise EcomctlError(
+                f"downloading {artifact.filename} from {url} failed: {reason(exc)};"
+                f" {part.stat().st_size if part.exists() else 0:,} bytes kept, the next"
+                " `ecomctl up` resumes",
+                ExitStatus.ENVIRONMENT,
+            ) from exc
+        found = _sha1(part)
+        if found != artifact.sha1:
+            part.unlink()
+            raise EcomctlError(
+                f"{artifact.filename} from {url}: SHA-1 {found} is not the published"
+                f" {artifact.sha1}; the download was deleted, nothing was used",
+                ExitStatus.ENVIRONMENT,
+            )
+        os.replace(part, final)
+        return final
+
+    def unpacked(
+        self,
+        artifact: Artifact,
+        members: Callable[[str], bool],
+        transfer: Transfer | None = None,
+    ) -> Path:
+        """The archive's members that `members` accepts, unpacked once into the cache."""
+        target = self.root / "unpacked" / artifact.filename.removesuffix(".tar.gz")
+        if target.exists():
+            return target
+        archive = self.fetch(artifact, transfer)
+        partial = target.with_name(target.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        with tarfile.open(archive) as tar:
+            chosen = [m for m in tar.getmembers() if members(m.name)]
+            tar.extractall(partial, members=chosen, filter="data")
+        partial.rename(target)
+        return target
+
+
+def _download(url: str, part: Path, artifact: Artifact, transfer: Transfer | None) -> None:
+    have = part.stat().st_size if part.exists() else 0
+    request = urllib.request.Request(url, headers={"User-Agent": "ecomctl"})
+    if have:
+        request.add_header("Range", f"bytes={have}-")
+    with urllib.request.urlopen(request, timeout=_TIMEOUT) as response:
+        if have and response.status != 206:
+            have = 0  # the server sends the whole file again: start over
+        length = response.headers.get("Content-Length")
+        total = have + int(length) if length is not None else (artifact.size or None)
+        with part.open("ab" if have else "wb") as out:
+            done = have
+            if transfer is not None:
+                transfer(artifact.filename, done, total)
+            while chunk := response.read(_CHUNK):
+                out.write(chunk)
+                done += len(chunk)
+                if transfer is not None:
+                    transfer(artifact.filename, done, total)
+        if total is not None and done < total:
+            raise OSError(f"the connection closed after {done:,} of {total:,} bytes")
+
+
+def _sha1(path: Path) -> str:
+    digest = hashlib.sha1(usedforsecurity=False)
+    with path.open("rb") as handle:
+        while block := handle.read(_CHUNK):
+            digest.update(block)
+    return digest.hexdigest()

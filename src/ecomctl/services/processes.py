@@ -1,0 +1,131 @@
+"""Local processes that outlive the ecomctl that started them, known by their recorded pid.
+
+A process is started in a session of its own (Ctrl-C in the terminal does not reach it),
+with its output in a log file, and recorded as (pid, start time) in a file of the home. A pid
+alone is not enough: after a reboot or a long time the number may belong to another program.
+The start time the kernel gives (/proc/<pid>/stat) tells ours from a stranger's, so a later
+`up`, `status` or `down`, even after ecomctl was SIGKILLed, finds its own processes and only
+those; nothing is ever found or killed by name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ecomctl.secretfile import private_dir
+
+
+@dataclass(frozen=True)
+class Launch:
+    argv: list[str]
+    env: dict[str, str]  # the whole environment of the process
+    cwd: Path
+
+
+def _stat(pid: int) -> tuple[str, int] | None:
+    """(state, start time in clock ticks since boot) of a live process; None when gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    fields = text[text.rindex(")") + 2 :].split()  # after "pid (command) "
+    return fields[0], int(fields[19])
+
+
+class Supervisor:
+    def __init__(self, run_dir: Path, log_dir: Path) -> None:
+        self.run_dir = run_dir
+        self.log_dir = log_dir
+        self._children: dict[str, subprocess.Popen[bytes]] = {}
+
+    def log(self, name: str) -> Path:
+        return self.log_dir / f"{name}.log"
+
+    def _record(self, name: str) -> Path:
+        return self.run_dir / f"{name}.json"
+
+    def start(self, name: str, launch: Launch) -> int:
+        private_dir(self.run_dir)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        launch.cwd.mkdir(parents=True, exist_ok=True)
+        with self.log(name).open("ab") as log:
+            log.write(f"--- started by ecomctl at {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
+            log.flush()
+            child = subprocess.Popen(
+                launch.argv,
+                env=launch.env,
+                cwd=launch.cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self._children[name] = child
+        stat = _stat(child.pid)
+        record = {"pid": child.pid, "start": stat[1] if stat else None, "argv0": launch.argv[0]}
+        self._record(name).write_text(json.dumps(record) + "\n")
+        return child.pid
+
+    def recorded(self, name: str) -> int | None:
+        """The pid recorded for name, whatever became of it."""
+        try:
+            return int(json.loads(self._record(name).read_text())["pid"])
+        except (FileNotFoundError, ValueError, KeyError, TypeError):
+            return None
+
+    def pid(self, name: str) -> int | None:
+        """The pid of name's process when it is alive and is the one ecomctl started."""
+        try:
+            record = json.loads(self._record(name).read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        pid = int(record.get("pid", 0))
+        child = self._children.get(name)
+        if child is not None and child.pid == pid and child.poll() is not None:
+            return None  # our own child that ended: reaped now, not a zombie
+        stat = _stat(pid) if pid > 0 else None
+        if stat is None or stat[0] in ("Z", "X") or stat[1] != record.get("start"):
+            return None
+        return pid
+
+    def exit_code(self, name: str) -> int | None:
+        """The exit code of a process this ecomctl started and that has ended."""
+        child = self._children.get(name)
+        return None if child is None else child.poll()
+
+    def stop(self, name: str, timeout: float = 30.0) -> bool:
+        """SIGTERM the process's group, SIGKILL it after timeout. False when not running."""
+        pid = self.pid(name)
+        if pid is None:
+            self._record(name).unlink(missing_ok=True)
+            return False
+        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
+            try:
+                os.killpg(pid, sig)
+            except ProcessLookupError:
+                break
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline and self.pid(name) == pid:
+                time.sleep(0.1)
+            if self.pid(name) != pid:
+                break
+        self._record(name).unlink(missing_ok=True)
+        return True
+
+
+def uptime(pid: int) -> float | None:
+    """Seconds since the process started, from the kernel's clock ticks since boot."""
+    stat = _stat(pid)
+    if stat is None:
+        return None
+    try:
+        since_boot = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, ValueError):
+        return None
+    return max(0.0, since_boot - stat[1] / os.sysconf("SC_CLK_TCK"))
