@@ -12,4 +12,5 @@ pytest_plugins = [
     "support.dockerd",  # a Docker engine and Compose CLI of the tests' own
     "support.spark_thrift",  # a Spark Thrift server from the pyspark wheel
     "support.trino_double",  # a stand-in for Trino's client protocol
+    "support.native",  # the native stack's engines, started once for the session
 ]

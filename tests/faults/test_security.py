@@ -9,30 +9,7 @@ from pathlib import Path
 
 from support.faultlog import FaultLog
 from support.helpers import ecomctl
-
-
-def _listeners_of(pid_names: set[str]) -> set[str]:
-    """Local addresses of every listening TCP socket owned by processes with these names."""
-    inodes: set[str] = set()
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            if (proc / "comm").read_text().strip() not in pid_names:
-                continue
-            for fd in (proc / "fd").iterdir():
-                target = str(fd.readlink())
-                if target.startswith("socket:["):
-                    inodes.add(target[8:-1])
-        except OSError:
-            continue
-    found = set()
-    for name in ("tcp", "tcp6"):
-        for line in Path(f"/proc/net/{name}").read_text().splitlines()[1:]:
-            parts = line.split()
-            if parts[3] == "0A" and parts[9] in inodes:
-                found.add(parts[1].rsplit(":", 1)[0])
-    return found
+from support.net import listening_addresses
 
 
 def test_secrets_never_leave_their_0600_files(
@@ -63,7 +40,7 @@ def test_every_server_listens_on_loopback_only(
     pipeline_home: Path, first_run: object, faults: FaultLog
 ) -> None:
     ecomctl("up", home=pipeline_home)
-    addresses = _listeners_of({"postgres"})
+    addresses = listening_addresses(names={"postgres"})
     # 0100007F is 127.0.0.1 as /proc writes it.
     faults.record(
         "servers listening beyond 127.0.0.1", addresses == {"0100007F"}, note=str(sorted(addresses))

@@ -444,7 +444,8 @@ class NativeServices:
     def _metastore_launch(self, ports: dict[str, int]) -> Launch:
         self._ensure_metastore_schema()
         argv = [*self._metastore_jvm(), "org.apache.hadoop.hive.metastore.HiveMetaStore"]
-        return Launch(argv, self._metastore_env(), self.root / "metastore")
+        runs_on = self._java("metastore").describe()
+        return Launch(argv, self._metastore_env(), self.root / "metastore", runs_on)
 
     def _ensure_metastore_schema(self) -> None:
         """Create the metastore's tables on its first start (schematool, 706 statements)."""
@@ -494,7 +495,7 @@ class NativeServices:
             "-Dlog.enable-console=true",
             "io.trino.server.TrinoServer",
         ]  # fmt: skip
-        return Launch(argv, self._env(**self._lake_secrets()), data)
+        return Launch(argv, self._env(**self._lake_secrets()), data, self._java("trino").describe())
 
     def _spark_launch(self, ports: dict[str, int]) -> Launch:
         home = self._spark_home()
@@ -528,7 +529,7 @@ class NativeServices:
             SPARK_LOCAL_IP=LOOPBACK,
             SPARK_LOG_DIR=str(self.root / "logs"),
         )
-        return Launch(argv, env, scratch)
+        return Launch(argv, env, scratch, self._java("spark-thrift").describe())
 
     # -- states ------------------------------------------------------------------------------
     def _alive(self, name: str) -> bool:
@@ -559,7 +560,8 @@ class NativeServices:
             return ServiceStatus(name, "stopped", endpoint, version, detail=detail)
         uptime = processes.uptime(pid)
         answer = self._probe(name, port or 0)
-        runs_on = f", {self._javas[name].describe()}" if name in self._javas else ""
+        runs_on = self.supervisor.runs_on(name)
+        runs_on = f", {runs_on}" if runs_on else ""
         state: State = "running" if answer.ok else "starting"
         return ServiceStatus(
             name, state, endpoint, answer.version or version, uptime, f"pid {pid}{runs_on}"

@@ -10,7 +10,8 @@ Versions, and why:
   S3A uses (not the 310 MB bundle), and the PostgreSQL JDBC driver.
 - For Spark (the pyspark that ecomctl pins: 4.1, with Hadoop 3.4.2): Iceberg 1.12.0's runtime
   for Spark 4.1 (the newest Spark an Iceberg runtime exists for), hadoop-aws 3.4.2 and the
-  AWS SDK v2 2.29.52 modules it was built against (not the 641 MB bundle).
+  AWS SDK v2 2.29.52 modules it was built against (not the 641 MB bundle), and Hive 2.3.10's
+  LLAP classes that Spark 4 dropped but its Thrift server still loads.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ METASTORE = Artifact(
 # fmt: off
 SPARK_JARS = (
     Artifact("org.apache.iceberg", "iceberg-spark-runtime-4.1_2.13", "1.12.0", "9e395e373a9a99643bf413ca1f74fa0c034887b4", size=48_309_426),
+    # Spark 4 no longer ships it, but the Thrift server's session close still loads Hive's
+    # function registry, which needs it: without it a closing session drops its connection.
+    Artifact("org.apache.hive", "hive-llap-common", "2.3.10", "de4180de8a466b73cf9fe9febb3aaaa0591640ca", size=326_765),
     Artifact("org.apache.hadoop", "hadoop-aws", "3.4.2", "16f9de6da5c7862241d55a13d34843404d0cbb88", size=936_997),
     Artifact("software.amazon.s3.analyticsaccelerator", "analyticsaccelerator-s3", "1.2.1", "44f8cf72ed9d5f948de0ba29e437a17d723bb7bb", size=2_299_678),
     Artifact("software.amazon.awssdk", "annotations", "2.29.52", "9fa958ce528b57d90db01c5015daaf7bd373e57f", size=13_763),

@@ -26,6 +26,7 @@ class Launch:
     argv: list[str]
     env: dict[str, str]  # the whole environment of the process
     cwd: Path
+    runs_on: str = ""  # what it runs on, for `status` (e.g. the Java and where it was found)
 
 
 def _stat(pid: int) -> tuple[str, int] | None:
@@ -68,7 +69,12 @@ class Supervisor:
             )
         self._children[name] = child
         stat = _stat(child.pid)
-        record = {"pid": child.pid, "start": stat[1] if stat else None, "argv0": launch.argv[0]}
+        record = {
+            "pid": child.pid,
+            "start": stat[1] if stat else None,
+            "argv0": launch.argv[0],
+            "runs_on": launch.runs_on,
+        }
         self._record(name).write_text(json.dumps(record) + "\n")
         return child.pid
 
@@ -78,6 +84,12 @@ class Supervisor:
             return int(json.loads(self._record(name).read_text())["pid"])
         except (FileNotFoundError, ValueError, KeyError, TypeError):
             return None
+
+    def runs_on(self, name: str) -> str:
+        try:
+            return str(json.loads(self._record(name).read_text()).get("runs_on", ""))
+        except (FileNotFoundError, ValueError, AttributeError):
+            return ""
 
     def pid(self, name: str) -> int | None:
         """The pid of name's process when it is alive and is the one ecomctl started."""

@@ -1,0 +1,48 @@
+"""A native stack of the test session's own: the guide's engines as local processes, started
+once through `ecomctl up --stack native` and shared by the native and remote stack tests.
+
+The first start on a machine downloads Trino, the metastore and Spark's jars (about 1 GB) into
+the user's cache (ECOMCTL_CACHE_DIR, else ~/.cache/ecomctl), shared with every later run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.helpers import ecomctl
+
+NATIVE = {"ECOMCTL_STACK": "native"}
+# A first start downloads about 1 GB; later ones take under a minute.
+UP_TIMEOUT = 1800
+
+
+def native(*args: str, home: Path, check: bool = True, env: dict[str, str] | None = None,
+           timeout: float = 900) -> Any:  # fmt: skip
+    return ecomctl(*args, home=home, env={**NATIVE, **(env or {})}, check=check, timeout=timeout)
+
+
+def services(home: Path) -> dict[str, dict[str, Any]]:
+    """`status --json` of the native stack, by service name."""
+    doc = json.loads(native("status", "--json", home=home, check=False).stdout)
+    return {s["name"]: s for s in doc["services"]}
+
+
+def pid_of(home: Path, service: str) -> int:
+    record = json.loads((home / "native" / "run" / f"{service}.json").read_text())
+    return int(record["pid"])
+
+
+@pytest.fixture(scope="session")
+def native_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A home whose native stack is up (every service healthy)."""
+    home = tmp_path_factory.mktemp("native") / "home"
+    native("up", home=home, timeout=UP_TIMEOUT)
+    try:
+        yield home
+    finally:
+        native("down", home=home, check=False)
