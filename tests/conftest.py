@@ -10,7 +10,6 @@ from __future__ import annotations
 pytest_plugins = [
     "support.fixtures",  # generated Olist files, a home with a completed run
     "support.dockerd",  # a Docker engine and Compose CLI of the tests' own
-    "support.spark_thrift",  # a Spark Thrift server from the pyspark wheel
-    "support.trino_double",  # a stand-in for Trino's client protocol
     "support.native",  # the native stack's engines, started once for the session
+    "support.faultlog",  # the fault table printed at the end of the run
 ]

@@ -126,11 +126,44 @@ def run_dbt(
     from ecomctl.transform import pipeline
 
     pipeline.layer_selection(layers[0], select or [])  # a bad selector fails before any work
+    current = [layers[0]]
+
+    def starting(layer: str) -> None:
+        current[0] = layer
+        if on_layer_start is not None:
+            on_layer_start(layer)
+
     with writing(stack, command, events):
         stack.up(UpOptions(layers=layers), events)
         ensure_landing(stack, layers, events)
-        return pipeline.run_layers(
-            stack, layers, command, select, full_refresh, progress, on_layer_start
+        try:
+            reports = pipeline.run_layers(
+                stack, layers, command, select, full_refresh, progress, starting
+            )
+        except EcomctlError as exc:
+            if exc.status == ExitStatus.UNHEALTHY:
+                _check_services_survived(stack, current[0])
+            raise
+        if not all(r.success for r in reports):
+            _check_services_survived(stack, next(r.layer for r in reports if not r.success))
+        return reports
+
+
+def _check_services_survived(stack: Stack, layer: str) -> None:
+    """A layer that failed because a server died under it is a service failure (exit 3),
+    not a model's: say which server, and that `up` (or the next run) starts it again."""
+    try:
+        states = stack.status()
+    except EcomctlError:
+        return  # nothing more to learn: the layer's own error stands
+    down = [s for s in states if not s.healthy]
+    if down:
+        first = down[0]
+        detail = f" ({first.detail})" if first.detail else ""
+        raise EcomctlError(
+            f"{first.name} is {first.state}{detail}: it stopped during {layer};"
+            f" `ecomctl up --stack {stack.name}` or the next run starts it again",
+            ExitStatus.UNHEALTHY,
         )
 
 

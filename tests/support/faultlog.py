@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from ecomctl.settings import load_settings
 from ecomctl.stacks.embedded import EmbeddedStack
 
@@ -68,3 +70,23 @@ def landing_checksums(home: Path) -> dict[str, tuple[int, int]]:
 def rows_lost(before: dict[str, int], after: dict[str, int]) -> int:
     """Rows present before and missing after, table by table (a vanished table counts whole)."""
     return sum(max(0, n - after.get(table, 0)) for table, n in before.items())
+
+
+@pytest.fixture
+def faults() -> FaultLog:
+    return FaultLog()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not RESULTS:
+        return
+    tr = terminalreporter
+    tr.section("fault suite")
+    width = max(len(f.name) for f in RESULTS)
+    tr.write_line(f"{'fault injected':<{width}}  survived  rows lost  note")
+    for f in RESULTS:
+        survived = "yes" if f.survived else "NO"
+        tr.write_line(f"{f.name:<{width}}  {survived:<8}  {f.rows_lost:>9}  {f.note}")
+    survived_count = sum(f.survived for f in RESULTS)
+    lost = sum(f.rows_lost for f in RESULTS)
+    tr.write_line(f"{survived_count} of {len(RESULTS)} faults survived, {lost} rows lost")

@@ -46,3 +46,27 @@ def native_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield home
     finally:
         native("down", home=home, check=False)
+
+
+def remote_env(home: Path) -> dict[str, str]:
+    """Settings that point `--stack remote` at this native stack's servers, as a user would
+    point it at their own."""
+    native_dir = home / "native"
+    ports = json.loads((native_dir / "ports.json").read_text())
+    secrets = native_dir / "secrets"
+    return {
+        "ECOMCTL_STACK": "remote",
+        "ECOMCTL_TRINO_HOST": "127.0.0.1",
+        "ECOMCTL_TRINO_PORT": str(ports["trino"]),
+        "ECOMCTL_SPARK_HOST": "127.0.0.1",
+        "ECOMCTL_SPARK_PORT": str(ports["spark-thrift"]),
+        "ECOMCTL_PG_HOST": "127.0.0.1",
+        "ECOMCTL_PG_PORT": (native_dir / "postgres" / "port").read_text().strip(),
+        "ECOMCTL_PG_USER": "ecomctl",
+        "ECOMCTL_PG_DATABASE": "analytics",
+        "ECOMCTL_PG_PASSWORD": (secrets / "postgres_password").read_text().strip(),
+        "ECOMCTL_S3_ENDPOINT": f"http://127.0.0.1:{ports['s3']}",
+        "ECOMCTL_S3_ACCESS_KEY": "ecomctl",
+        "ECOMCTL_S3_SECRET_KEY": (secrets / "s3_secret_key").read_text().strip(),
+        "ECOMCTL_LAKE_BUCKET": "lake",
+    }

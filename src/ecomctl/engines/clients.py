@@ -10,7 +10,7 @@ import json
 import socket
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,17 +26,35 @@ SERVER_FACTS_SQL = (
 )
 
 
+# A connection that failed or broke, as each client library says it (not a query's error).
+_UNREACHABLE = ("TrinoConnectionError", "OperationalError", "TTransportException")
+
+
+def unreachable(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) or type(exc).__name__ in _UNREACHABLE
+
+
 @contextmanager
 def _cursor(service: str, where: str, connect: Callable[[], Any]) -> Iterator[Any]:
-    """A cursor on a new connection, closed afterwards; a failed connect names the service."""
+    """A cursor on a new connection, closed afterwards. A failed or broken connection names
+    the service (exit 3); a statement's own error is the caller's to describe."""
     try:
         conn = connect()
     except Exception as exc:
         raise EcomctlError(f"{service} at {where}: {reason(exc)}", ExitStatus.UNHEALTHY) from exc
     try:
         yield conn.cursor()
+    except EcomctlError:
+        raise
+    except Exception as exc:
+        if unreachable(exc):
+            raise EcomctlError(
+                f"{service} at {where}: {reason(exc)}", ExitStatus.UNHEALTHY
+            ) from exc
+        raise
     finally:
-        conn.close()
+        with suppress(Exception):  # closing a broken connection says nothing new
+            conn.close()
 
 
 def trino(endpoint: TrinoEndpoint, catalog: str, schema: str | None = None) -> Any:
@@ -114,6 +132,21 @@ def probe_trino(endpoint: TrinoEndpoint) -> Probe:
     if info.get("starting"):
         return Probe(False, version, detail="starting")
     return Probe(True, version, _trino_uptime(str(info.get("uptime", ""))))
+
+
+def probe_trino_query(endpoint: TrinoEndpoint) -> Probe:
+    """Trino runs a query: its node has registered and takes work."""
+    info = probe_trino(endpoint)
+    if not info.ok:
+        return info
+    try:
+        with trino(endpoint, "system") as cur:
+            fetch(cur, "select 1")
+    except Exception as exc:
+        return Probe(
+            False, info.version, info.uptime_seconds, f"not taking queries yet: {reason(exc)}"
+        )
+    return info
 
 
 def _trino_uptime(text: str) -> float | None:

@@ -66,7 +66,7 @@ class Cache:
         self.offline = offline
 
     def file(self, artifact: Artifact) -> Path:
-        return self.root / "artifacts" / artifact.filename
+        return self.root / "artifacts" / artifact.group / artifact.filename
 
     def missing(self, artifacts: Iterable[Artifact]) -> list[Artifact]:
         return [a for a in artifacts if not self.file(a).exists()]

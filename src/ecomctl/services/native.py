@@ -569,7 +569,9 @@ class NativeServices:
 
     def _probe(self, name: str, port: int) -> clients.Probe:
         if name == "trino":
-            return clients.probe_trino(TrinoEndpoint(LOOPBACK, port, "ecomctl"))
+            # Started is not ready: until its node has registered, queries fail with
+            # NO_NODES_AVAILABLE. A query that runs is the proof.
+            return clients.probe_trino_query(TrinoEndpoint(LOOPBACK, port, "ecomctl"))
         if name == "s3":
             where = self.endpoints().s3
             try:

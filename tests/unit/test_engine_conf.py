@@ -1,0 +1,122 @@
+"""One configuration per engine: the compose project and the native stack render the same
+files from conf/, differing only in hosts and ports; the compose image's Spark jars are the
+native stack's, checksums included."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from ecomctl.services import engine_conf, native_artifacts
+from ecomctl.services.compose import ComposeServices
+from ecomctl.services.engine_conf import EngineHosts
+from ecomctl.settings import load_settings
+from ecomctl.transform.project import bundled
+
+NATIVE = EngineHosts(
+    metastore_host="127.0.0.1",
+    metastore_port=41083,
+    metastore_bind_host="127.0.0.1",
+    s3_endpoint="http://127.0.0.1:41000",
+    postgres_host="127.0.0.1",
+    postgres_port=41432,
+    lake_bucket="lake",
+)
+
+
+@pytest.fixture
+def renderings(tmp_path: Path) -> tuple[Path, Path]:
+    compose = ComposeServices(load_settings(home=tmp_path / "home")).engine_hosts()
+    return (
+        engine_conf.render(tmp_path / "compose", compose),
+        engine_conf.render(tmp_path / "native", NATIVE),
+    )
+
+
+def _masked(text: str, hosts: EngineHosts) -> str:
+    """The text with this runner's hosts and ports replaced by HOST and PORT."""
+    kinds = {
+        str(value): "PORT" if name.endswith("_port") else "HOST"
+        for name, value in vars(hosts).items()
+        if name != "lake_bucket"
+    }
+    kinds[hosts.s3_endpoint] = "http://HOST:PORT"
+    values = sorted(kinds, key=len, reverse=True)
+    pattern = re.compile("|".join(rf"(?<![\w.]){re.escape(v)}(?![\w])" for v in values))
+    return pattern.sub(lambda m: kinds[m.group(0)], text)
+
+
+def test_every_engine_has_its_files(renderings: tuple[Path, Path]) -> None:
+    compose, native = renderings
+    expected = {
+        "trino/catalog/iceberg.properties", "trino/catalog/hive.properties",
+        "trino/catalog/de_psql.properties", "hive/hive-site.xml", "hive/core-site.xml",
+        "spark/spark-defaults.conf",
+    }  # fmt: skip
+    for root in (compose, native):
+        assert {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()} == expected
+
+
+def test_compose_and_native_differ_only_in_hosts_and_ports(
+    renderings: tuple[Path, Path], tmp_path: Path
+) -> None:
+    compose_root, native_root = renderings
+    compose_hosts = ComposeServices(load_settings(home=tmp_path / "home")).engine_hosts()
+    differing = 0
+    for path in compose_root.rglob("*"):
+        if not path.is_file():
+            continue
+        compose, native = (
+            path.read_text(),
+            (native_root / path.relative_to(compose_root)).read_text(),
+        )
+        differing += compose != native
+        assert _masked(compose, compose_hosts) == _masked(native, NATIVE), path.name
+    assert differing >= 5  # each engine's file names where the others are
+
+
+def test_no_rendered_file_holds_a_secret_or_a_placeholder(renderings: tuple[Path, Path]) -> None:
+    import xml.etree.ElementTree as ET
+
+    secretive = re.compile(r"(?i)password|secret|access-key|access\.key|username|connection-user")
+    for root in renderings:
+        for path in root.rglob("*"):
+            text = path.read_text() if path.is_file() else ""
+            assert "{{" not in text, path
+            if path.suffix == ".xml":
+                pairs = [
+                    (p.findtext("name") or "", p.findtext("value") or "")
+                    for p in ET.fromstring(text).iter("property")
+                ]
+            else:
+                pairs = [
+                    tuple(re.split(r"\s*=\s*|\s+", line, maxsplit=1))  # type: ignore[misc]
+                    for line in text.splitlines()
+                    if line.strip() and not line.startswith("#")
+                ]
+            for key, value in pairs:
+                if secretive.search(key):
+                    assert value.startswith(("${ENV:", "${env.")), f"{path.name}: {key}"
+
+
+def test_an_unknown_placeholder_is_refused() -> None:
+    with pytest.raises(KeyError, match="no value for placeholder"):
+        engine_conf.render_text("x={{nowhere_host}}", NATIVE)
+
+
+def test_the_compose_spark_image_adds_exactly_the_native_stacks_jars() -> None:
+    spark = bundled("compose") / "spark"
+    adds = re.findall(
+        r"^ADD --chmod=0644 \$\{MAVEN\}/(\S+) /opt/spark/jars/$",
+        (spark / "Dockerfile").read_text(),
+        re.M,
+    )
+    assert adds == [a.path("").lstrip("/") for a in native_artifacts.SPARK_JARS]
+    pinned = [
+        tuple(line.split())
+        for line in (spark / "jars.sha1").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert pinned == [(a.sha1, a.filename) for a in native_artifacts.SPARK_JARS]
