@@ -120,8 +120,20 @@ class Cache:
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True)
         with tarfile.open(archive) as tar:
-            chosen = [m for m in tar.getmembers() if members(m.name)]
-            tar.extractall(partial, members=chosen, filter="data")
+            every = tar.getmembers()
+            wanted = {m.name for m in every if members(m.name)}
+            # A hard link's target is unpacked too (before it, in archive order: one forward
+            # pass), then removed where it was not wanted; the link keeps its data.
+            targets = {m.linkname for m in every if m.name in wanted and m.islnk()}
+            tar.extractall(
+                partial, members=[m for m in every if m.name in wanted | targets], filter="data"
+            )
+        for name in targets - wanted:
+            (partial / name).unlink(missing_ok=True)
+        for folder in sorted((p for p in partial.rglob("*") if p.is_dir()), reverse=True):
+            if not any(folder.iterdir()):
+                folder.rmdir()
+        _link_duplicates(partial)
         partial.rename(target)
         return target
 
@@ -147,6 +159,26 @@ def _download(url: str, part: Path, artifact: Artifact, transfer: Transfer | Non
                     transfer(artifact.filename, done, total)
         if total is not None and done < total:
             raise OSError(f"the connection closed after {done:,} of {total:,} bytes")
+
+
+def _link_duplicates(root: Path) -> None:
+    """Make files with the same name and content one file (archives such as Trino's share a
+    jar between plugins through hard links, which a partial unpack turns into copies)."""
+    first: dict[tuple[str, int], list[Path]] = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            first.setdefault((path.name, path.stat().st_size), []).append(path)
+    for paths in first.values():
+        if len(paths) < 2:
+            continue
+        kept: dict[str, Path] = {}
+        for path in paths:
+            digest = _sha1(path)
+            if digest in kept:
+                path.unlink()
+                os.link(kept[digest], path)
+            else:
+                kept[digest] = path
 
 
 def _sha1(path: Path) -> str:

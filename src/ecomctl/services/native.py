@@ -292,9 +292,10 @@ class NativeServices:
     def _trino_home(self, events: Events | None = None) -> Path:
         top = f"trino-server-{native_artifacts.TRINO_VERSION}/"
         keep = ("lib/", *(f"plugin/{p}/" for p in native_artifacts.TRINO_PLUGINS))
+        # plugin/<name>/hdfs is the legacy Hadoop file system, unused with fs.native-s3.
         home = self.cache.unpacked(
             native_artifacts.TRINO_SERVER,
-            lambda name: name.removeprefix(top).startswith(keep),
+            lambda name: name.removeprefix(top).startswith(keep) and "/hdfs/" not in name,
             None if events is None else events.transfer,
         )
         return home / top.rstrip("/")
