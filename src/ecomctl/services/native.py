@@ -391,7 +391,7 @@ class NativeServices:
                 "--console-address", f"{LOOPBACK}:{ports['s3-console']}", str(data),
             ]  # fmt: skip
             env = self._env(MINIO_ROOT_USER=S3_USER, MINIO_ROOT_PASSWORD=key)
-            return Launch(argv, env, data)
+            return Launch(argv, env, data, str(minio), "MinIO")
         identities = {
             "identities": [
                 {
@@ -413,7 +413,7 @@ class NativeServices:
             "-admin.ui=false", "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
             "-master.telemetry=false",
         ]  # fmt: skip
-        return Launch(argv, self._env(), data)
+        return Launch(argv, self._env(), data, argv[0], "SeaweedFS")
 
     def _metastore_classpath(self) -> str:
         jars = [str(self.cache.file(a)) for a in native_artifacts.METASTORE_JARS]
@@ -561,8 +561,9 @@ class NativeServices:
             return ServiceStatus(name, "stopped", endpoint, version, detail=detail)
         uptime = processes.uptime(pid)
         answer = self._probe(name, port or 0)
-        runs_on = self.supervisor.runs_on(name)
+        runs_on = self.supervisor.noted(name, "runs_on")
         runs_on = f", {runs_on}" if runs_on else ""
+        version = self.supervisor.noted(name, "version") or version
         state: State = "running" if answer.ok else "starting"
         return ServiceStatus(
             name, state, endpoint, answer.version or version, uptime, f"pid {pid}{runs_on}"
@@ -654,7 +655,7 @@ class NativeServices:
 
 
 _VERSIONS = {
-    "s3": "SeaweedFS",
+    "s3": "S3",
     "metastore": f"Hive Metastore {native_artifacts.METASTORE_VERSION}",
     "trino": f"Trino {native_artifacts.TRINO_VERSION}",
     "spark-thrift": "Spark Thrift",

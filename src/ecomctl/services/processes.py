@@ -27,6 +27,7 @@ class Launch:
     env: dict[str, str]  # the whole environment of the process
     cwd: Path
     runs_on: str = ""  # what it runs on, for `status` (e.g. the Java and where it was found)
+    version: str = ""  # what it is, for `status`, when the command does not say
 
 
 def _stat(pid: int) -> tuple[str, int] | None:
@@ -74,6 +75,7 @@ class Supervisor:
             "start": stat[1] if stat else None,
             "argv0": launch.argv[0],
             "runs_on": launch.runs_on,
+            "version": launch.version,
         }
         self._record(name).write_text(json.dumps(record) + "\n")
         return child.pid
@@ -85,9 +87,10 @@ class Supervisor:
         except (FileNotFoundError, ValueError, KeyError, TypeError):
             return None
 
-    def runs_on(self, name: str) -> str:
+    def noted(self, name: str, key: str) -> str:
+        """What the record says of the process under key ("runs_on", "version")."""
         try:
-            return str(json.loads(self._record(name).read_text()).get("runs_on", ""))
+            return str(json.loads(self._record(name).read_text()).get(key, ""))
         except (FileNotFoundError, ValueError, AttributeError):
             return ""
 
