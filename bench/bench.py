@@ -19,6 +19,10 @@ server apart):
   baseline: dbt seed, no reviews   its lower bound: the seed without the one file that
                        dbt-duckdb can only load row by row
   floor                one DuckDB process counting the rows of every file, see floor.py
+and, unless --no-native, the same steps on the native stack (`--stack native`: Trino, Spark,
+the metastore and S3 as local processes, started from a warm download cache), with the peak
+memory of all its services together beside each command's own (native.py):
+  native: up, seed, run full, run no-op, seed --increment, run incremental
 It prints one table and writes the numbers, the profile of each dbt-running step (process
 start, dbt start-up, parsing, the models, per layer) and the targets met or missed, as JSON under
 bench/results/. Timing is not asserted anywhere: the numbers depend on the machine.
@@ -43,6 +47,7 @@ from typing import Any
 
 import baseline
 import dbtlog
+import native
 import psutil
 from floor import count_rows
 from measure import Measurement, measure
@@ -322,9 +327,56 @@ class Bench:
                 if m.killed:
                     break  # nothing to run on
 
+    def native_scale(self, result: ScaleResult) -> None:
+        """The steps of one scale on the native stack; the services' peak memory with each."""
+        scale = result.scale
+        home = self.work / f"native-{scale:g}" / "home"
+        shutil.rmtree(home.parent, ignore_errors=True)
+        self.homes.append(home)
+        env = {**self.env, "ECOMCTL_STACK": "native"}
+        if "ECOMCTL_CACHE_DIR" in os.environ:  # where the downloads are: no new download
+            env["ECOMCTL_CACHE_DIR"] = os.environ["ECOMCTL_CACHE_DIR"]
+
+        def step(name: str, *args: str | Path, rows: int | None = None) -> Measurement:
+            with native.sampling(home) as peaks:
+                m = measure(
+                    [self.ecomctl, *args, "--home", home],
+                    env=env,
+                    cwd=self.work,
+                    timeout=STEP_TIMEOUT,
+                    memory_limit=self.memory_limit,
+                )
+            _checked(f"native: ecomctl {' '.join(map(str, args))}", m)
+            row = _row(scale, f"native: {name}", m, rows=rows)
+            row.server_peak_rss = peaks.total  # the stack's services, all together
+            row.peak_mb_by_process = {k: round(v / MB) for k, v in peaks.by_service.items()}
+            result.rows.append(row)
+            return m
+
+        total = sum(generator.expected_rows(scale).values())
+        step(UP, "up", "--json")
+        step(SEED, "seed", "--scale", f"{scale:g}", "--seed", str(self.seed), rows=total)
+        full = json.loads(step(RUN_FULL, "run", "--json", rows=total).stdout)
+        noop = _model_rows(json.loads(step(RUN_NOOP, "run", "--json").stdout))
+        step(INCREMENT, "seed", "--increment")
+        step(RUN_INCREMENTAL, "run", "--json")
+        result.checks["native: full run ok"] = full["ok"]
+        result.checks["native: no-op rows unchanged"] = all(a == b for a, b in noop.values())
+        result.checks["native: services"] = {
+            s["name"]: f"{s['version']} ({s['detail']})"
+            for s in json.loads(self.native_status(home, env)).get("services", [])
+        }
+
+    def native_status(self, home: Path, env: dict[str, str]) -> str:
+        m = measure([self.ecomctl, "status", "--json", "--home", home], env=env, cwd=self.work)
+        return m.stdout or "{}"
+
     def down(self) -> None:
         for home in self.homes:
-            if (home / "postgres").exists():
+            if home.parent.name.startswith("native-"):
+                env = {**self.env, "ECOMCTL_STACK": "native"}
+                measure([self.ecomctl, "down", "--home", home], env=env, cwd=self.work)
+            elif (home / "postgres").exists():
                 self.ecomctl_step(home, "down")
 
 
@@ -509,7 +561,7 @@ def _cell(value: float | None, fmt: str) -> str:
 def table(rows: list[Row]) -> str:
     """The results as a Markdown table (readable in a terminal as well)."""
     head = (
-        "scale", "step", "seconds", "peak MB", "PG MB", "rows/s", "x baseline", "x floor",
+        "scale", "step", "seconds", "peak MB", "servers MB", "rows/s", "x baseline", "x floor",
         "others' cores",
     )  # fmt: skip
     lines = [head]
@@ -604,6 +656,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--scales", type=float, nargs="+", help=f"scales to run instead of {SCALES}"
     )
     parser.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
+    parser.add_argument(
+        "--no-native", action="store_true", help="leave out the native stack (Trino, Spark, ...)"
+    )
     parser.add_argument("--work", type=Path, help="work folder (default: a new temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder of the JSON results")
@@ -635,6 +690,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Appended first: the steps measured before a failure are still reported.
             results.append(ScaleResult(scale))
             bench.scale(results[-1])
+            if not args.no_native and scale in SCALES:
+                bench.native_scale(results[-1])
             print(f"scale {scale:g}: {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     except BenchError as exc:
         error = str(exc)
