@@ -122,7 +122,12 @@ def run_dbt(
     progress: Progress | None = None,
     on_layer_start: Callable[[str], None] | None = None,
 ) -> list[LayerReport]:
-    """`run` or `test`: the services the layers need, landing, then dbt layer by layer."""
+    """`run` or `test`: the services the layers need, landing, then dbt layer by layer.
+
+    A layer built from another generation of landing than the one there now (`seed` replaced
+    it since) is rebuilt from scratch, whatever the flags say: incremental models would keep
+    the old data's rows beside the new."""
+    from ecomctl.data import landing
     from ecomctl.transform import pipeline
 
     pipeline.layer_selection(layers[0], select or [])  # a bad selector fails before any work
@@ -136,17 +141,95 @@ def run_dbt(
     with writing(stack, command, events):
         stack.up(UpOptions(layers=layers), events)
         ensure_landing(stack, layers, events)
+        _check_inputs_built(stack, layers)
+        generation = landing.generation(stack.paths)
+        built = BuiltFrom(stack)
+        refresh = set(layers) if full_refresh else set()
+        if command == "run" and generation is not None:
+            refresh |= built.rebuild(layers, generation, select, events)
         try:
             reports = pipeline.run_layers(
-                stack, layers, command, select, full_refresh, progress, starting
+                stack, layers, command, select, refresh, progress, starting
             )
         except EcomctlError as exc:
             if exc.status == ExitStatus.UNHEALTHY:
                 _check_services_survived(stack, current[0])
             raise
+        if command == "run" and generation is not None and not select:
+            built.record([r.layer for r in reports if r.success and not r.skipped], generation)
+        if select and not any(r.nodes for r in reports):
+            said = next((r.unselected for r in reports if r.unselected), "")
+            raise EcomctlError(
+                f"--select {' '.join(select)}: selects nothing in {', '.join(layers)}"
+                + (f" (dbt: {said})" if said else ""),
+                ExitStatus.USAGE,
+            )
         if not all(r.success for r in reports):
             _check_services_survived(stack, next(r.layer for r in reports if not r.success))
         return reports
+
+
+class BuiltFrom:
+    """Which generation of landing each layer of a stack was last built from, whole.
+
+    Kept in <home>/dbt/built.json, written after a layer succeeds: a run killed before that
+    only makes the next run rebuild again, never skip a rebuild it needs.
+    """
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack.name
+        self.path = stack.paths.dbt / "built.json"
+
+    def _all(self) -> dict[str, dict[str, int]]:
+        import json
+
+        try:
+            found: dict[str, dict[str, int]] = json.loads(self.path.read_text())
+            return found
+        except (FileNotFoundError, ValueError):
+            return {}
+
+    def rebuild(
+        self, layers: list[str], generation: int, select: list[str] | None, events: Events
+    ) -> set[str]:
+        """The layers to rebuild from scratch: built before from another generation."""
+        built = self._all().get(self.stack, {})
+        stale = [layer for layer in layers if layer in built and built[layer] != generation]
+        if stale and select:
+            raise EcomctlError(
+                f"landing was replaced since {stale[0]} was built (`seed`): run the whole"
+                f" layer first, without --select (`ecomctl run --layer {stale[0]}`)",
+                ExitStatus.USAGE,
+            )
+        if stale:
+            events.notice(
+                f"landing was replaced since the last run (seed): rebuilding {', '.join(stale)}"
+                " from scratch"
+            )
+        # A layer never built whole here (a first run) is built from scratch anyway.
+        return set(stale) | {layer for layer in layers if layer not in built}
+
+    def record(self, layers: list[str], generation: int) -> None:
+        import json
+
+        everything = self._all()
+        mine = everything.setdefault(self.stack, {})
+        mine.update(dict.fromkeys(layers, generation))
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_name(self.path.name + ".partial")
+        partial.write_text(json.dumps(everything, indent=2) + "\n")
+        partial.replace(self.path)
+
+
+def _check_inputs_built(stack: Stack, layers: list[str]) -> None:
+    """A layer run alone needs the layer before it built: say so once, not per model."""
+    for layer in layers:
+        before = LAYERS[LAYERS.index(layer) - 1] if layer != LAYERS[0] else None
+        if before is not None and before not in layers and not stack.row_counts(before):
+            raise EcomctlError(
+                f"{before} has not been built yet, and {layer} is built from it: run"
+                f" `ecomctl run --layer {before}` first, or every layer with `ecomctl run`"
+            )
 
 
 def _check_services_survived(stack: Stack, layer: str) -> None:

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from ecomctl import __version__
-from ecomctl.errors import EcomctlError, ExitStatus, ServiceFailed
+from ecomctl.errors import EcomctlError, ExitStatus, ServiceFailed, cause
 
 EXIT_CODES = (
     "Exit codes: 0 success; 1 a model, test or data check failed (status: a service is down);"
@@ -204,12 +204,17 @@ def status(
     rows = st.status()
     healthy = all(s.healthy for s in rows)
     if output == "env":
+        # `export`: after `eval "$(ecomctl status -o env)"` child processes see them too.
         for name, value in st.endpoints().variables.items():
-            print(f"{name}={shlex.quote(value)}")
+            print(f"export {name}={shlex.quote(value)}")
     else:
         console.services(rows)
     code = ExitStatus.SUCCESS if healthy else ExitStatus.FAILURE
-    _finish("status", code, stack=st.name, healthy=healthy, services=json_docs.services(rows))
+    down = next((s for s in rows if not s.healthy), None)
+    problem = {} if down is None else {"error": f"{down.name} is {down.state}: {down.detail}"}
+    _finish(
+        "status", code, stack=st.name, healthy=healthy, services=json_docs.services(rows), **problem
+    )
 
 
 @app.command()
@@ -310,6 +315,7 @@ def _run_dbt(
             console.layer_start,
         )
     console.layer_reports(reports)
+    console.failures(reports)
     ok = all(r.success for r in reports)
     fields: dict[str, Any] = {"stack": st.name, "success": ok, "layers": json_docs.layers(reports)}
     if command == "run" and "gold" in layers:
@@ -333,6 +339,14 @@ def _run_dbt(
             )
         ok = ok and not dropped
     _report_for_ci(st.settings, command, reports, junit_xml)
+    if not ok:
+        failed = next((r for r in reports if not r.success and not r.skipped), None)
+        if failed is not None:
+            fields["error"] = f"{failed.layer}: {cause(failed.error)}"
+        elif fields.get("dropped"):
+            fields["error"] = (
+                f"row counts fell beyond --fail-on-drop: {', '.join(fields['dropped'])}"
+            )
     _finish(command, ExitStatus.SUCCESS if ok else ExitStatus.FAILURE, **fields)
 
 
@@ -420,7 +434,7 @@ def docs(
     home: HomeOpt = None,
     stack: StackOpt = None,
     serve: Annotated[bool, typer.Option("--serve", help="Serve the site on 127.0.0.1.")] = False,
-    port: Annotated[int, typer.Option(help="Port for --serve.")] = 8080,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port for --serve.")] = 8080,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:

@@ -5,6 +5,7 @@ Every command exits through ExitStatus, so a shell script can trust the number.
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum, unique
 
 
@@ -46,6 +47,22 @@ def joined_lines(text: str, default: str = "") -> str:
     """Every line of a message, joined: for errors whose cause is on a later line (S3's code)."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return "; ".join(lines) or default
+
+
+# dbt's headings ("Runtime Error in model x (path)", "Database Error") say where, not why.
+_HEADING = re.compile(
+    r"^(?:(?:Runtime|Database|Compilation|Parsing|Dependency|Internal) Error|Failure)"
+    r"(?: in \w+ .*)?:?$"
+)
+
+
+def cause(text: str, default: str = "") -> str:
+    """The first line of a (dbt) message that says why: its headings skipped."""
+    for line in text.strip().splitlines():
+        line = line.strip()
+        if line and not _HEADING.match(line):
+            return line
+    return first_line(text, default)
 
 
 def reason(exc: BaseException) -> str:

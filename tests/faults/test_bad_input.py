@@ -38,7 +38,15 @@ HEX = "f" * 32
 CASES: dict[str, tuple[Callable[[Path], object], list[str]]] = {
     "missing file": (
         lambda d: _file(d, "sellers").unlink(),
-        ["olist_sellers_dataset.csv", "file not found"],
+        ["file not found: olist_sellers_dataset.csv", "1 of the 9 Olist files"],
+    ),
+    "three missing files": (
+        lambda d: [_file(d, t).unlink() for t in ("sellers", "orders", "products")],
+        [
+            "file not found: olist_orders_dataset.csv, olist_products_dataset.csv,"
+            " olist_sellers_dataset.csv",
+            "3 of the 9 Olist files; a load needs all 9",
+        ],
     ),
     "missing column": (
         lambda d: _file(d, "sellers").write_text(

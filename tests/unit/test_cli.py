@@ -65,6 +65,7 @@ def test_settings_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         (["seed", "--increment", "--from", "."], "--increment and --from cannot go together"),
         (["logs", "--follow", "--json"], "--follow and --json cannot go together"),
         (["up", "--timeout", "0"], "--timeout"),
+        (["docs", "--serve", "--port", "80800"], "--port"),
         (["up", "--stack", "nowhere"], "setting stack"),
         (["no-such-command"], "No such command"),
     ],
@@ -140,3 +141,20 @@ def test_status_env_of_a_never_started_home_has_no_gold_lines() -> None:
     assert "ECOMCTL_STACK=embedded" in ran.stdout
     assert "ECOMCTL_GOLD_URL" not in ran.stdout
     assert not Path("h", "postgres").exists()
+
+
+def test_the_psql_hint_reads_the_password_from_a_home_with_spaces(tmp_path: Path) -> None:
+    from ecomctl import secretfile
+    from ecomctl.stacks import get_stack
+
+    home = tmp_path / "my data $HOME 'x'"
+    stack = get_stack(load_settings(home=home))
+    secret = secretfile.read_or_create(home / "secrets" / "postgres_password")
+    hint = stack.endpoints().password_hint
+    shell = subprocess.run(
+        ["bash", "-c", f'PGPASSWORD={hint}; printf %s "$PGPASSWORD"'],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert shell.stdout == secret

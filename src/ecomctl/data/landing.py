@@ -3,6 +3,14 @@
 One DuckDB `read_csv` per file with explicit column types (ids and zips as text), all in one
 transaction: a load either replaces (or, for an increment, extends) every landing table it
 touches, or leaves the previous landing zone exactly as it was.
+
+What `run` takes from landing rests on two facts the load records in that same transaction:
+- `_loaded_at`, each row's load stamp, only ever grows: it is the time in UTC, or just after
+  the previous load's stamp when the clock reads earlier (a clock set back, another zone), so
+  the incremental models' "newer than my high-water mark" never misses a load.
+- `landing._generation`, a number that a replacing load (`seed`, `seed --from`) increases and
+  an appending one (`seed --increment`) keeps: `run` rebuilds from scratch every layer built
+  from another generation, so replaced data never mixes with what was built from the old.
 """
 
 from __future__ import annotations
@@ -10,7 +18,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +30,8 @@ from ecomctl.settings import HomePaths
 
 SCHEMA = "landing"
 REJECTS = "_rejects"  # landing._rejects: rows refused by a load with --max-bad-rows
+GENERATION = "_generation"  # landing._generation: one row, the generation of the landing zone
+_STAMP_STEP = timedelta(microseconds=1)
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -30,6 +40,7 @@ class LoadResult:
     rows: dict[str, int]
     rejected: int = 0
     rejects_by_file: dict[str, int] = field(default_factory=dict)
+    generation: int = 0
 
 
 def _check_header(path: Path, spec: OlistFile) -> None:
@@ -154,16 +165,21 @@ def load(
     if append and not specs:
         raise EcomctlError(f"{source_dir}: no Olist files to append")
     files = [(spec, source_dir / spec.filename) for spec in specs]
+    missing = [spec.filename for spec, path in files if not path.is_file()]
+    if missing:
+        raise EcomctlError(
+            f"{source_dir}: file not found: {', '.join(missing)} ({len(missing)} of the"
+            f" {len(FILES)} Olist files; a load needs all {len(FILES)})"
+        )
     for spec, path in files:
-        if not path.is_file():
-            raise EcomctlError(f"{path}: file not found (expected {spec.filename} in {source_dir})")
         _check_header(path, spec)
-    stamp = (batch_time or datetime.now()).isoformat(sep=" ", timespec="microseconds")
     result = LoadResult({})
     con = duck.connect(paths)
     try:
         con.execute("begin transaction")
         con.execute(f"create schema if not exists {SCHEMA}")
+        stamp = _next_stamp(con, batch_time).isoformat(sep=" ", timespec="microseconds")
+        result.generation = _next_generation(con, append)
         # A full load starts its rejects afresh; an increment adds to them.
         create = "create table if not exists" if append else "create or replace table"
         con.execute(
@@ -224,7 +240,64 @@ def load(
 
 
 def row_counts(paths: HomePaths) -> dict[str, int]:
-    """Rows per landing table (the rejects table aside); empty when nothing is loaded yet."""
+    """Rows per landing table (the loader's own tables aside); empty when nothing is loaded."""
     counts = duck.table_counts(paths, SCHEMA)
     counts.pop(REJECTS, None)
+    counts.pop(GENERATION, None)
     return counts
+
+
+def generation(paths: HomePaths) -> int | None:
+    """The landing zone's generation; None when nothing is loaded yet."""
+    if not paths.warehouse.exists():
+        return None
+    con = duck.connect(paths, read_only=True)
+    try:
+        return _current_generation(con)
+    finally:
+        con.close()
+
+
+def _current_generation(con: Any) -> int | None:
+    if not _exists(con, GENERATION):
+        # Loaded by an ecomctl from before generations: the first generation it is.
+        return 1 if _exists(con, FILES[0].table) else None
+    row = con.execute(f"select max(generation) from {SCHEMA}.{GENERATION}").fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def _exists(con: Any, table: str) -> bool:
+    row = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [SCHEMA, table],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _next_generation(con: Any, append: bool) -> int:
+    """Within the load's transaction: a replacing load starts the next generation."""
+    current = _current_generation(con) or 0
+    chosen = current if append and current else current + 1
+    con.execute(f"create or replace table {SCHEMA}.{GENERATION} (generation bigint)")
+    con.execute(f"insert into {SCHEMA}.{GENERATION} values ({chosen})")
+    return chosen
+
+
+def _next_stamp(con: Any, wanted: datetime | None) -> datetime:
+    """This load's `_loaded_at`: now in UTC (or `wanted`), but always after every stamp
+    already in landing, whatever the clock or the time zone says."""
+    now = wanted or datetime.now(UTC).replace(tzinfo=None)
+    present = {
+        str(name)
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = ?", [SCHEMA]
+        ).fetchall()
+    }
+    latest = None
+    for spec in FILES:
+        if spec.table not in present:  # (a failed statement would abort the transaction)
+            continue
+        row = con.execute(f"select max(_loaded_at) from {SCHEMA}.{spec.table}").fetchone()
+        if row and row[0] is not None and (latest is None or row[0] > latest):
+            latest = row[0]
+    return now if latest is None or now > latest else latest + _STAMP_STEP

@@ -18,6 +18,7 @@ from rich.table import Table
 from ecomctl.data.publish import PublishResult
 from ecomctl.data.seeding import SeedResult
 from ecomctl.engines.sql import QueryResult
+from ecomctl.errors import cause
 from ecomctl.services.status import ServiceStatus
 from ecomctl.transform.pipeline import LayerReport
 
@@ -31,14 +32,33 @@ def _console(stderr: bool, quiet: bool = False) -> Console:
 
 out = _console(stderr=False)
 err = _console(stderr=True)
+_quiet = False
 
 
 def configure(json_mode: bool, quiet: bool) -> None:
     """With --json, human output moves to stderr so stdout holds only the document;
-    with --quiet it is dropped (errors are printed by the caller, not through these)."""
-    global out, err
+    with --quiet it is dropped, errors aside (see failures())."""
+    global out, err, _quiet
     out = _console(stderr=json_mode, quiet=quiet)
     err = _console(stderr=True, quiet=quiet)
+    _quiet = quiet
+
+
+def failures(reports: list[LayerReport]) -> None:
+    """With --quiet, each failing model or test still gets its line, on stderr: they are
+    the errors that --quiet keeps. (Without it, layer_reports() shows them.)"""
+    if not _quiet:
+        return
+    errors = _console(stderr=True)
+    for report in reports:
+        for node in report.failures():
+            errors.print(
+                f"{report.layer}: {node.status.upper()} {node.unique_id}: {node.first_message}",
+                markup=False,
+                highlight=False,
+            )
+        if report.error and not report.failures():
+            errors.print(f"{report.layer}: {report.error.splitlines()[0]}", markup=False)
 
 
 _MARK = {"success": "[green]ok[/]", "pass": "[green]pass[/]", "error": "[red]ERROR[/]",
@@ -68,7 +88,7 @@ def layer_reports(reports: list[LayerReport]) -> None:
             f" in {report.seconds:.1f}s"
         )
         if report.error:
-            out.print(f"  [red]error:[/] {report.error.splitlines()[0]}")
+            out.print(f"  [red]error:[/] {cause(report.error)}")
         if report.nodes:
             slow = ", ".join(f"{n.name} {n.seconds:.2f}s" for n in report.slowest())
             out.print(f"  slowest: {slow}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import subprocess
@@ -130,7 +131,7 @@ class ComposeServices:
                 minio_password,
                 keys_from="up",
             ),
-            password_hint=f"$(sed -n 's/^POSTGRES_PASSWORD=//p' {self.env_file})",
+            password_hint=f"$(sed -n 's/^POSTGRES_PASSWORD=//p' {shlex.quote(str(self.env_file))})",
             lake_catalog=s.lake_catalog,
             landing_catalog=s.landing_catalog,
             gold_catalog=s.gold_catalog,
@@ -393,6 +394,7 @@ class ComposeServices:
         return stopped, "compose stack stopped (volumes kept)"
 
     def logs(self, service: str | None, tail: int, follow: bool) -> Iterator[str]:
+        self.preflight()  # no daemon is exit 4 here too, not an empty log
         if not follow:
             return iter([self._logs_text(service, tail)])
         return self._follow(service, tail)

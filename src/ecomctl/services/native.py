@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shlex
 import shutil
 import socket
 import time
@@ -133,7 +134,7 @@ class NativeServices:
                 self._secret("s3_secret_key", create=False),
                 keys_from="up",
             ),
-            password_hint=f"$(cat {self.postgres.password_file})",
+            password_hint=f"$(cat {shlex.quote(str(self.postgres.password_file))})",
             lake_catalog=s.lake_catalog,
             landing_catalog=s.landing_catalog,
             gold_catalog=s.gold_catalog,

@@ -5,6 +5,7 @@ writes into its PostgreSQL catalog in the guide's architecture).
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,7 +118,7 @@ class EmbeddedStack:
             "ECOMCTL_HOME": str(self.paths.root),
             "ECOMCTL_WAREHOUSE": str(self.paths.warehouse),
         }
-        hint = f"$(cat {self.postgres.password_file})"
+        hint = f"$(cat {shlex.quote(str(self.postgres.password_file))})"
         if not self.postgres.port_file.exists():
             return Endpoints(base, None, hint)
         gold = self.postgres.endpoint()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,7 @@ class LayerReport:
     success: bool = True
     skipped: bool = False
     error: str = ""
+    unselected: str = ""  # dbt's words when --select matched nothing in the layer
     nodes: list[NodeResult] = field(default_factory=list)
     diffs: list[ModelDiff] = field(default_factory=list)
 
@@ -110,7 +111,7 @@ def run_layers(
     layers: list[str],
     command: str = "run",
     select: list[str] | None = None,
-    full_refresh: bool = False,
+    full_refresh: Collection[str] = (),
     progress: Progress | None = None,
     on_layer_start: Callable[[str], None] | None = None,
 ) -> list[LayerReport]:
@@ -131,7 +132,7 @@ def run_layers(
             command,
             PROFILE_OF_LAYER[layer],
             layer_selection(layer, select or []),
-            full_refresh,
+            layer in full_refresh,
             ["--indirect-selection", "cautious"],
             parse_group=target.parse_groups.get(PROFILE_OF_LAYER[layer], ""),
             adapter=adapters.get(PROFILE_OF_LAYER[layer], ""),
@@ -152,7 +153,14 @@ def run_layers(
         report.seconds = outcome.seconds
         report.nodes = outcome.nodes
         report.error = outcome.error
+        report.unselected = outcome.unselected
         report.success = outcome.success and not report.failures() and not outcome.error
+        if not report.error and report.failures():
+            failed = report.failures()
+            report.error = (
+                f"{len(failed)} of {len(report.nodes)} nodes failed; the first,"
+                f" {failed[0].name}: {failed[0].first_message}"
+            )
         if counting:
             after = stack.row_counts(layer)
             report.diffs = [

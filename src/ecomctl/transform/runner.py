@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ecomctl.errors import EcomctlError, ExitStatus, first_line
+from ecomctl.errors import EcomctlError, ExitStatus, cause
 
 FAILED = ("error", "fail", "runtime error")
 
@@ -41,8 +41,9 @@ class NodeResult:
 
     @property
     def first_message(self) -> str:
-        """The message's first line (dbt's span several), or the status when there is none."""
-        return first_line(self.message, self.status)
+        """The line of dbt's message that says why (the database's own words, past dbt's
+        "Runtime Error in model ..." heading), or the status when there is none."""
+        return cause(self.message, self.status)
 
 
 @dataclass
@@ -64,6 +65,7 @@ class DbtOutcome:
     nodes: list[NodeResult]
     error: str = ""
     seconds: float = 0.0
+    unselected: str = ""  # dbt's words when the selection matched no node
 
 
 Progress = Callable[[str, str, dict[str, Any]], None]
@@ -136,7 +138,14 @@ def _die_with_parent() -> None:
 
 def _child(channel: Any, jobs: list[dict[str, Any]], env: dict[str, str], keep_going: bool) -> None:
     """Run the jobs in order; one process pays dbt's start-up once for all of them."""
+    import signal
+
     _die_with_parent()
+    # ecomctl decides when to stop: a terminal's Ctrl-C reaches it, and it ends this child
+    # with SIGTERM, on which the child exits as Python does (releasing the semaphores dbt
+    # made, which Python's resource tracker would otherwise warn about).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.environ.update(env)
     import logging
 
@@ -144,9 +153,13 @@ def _child(channel: Any, jobs: list[dict[str, Any]], env: dict[str, str], keep_g
     logging.getLogger("trino.auth").setLevel(logging.WARNING)
     from dbt.cli.main import dbtRunner
 
+    unselected: list[str] = []
+
     def on_event(event: Any) -> None:
         name = event.info.name
-        if name == "NodeStart":
+        if name == "NoNodesForSelectionCriteria":
+            unselected.append(str(event.info.msg))
+        elif name == "NodeStart":
             channel.put(("start", event.data.node_info.unique_id, {}))
         elif name == "NodeFinished":
             run = event.data.run_result
@@ -161,6 +174,7 @@ def _child(channel: Any, jobs: list[dict[str, Any]], env: dict[str, str], keep_g
     manifests: dict[str, Any] = {}
     for index, job in enumerate(jobs):
         channel.put(("begin", str(index), {}))
+        unselected.clear()
         started = time.monotonic()
         try:
             group = job["parse_group"]
@@ -174,10 +188,13 @@ def _child(channel: Any, jobs: list[dict[str, Any]], env: dict[str, str], keep_g
             nodes = _summarise(res.result, Path(job["target"]))
             error = "" if res.exception is None else str(res.exception).strip()
             success = bool(res.success) and not any(n.failed for n in nodes)
+        except (SystemExit, KeyboardInterrupt):
+            raise
         except BaseException as exc:
             nodes, error, success = [], repr(exc), False
         summary = {"success": success, "nodes": nodes, "error": error,
-                   "adapter": job["adapter"], "seconds": time.monotonic() - started}  # fmt: skip
+                   "adapter": job["adapter"], "seconds": time.monotonic() - started,
+                   "unselected": " ".join(unselected)}  # fmt: skip
         channel.put(("done", str(index), summary))
         if not success and not keep_going:
             break
@@ -241,12 +258,21 @@ def invoke_all(
                     nodes=list(data["nodes"]),
                     error=str(data["error"]),
                     seconds=float(data["seconds"]),
+                    unselected=str(data["unselected"]),
                 )
             elif progress is not None:
                 progress(kind, key, data)
     except KeyboardInterrupt:
         child.terminate()
         child.join(10)
+        if child.is_alive():  # busy in a call that does not return soon
+            child.kill()
+            child.join(10)
+        # Let go of the queue now: its semaphores are released only when it is collected,
+        # and Python's resource tracker warns at exit about any still held.
+        channel.close()
+        channel.join_thread()
+        del channel
         raise EcomctlError("interrupted", ExitStatus.INTERRUPTED) from None
     child.join(30)
     return outcomes

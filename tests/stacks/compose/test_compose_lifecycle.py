@@ -268,12 +268,13 @@ def test_preflight_names_a_missing_docker_daemon_with_exit_4(
     tmp_path: Path,
 ) -> None:
     env = {**compose_cli, "ECOMCTL_STACK": "compose", "DOCKER_HOST": f"unix://{tmp_path}/none.sock"}
-    proc = ecomctl("up", home=tmp_path, env=env, check=False)
-    assert proc.returncode == 4
-    assert proc.stderr.strip().startswith(
-        f"ecomctl: docker daemon not reachable at unix://{tmp_path}/none.sock"
-    )
-    assert len(proc.stderr.strip().splitlines()) == 1
+    for command in ("up", "status", "logs", "down"):
+        proc = ecomctl(command, home=tmp_path, env=env, check=False)
+        assert proc.returncode == 4, command
+        assert proc.stderr.strip().startswith(
+            f"ecomctl: docker daemon not reachable at unix://{tmp_path}/none.sock"
+        ), command
+        assert len(proc.stderr.strip().splitlines()) == 1, command
 
 
 def test_preflight_names_a_missing_docker_cli_with_exit_4(tmp_path: Path) -> None:

@@ -75,14 +75,16 @@ def test_status_env_output_is_eval_ready_and_has_no_secret(
     pipeline_home: Path, first_run: object
 ) -> None:
     proc = ecomctl("status", "-o", "env", home=pipeline_home)
-    values = dict(line.split("=", 1) for line in proc.stdout.splitlines())
+    assert all(line.startswith("export ECOMCTL_") for line in proc.stdout.splitlines())
+    values = dict(line.removeprefix("export ").split("=", 1) for line in proc.stdout.splitlines())
     assert values["ECOMCTL_PG_HOST"] == "127.0.0.1"
     assert values["ECOMCTL_GOLD_URL"].startswith("postgresql://ecomctl@127.0.0.1:")
     password = (pipeline_home / "secrets" / "postgres_password").read_text().strip()
     assert password not in proc.stdout
+    # A child of the shell (here python, as psql or dbt would be) sees the variables.
     shell = subprocess.run(
         ["bash", "-c", f"eval \"$({sys.executable} -m ecomctl status -o env --home {pipeline_home})\""
-         ' && echo "$ECOMCTL_PG_PORT"'],
+         f" && {sys.executable} -c 'import os; print(os.environ[\"ECOMCTL_PG_PORT\"])'"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert shell.stdout.strip() == values["ECOMCTL_PG_PORT"]
@@ -257,8 +259,10 @@ def test_ctrl_c_during_a_dbt_run_exits_130(tmp_path: Path) -> None:
             if "model.ecom_analytics" in line or time.monotonic() > deadline:
                 break
         os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C sends: the whole group
-        proc.wait(timeout=60)
+        _, rest = proc.communicate(timeout=60)
         assert proc.returncode == 130
+        assert rest.strip().splitlines()[-1] == "ecomctl: interrupted"
+        assert "resource_tracker" not in rest and "Traceback" not in rest, rest
     finally:
         ecomctl("down", home=home, check=False)
 

@@ -1,0 +1,122 @@
+"""What `run` takes from landing: a replaced landing zone is rebuilt from, never mixed with
+the old one, and an appended one is picked up whatever the clock or the time zone says."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.helpers import TEST_SCALE, ecomctl
+
+GOLD_TABLES = (
+    "daily_sales_categories", "sales_values_by_category", "sales_by_customer_state",
+    "delivery_performance_monthly", "payment_type_mix", "review_score_by_category",
+)  # fmt: skip
+SCALE = ["--scale", str(TEST_SCALE)]
+
+
+def _gold(home: Path) -> dict[str, list[str]]:
+    found = {}
+    for table in GOLD_TABLES:
+        proc = ecomctl("query", f"select * from {table}", "--json", home=home)
+        found[table] = sorted(json.dumps(row) for row in json.loads(proc.stdout)["rows"])
+    return found
+
+
+def _changes(run: Any, layer: str) -> dict[str, int]:
+    doc = json.loads(run.stdout)
+    return {
+        n["unique_id"].rsplit(".", 1)[1]: n["change"]
+        for lay in doc["layers"]
+        if lay["layer"] == layer
+        for n in lay["nodes"]
+        if n["resource_type"] == "model"
+    }
+
+
+@pytest.fixture(scope="module")
+def fresh_seed_7(tmp_path_factory: pytest.TempPathFactory, olist_files: Path) -> Any:
+    """Gold of a fresh home that only ever saw the seed-7 files."""
+    home = tmp_path_factory.mktemp("fresh") / "home"
+    ecomctl("seed", "--from", str(olist_files), home=home)
+    ecomctl("run", home=home)
+    try:
+        yield _gold(home)
+    finally:
+        ecomctl("down", home=home, check=False)
+
+
+@pytest.mark.parametrize("reseed", ["--seed 7", "--from <seed 7 files>"])
+def test_run_after_a_reseed_equals_a_fresh_run_on_the_new_data(
+    reseed: str, tmp_path: Path, olist_files: Path, fresh_seed_7: Any
+) -> None:
+    home = tmp_path / "home"
+    try:
+        ecomctl("seed", *SCALE, home=home)  # seed 42
+        ecomctl("run", home=home)
+        if reseed.startswith("--seed"):
+            ecomctl("seed", *SCALE, "--seed", "7", home=home)
+        else:
+            ecomctl("seed", "--from", str(olist_files), home=home)
+        again = ecomctl("run", "--json", home=home)
+        assert (
+            "landing was replaced since the last run (seed): rebuilding bronze, silver, gold"
+            in (again.stderr)
+        )
+        assert _gold(home) == fresh_seed_7
+        # And the run after that is incremental again: nothing new, nothing changes.
+        assert set(_changes(ecomctl("run", "--json", home=home), "bronze").values()) == {0}
+    finally:
+        ecomctl("down", home=home, check=False)
+
+
+def test_a_reseed_refuses_a_partial_run_of_a_layer_built_from_the_old_data(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    try:
+        ecomctl("seed", *SCALE, home=home)
+        ecomctl("run", "--layer", "bronze", home=home)
+        ecomctl("seed", *SCALE, "--seed", "7", home=home)
+        proc = ecomctl("run", "--layer", "bronze", "--select", "orders", home=home, check=False)
+        assert proc.returncode == 2
+        assert "landing was replaced since bronze was built" in proc.stderr
+        assert "without --select" in proc.stderr
+    finally:
+        ecomctl("down", home=home, check=False)
+
+
+@pytest.mark.parametrize(
+    "clock",
+    [
+        {"TZ": "America/Sao_Paulo"},  # behind UTC: a local stamp would look older
+        {"LD_PRELOAD": "", "FAKETIME": "-2d"},  # the clock set back two days (libfaketime)
+    ],
+    ids=["TZ behind UTC", "clock set back"],
+)
+def test_an_increment_is_picked_up_whatever_the_clock_or_the_zone(
+    clock: dict[str, str], tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    env = dict(clock)
+    if "FAKETIME" in env:
+        env["LD_PRELOAD"] = _libfaketime()
+    try:
+        seeded = json.loads(ecomctl("seed", *SCALE, "--json", home=home, env={"TZ": "UTC"}).stdout)
+        ecomctl("run", home=home, env={"TZ": "UTC"})
+        appended = json.loads(ecomctl("seed", "--increment", "--json", home=home, env=env).stdout)
+        run = ecomctl("run", "--json", home=home, env=env)
+        new_orders = appended["rows"]["orders"] - seeded["rows"]["orders"]
+        assert new_orders > 0
+        assert _changes(run, "bronze")["orders"] == new_orders
+        incremental = _gold(home)
+        ecomctl("run", "--full-refresh", home=home)
+        assert _gold(home) == incremental
+    finally:
+        ecomctl("down", home=home, check=False)
+
+
+def _libfaketime() -> str:
+    found = sorted(Path("/usr/lib").rglob("libfaketime.so.1"))
+    assert found, "libfaketime not found: apt-get install faketime (.ci/run does)"
+    return str(found[0])
