@@ -29,6 +29,11 @@ def _append(path: Path, text: str | bytes) -> None:
         handle.write(data)
 
 
+def _unlink(d: Path, *tables: str) -> None:
+    for table in tables:
+        _file(d, table).unlink()
+
+
 def _second_row(path: Path) -> str:
     return path.read_text(encoding="utf-8-sig").splitlines()[1]
 
@@ -41,7 +46,7 @@ CASES: dict[str, tuple[Callable[[Path], object], list[str]]] = {
         ["file not found: olist_sellers_dataset.csv", "1 of the 9 Olist files"],
     ),
     "three missing files": (
-        lambda d: [_file(d, t).unlink() for t in ("sellers", "orders", "products")],
+        lambda d: _unlink(d, "sellers", "orders", "products"),
         [
             "file not found: olist_orders_dataset.csv, olist_products_dataset.csv,"
             " olist_sellers_dataset.csv",
