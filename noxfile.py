@@ -27,8 +27,8 @@ def quick(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
-    # pytest and psutil: mypy reads the tests' and the bench's imports of them.
-    session.install("-e", ".[lint]", "pytest>=8", "psutil")
+    # pytest, psutil and nox: mypy reads the imports of the tests, the bench and this file.
+    session.install("-e", ".[lint]", "pytest>=8", "psutil", "nox>=2024.4")
     session.run("ruff", "check", "src", "tests", "bench", "noxfile.py")
     session.run("ruff", "format", "--check", "src", "tests", "bench", "noxfile.py")
     session.run("mypy")

@@ -17,11 +17,12 @@
 
 {#
   City names: trimmed, lower-cased and with Portuguese accents removed, so that
-  'São Paulo', 'sao paulo' and 'são paulo' are one city (Olist spells cities both ways).
-  translate() exists in DuckDB, Trino, Spark and PostgreSQL.
+  'São Paulo', 'sao paulo' and 'são paulo' are one city (Olist spells cities both ways), whether
+  an accent is one precomposed character (translate(), in every engine) or a letter followed
+  by a combining mark (removed first: without_combining_marks, per engine).
 #}
 {% macro clean_city(col) -%}
-    translate(lower({{ clean_text(col) }}), 'áàâãäéèêëíìîïóòôõöúùûüçñ', 'aaaaaeeeeiiiiooooouuuucn')
+    translate(lower({{ without_combining_marks(clean_text(col)) }}), 'áàâãäéèêëíìîïóòôõöúùûüçñ', 'aaaaaeeeeiiiiooooouuuucn')
 {%- endmacro %}
 
 {# 5-digit zip prefix as text, left-padded with zeros (in case a loader typed it as a number). #}

@@ -103,3 +103,26 @@
 {% macro epoch_timestamp() -%}
     cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
+
+
+{# Text without Unicode combining marks: 'são' written as s, a, U+0303, o becomes 'sao'. #}
+{% macro without_combining_marks(text) -%}
+    {{ return(adapter.dispatch('without_combining_marks', 'ecom_analytics')(text)) }}
+{%- endmacro %}
+
+{% macro default__without_combining_marks(text) -%}
+    regexp_replace({{ text }}, '[\u0300-\u036f]', '', 'g')
+{%- endmacro %}
+
+{% macro duckdb__without_combining_marks(text) -%}
+    regexp_replace({{ text }}, '\p{M}', '', 'g')
+{%- endmacro %}
+
+{% macro trino__without_combining_marks(text) -%}
+    regexp_replace({{ text }}, '\p{M}')
+{%- endmacro %}
+
+{# Spark unescapes string literals: the regex \p{M} is written with its backslash doubled. #}
+{% macro spark__without_combining_marks(text) -%}
+    regexp_replace({{ text }}, '\\p{M}', '')
+{%- endmacro %}

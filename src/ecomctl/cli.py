@@ -222,7 +222,11 @@ def down(
     home: HomeOpt = None,
     stack: StackOpt = None,
     volumes: Annotated[
-        bool, typer.Option("--volumes", help="compose: remove the data volumes too (asks first).")
+        bool,
+        typer.Option(
+            "--volumes",
+            help="Remove the stack's data too (embedded: empty the home; asks first).",
+        ),
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before --volumes.")] = False,
     json_: JsonOpt = False,
@@ -240,7 +244,7 @@ def down(
                 "--volumes deletes the stack's data: add --yes when there is no terminal to ask",
                 ExitStatus.USAGE,
             )
-        if not typer.confirm(f"Delete the {st.name} stack's volumes (all its data)?"):
+        if not typer.confirm(f"Delete all the data of the {st.name} stack ({st.paths.root})?"):
             raise EcomctlError("not confirmed: nothing removed", ExitStatus.USAGE)
     with console.events() as events:
         stopped, message = work.down(st, volumes, events)

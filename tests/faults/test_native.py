@@ -299,5 +299,7 @@ def test_trino_killed_during_bronze_exits_3_and_the_next_run_recovers(
         and "during bronze" in message[0]
         and again.returncode == 0
         and sorted(map(str, after)) == sorted(map(str, before)),
-        note=(message or ["(no message)"])[0][:100],
+        note=f"exit {run.returncode}, then {again.returncode}; gold equal: {sorted(map(str, after)) == sorted(map(str, before))}; "
+        + (message or ["(no message)"])[0][:80]
+        + ("" if again.returncode == 0 else f"; the next run: {again.stderr.strip()[-300:]}"),
     )

@@ -98,10 +98,15 @@ def test_flags_for_services_ecomctl_starts_are_refused_on_other_stacks(
     assert not Path("h", "postgres").exists()
 
 
-def test_down_volumes_on_the_embedded_stack_names_the_home_instead() -> None:
+def test_down_volumes_resets_the_embedded_home() -> None:
+    from ecomctl import secretfile
+
+    secretfile.read_or_create(Path("h", "secrets", "postgres_password"))
+    Path("h", "warehouse.duckdb").write_text("")
     ran = cli("down", "--volumes", "--yes", "--home", "h")
-    assert ran.code == 2
-    assert "the embedded stack's data is the home folder" in ran.stderr
+    assert ran.code == 0, ran
+    assert "embedded stack reset" in ran.stderr
+    assert sorted(p.name for p in Path("h").iterdir()) == ["lock"]
 
 
 def test_down_volumes_without_a_terminal_asks_for_yes() -> None:
@@ -158,3 +163,10 @@ def test_the_psql_hint_reads_the_password_from_a_home_with_spaces(tmp_path: Path
         check=True,
     )
     assert shell.stdout == secret
+
+
+def test_query_in_a_folder_without_a_home_says_how_to_point_at_one() -> None:
+    ran = cli("query", "select 1")
+    assert ran.code == 2
+    assert "no ecomctl home at" in ran.stderr and "--home DIR or ECOMCTL_HOME" in ran.stderr
+    assert not Path(".ecomctl").exists()  # a read-only command makes nothing

@@ -314,6 +314,15 @@ def test_geolocation_has_exact_duplicates_and_accent_variants(files: Files) -> N
     assert any(cities == ["sao paulo", "são paulo"] for _, cities in spellings)
     for _, cities in spellings:
         assert len({_plain(city) for city in cities}) == 1, cities
+    # Accents also as combining marks (decomposed, NFD), as some real rows have them.
+    decomposed = files.all(
+        "SELECT geolocation_city FROM geolocation"
+        " WHERE geolocation_city <> nfc_normalize(geolocation_city)"
+    )
+    assert decomposed, "no city written with combining marks"
+    assert all(
+        unicodedata.combining(ch) for (city,) in decomposed for ch in city if ord(ch) > 0x2FF
+    )
     lat_min, lat_max, lng_min, lng_max = files.all(
         "SELECT min(geolocation_lat), max(geolocation_lat), min(geolocation_lng),"
         " max(geolocation_lng) FROM geolocation"

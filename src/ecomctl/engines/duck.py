@@ -81,10 +81,11 @@ def table_counts(paths: HomePaths, schema: str) -> dict[str, int]:
 
 
 def connect(paths: HomePaths, read_only: bool = False) -> Any:
-    """A connection to the warehouse file (created on first write)."""
+    """A connection to the warehouse file (created on first write; a reader makes nothing)."""
     import duckdb
 
-    paths.root.mkdir(parents=True, exist_ok=True)
+    if not read_only:
+        paths.root.mkdir(parents=True, exist_ok=True)
     try:
         return duckdb.connect(str(paths.warehouse), read_only=read_only, config=config(paths))
     except duckdb.IOException as exc:

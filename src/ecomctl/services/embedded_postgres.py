@@ -137,7 +137,12 @@ class EmbeddedPostgres:
             )
         assert row is not None
         return ServiceStatus(
-            self.name, "running", endpoint, f"PostgreSQL {row[0]}", float(row[1]), f"pid {pid}"
+            self.name,
+            "running",
+            endpoint,
+            f"PostgreSQL {row[0]}",
+            float(row[1]),
+            f"pid {pid}; it keeps serving gold after `run`: `ecomctl down` stops it",
         )
 
     def connect(self, database: str = DATABASE, autocommit: bool = True) -> Any:

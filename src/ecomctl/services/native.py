@@ -63,9 +63,9 @@ METASTORE_ROLE = "metastore"
 S3_USER = "ecomctl"
 
 # Memory, sized for 2 cores and 24 GB shared with the user's own work (docs/native.md):
-# Trino 2 GB heap (1 GB per query), Spark's driver 1.5 GB, the metastore 512 MB.
+# Trino 2 GB heap (1 GB per query), Spark's driver 2 GB, the metastore 512 MB.
 TRINO_HEAP = "2G"
-SPARK_DRIVER_MEMORY = "1536m"
+SPARK_DRIVER_MEMORY = "2g"
 METASTORE_HEAP = "512m"
 # Trino 476 requires Java 24 or newer; the metastore fails on 25 and Spark 4.1 runs on 17/21.
 TRINO_JAVA = range(24, 100)

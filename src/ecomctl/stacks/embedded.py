@@ -21,7 +21,6 @@ from ecomctl.stacks.base import (
     DbtTarget,
     Endpoints,
     Events,
-    NoEvents,
     QueryResult,
     UpOptions,
     profiles_for,
@@ -62,13 +61,20 @@ class EmbeddedStack:
         self.postgres.notices.clear()
 
     def down(self, remove_data: bool) -> tuple[bool, str]:
-        if remove_data:
-            raise EcomctlError(
-                "--volumes is for the compose stack; the embedded stack's data is the home"
-                f" folder {self.paths.root}",
-                ExitStatus.USAGE,
-            )
         stopped = self.postgres.stop()
+        if remove_data:
+            # A reset: everything this home holds goes (its lock aside, held by this command);
+            # the next command starts afresh, with new secrets.
+            import shutil
+
+            for entry in self.paths.root.iterdir() if self.paths.root.is_dir() else []:
+                if entry.name == "lock":
+                    continue
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+            return stopped, f"embedded stack reset: postgres stopped, {self.paths.root} emptied"
         return stopped, "postgres stopped" if stopped else "postgres was not running"
 
     def logs(self, service: str | None, tail: int, follow: bool) -> Iterator[str]:
@@ -170,15 +176,27 @@ class EmbeddedStack:
         return duck.table_counts(self.paths, layer)
 
     def query(self, layer: str, statement: str) -> QueryResult:
-        """Run one read-only statement where the layer lives."""
+        """Run one read-only statement where the layer lives. A read-only command: it never
+        makes a home or starts the server."""
         sql.identifier(layer, "layer")
+        if not self.paths.root.is_dir():
+            raise EcomctlError(
+                f"no ecomctl home at {self.paths.root}: run `ecomctl run` here first, or point"
+                " at your home with --home DIR or ECOMCTL_HOME",
+                ExitStatus.USAGE,
+            )
         with query_errors(layer):
             if layer == "gold":
                 return self._query_gold(statement)
             return self._query_lake(layer, statement)
 
     def _query_gold(self, statement: str) -> QueryResult:
-        self._ensure_running(NoEvents())
+        if self.postgres.server_pid() is None:
+            raise EcomctlError(
+                f"postgres of {self.paths.root} is not running: `ecomctl up` starts it"
+                " (query never does)",
+                ExitStatus.UNHEALTHY,
+            )
         with self.postgres.connect(autocommit=False) as conn:
             conn.read_only = True
             conn.execute("set search_path = gold, public")

@@ -105,3 +105,13 @@ def test_status_of_a_stopped_server_says_which_in_its_document(tmp_path: Path) -
     ecomctl("down", home=home)
     doc = json.loads(ecomctl("status", "--json", home=home, check=False).stdout)
     assert doc["ok"] is False and doc["error"].startswith("postgres is stopped: ")
+
+
+def test_query_never_starts_the_server(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    ecomctl("up", home=home)
+    ecomctl("down", home=home)
+    proc = ecomctl("query", "select 1", home=home, check=False)
+    assert proc.returncode == 3
+    assert "is not running: `ecomctl up` starts it (query never does)" in proc.stderr
+    assert not (home / "postgres" / "data" / "postmaster.pid").exists()

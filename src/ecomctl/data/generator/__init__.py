@@ -51,6 +51,7 @@ from ecomctl.data.generator.reference import (
     _MONTHLY_ORDERS,
     _NEGATIVE_MESSAGES,
     _NEGATIVE_TITLES,
+    _NFD_CITY_NAMES,
     _NOT_DEFINED,
     _OTHER_CATEGORY_PRODUCTS,
     _PLAIN_CITY_NAMES,
@@ -80,7 +81,7 @@ Bools = npt.NDArray[np.bool_]
 Rng = np.random.Generator
 
 # Bump when the output for a given (scale, seed) changes: cached generated files are keyed on it.
-VERSION = "1"
+VERSION = "2"
 
 # Below this the data set would lose whole statuses and payment types; smaller scales give it.
 MIN_SCALE = 0.001
@@ -317,8 +318,13 @@ def _geography(rng: Rng, n_rows: int, s: float) -> _Geography:
     accented[first : first + 2] = (False, True)
     duplicate[first + 1] = False
     source = _copy_previous(duplicate)
-    # Accented spellings are the first half of the pool, plain ones the second.
+    # Accented spellings are the first third of the pool, plain ones the second, and the
+    # same accents as combining marks the third: one row is written that way, at any scale.
     spelling = city + len(_CITY_NAMES) * ~accented[source]
+    decomposable = (spelling < len(_CITY_NAMES)) & has_accents[city]
+    decomposable[first + 1] = False  # the showcase keeps its precomposed spelling
+    if decomposable.any():
+        spelling[int(np.flatnonzero(decomposable)[0])] += 2 * len(_CITY_NAMES)
     columns = {
         "zip": zip_prefix[row_zip],
         "lat": lat[source],
@@ -330,7 +336,7 @@ def _geography(rng: Rng, n_rows: int, s: float) -> _Geography:
         "geolocation_zip_code_prefix": _zip("zip"),
         "geolocation_lat": "lat",
         "geolocation_lng": "lng",
-        "geolocation_city": _pick(_CITY_NAMES + _PLAIN_CITY_NAMES, "city"),
+        "geolocation_city": _pick(_CITY_NAMES + _PLAIN_CITY_NAMES + _NFD_CITY_NAMES, "city"),
         "geolocation_state": _pick(_UFS, "uf"),
     }
     table = _Table("geolocation", columns, select)

@@ -307,5 +307,8 @@ def _plain(text: str) -> str:
 
 _CITY_NAMES = tuple(city.name for state in STATES for city in state.cities)
 _PLAIN_CITY_NAMES = tuple(_plain(name) for name in _CITY_NAMES)
+# The accents as combining marks after the letter (Unicode's decomposed form, NFD), as some
+# real rows are written: 's', 'a', U+0303, 'o'.
+_NFD_CITY_NAMES = tuple(unicodedata.normalize("NFD", name) for name in _CITY_NAMES)
 _UFS = tuple(state.uf for state in STATES)
 _CATEGORIES = tuple(pt for pt, _ in CATEGORY_TRANSLATION) + UNTRANSLATED_CATEGORIES
