@@ -214,6 +214,17 @@ def test_a_port_taken_while_down_moves_the_service_and_says_so(
     )
 
 
+def test_down_volumes_removes_the_data_and_keeps_the_downloads(home: Path) -> None:
+    native("up", "--only", "s3", home=home)
+    data = home / "native" / "s3"
+    assert data.is_dir()
+    refused = native("down", "--volumes", home=home, check=False)
+    assert refused.returncode == 2 and services(home)["s3"]["healthy"]  # no terminal: no
+    proc = native("down", "--volumes", "--yes", home=home)
+    assert "its data removed (downloads kept)" in proc.stderr
+    assert not data.exists() and not services(home)["s3"]["healthy"]
+
+
 def test_a_service_not_healthy_in_time_exits_3_with_its_log_and_leaves_the_others(
     home: Path,
 ) -> None:

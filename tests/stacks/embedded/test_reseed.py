@@ -8,21 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.fixtures import gold_rows
 from support.helpers import TEST_SCALE, ecomctl
 
-GOLD_TABLES = (
-    "daily_sales_categories", "sales_values_by_category", "sales_by_customer_state",
-    "delivery_performance_monthly", "payment_type_mix", "review_score_by_category",
-)  # fmt: skip
 SCALE = ["--scale", str(TEST_SCALE)]
-
-
-def _gold(home: Path) -> dict[str, list[str]]:
-    found = {}
-    for table in GOLD_TABLES:
-        proc = ecomctl("query", f"select * from {table}", "--json", home=home)
-        found[table] = sorted(json.dumps(row) for row in json.loads(proc.stdout)["rows"])
-    return found
+_gold = gold_rows
 
 
 def _changes(run: Any, layer: str) -> dict[str, int]:
@@ -36,21 +26,9 @@ def _changes(run: Any, layer: str) -> dict[str, int]:
     }
 
 
-@pytest.fixture(scope="module")
-def fresh_seed_7(tmp_path_factory: pytest.TempPathFactory, olist_files: Path) -> Any:
-    """Gold of a fresh home that only ever saw the seed-7 files."""
-    home = tmp_path_factory.mktemp("fresh") / "home"
-    ecomctl("seed", "--from", str(olist_files), home=home)
-    ecomctl("run", home=home)
-    try:
-        yield _gold(home)
-    finally:
-        ecomctl("down", home=home, check=False)
-
-
 @pytest.mark.parametrize("reseed", ["--seed 7", "--from <seed 7 files>"])
 def test_run_after_a_reseed_equals_a_fresh_run_on_the_new_data(
-    reseed: str, tmp_path: Path, olist_files: Path, fresh_seed_7: Any
+    reseed: str, tmp_path: Path, olist_files: Path, fresh_seed_7: Path
 ) -> None:
     home = tmp_path / "home"
     try:
@@ -65,7 +43,7 @@ def test_run_after_a_reseed_equals_a_fresh_run_on_the_new_data(
             "landing was replaced since the last run (seed): rebuilding bronze, silver, gold"
             in (again.stderr)
         )
-        assert _gold(home) == fresh_seed_7
+        assert _gold(home) == _gold(fresh_seed_7)
         # And the run after that is incremental again: nothing new, nothing changes.
         assert set(_changes(ecomctl("run", "--json", home=home), "bronze").values()) == {0}
     finally:

@@ -125,11 +125,17 @@ def test_silver_on_spark_equals_silver_on_duckdb(
     )
 
 
-def test_the_dbt_tests_of_every_layer_pass(native_run: dict[str, Any], native_home: Path) -> None:
-    doc = json.loads(native("test", "--json", home=native_home).stdout)
+def test_the_dbt_tests_of_every_layer_pass(
+    native_run: dict[str, Any], native_home: Path, tmp_path: Path
+) -> None:
+    report = tmp_path / "junit.xml"
+    doc = json.loads(native("test", "--json", "--junit-xml", str(report), home=native_home).stdout)
     counts = {layer["layer"]: layer["status_counts"] for layer in doc["layers"]}
     assert doc["ok"] is True, counts
     assert all(set(c) == {"pass"} for c in counts.values()), counts
+    suites = report.read_text()
+    assert suites.count("<testcase ") == sum(sum(c.values()) for c in counts.values())
+    assert 'failures="0"' in suites and 'errors="0"' in suites
 
 
 def test_a_rerun_with_nothing_new_adds_no_rows_anywhere(
@@ -143,6 +149,16 @@ def test_a_rerun_with_nothing_new_adds_no_rows_anywhere(
         if n["resource_type"] == "model"
     }
     assert changes and set(changes.values()) == {0}, changes
+
+
+def test_logs_show_each_service_and_refuse_an_unknown_one(native_home: Path) -> None:
+    trino = native("logs", "trino", "--tail", "5", home=native_home).stdout.splitlines()
+    assert 0 < len(trino) <= 5
+    every = native("logs", "--tail", "2", home=native_home).stdout
+    for service in ("postgres", "s3", "metastore", "trino", "spark-thrift"):
+        assert f"{service} | " in every, service
+    wrong = native("logs", "nope", home=native_home, check=False)
+    assert wrong.returncode == 2 and "no service 'nope' on the native stack" in wrong.stderr
 
 
 def test_query_and_status_env_on_the_native_stack(native_run: object, native_home: Path) -> None:
@@ -171,3 +187,17 @@ def test_an_increment_then_run_equals_a_full_refresh(
     native("run", "--full-refresh", home=native_home)
     after_refresh = {t: _table(native_home, t, "native") for t in GOLD_TABLES}
     assert after_increment == after_refresh
+
+
+def test_a_reseed_then_run_equals_a_fresh_run_on_the_new_data(
+    native_run: dict[str, Any], native_home: Path, olist_files: Path, fresh_seed_7: Path
+) -> None:
+    # Landing replaced by other data (the seed-7 files): the next run rebuilds every layer.
+    native("seed", "--from", str(olist_files), home=native_home)
+    rerun = native("run", home=native_home)
+    assert "landing was replaced since the last run (seed)" in rerun.stderr
+    for table in GOLD_TABLES:
+        assert _table(native_home, table, "native") == _table(fresh_seed_7, table, "embedded")
+    # Back to the session's data for the tests that come after, on every layer too.
+    native("seed", "--scale", str(TEST_SCALE), home=native_home)
+    native("run", home=native_home)
