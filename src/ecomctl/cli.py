@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -166,11 +167,16 @@ def up(
     services = [s.strip() for s in only.split(",") if s.strip()] if only is not None else None
     opts = UpOptions(only=services, timeout=timeout, wait=not no_wait, offline=offline)
     st = work.open_stack(home=home, stack=stack)
+    started = time.monotonic()
     with console.events() as events:
         rows = work.up(st, opts, events)
+    seconds = time.monotonic() - started
     console.services(rows)
     if no_wait:
         console.err.print("started in the background: `ecomctl status` shows when all are healthy")
+    else:
+        plural = "" if len(rows) == 1 else "s"
+        console.err.print(f"{len(rows)} service{plural} healthy in {seconds:.1f} s")
     url = st.endpoints().gold_url
     console.err.print(f"gold: {url}")
     _finish(
@@ -180,6 +186,7 @@ def up(
         services=json_docs.services(rows),
         gold_url=url,
         waited=not no_wait,
+        seconds=round(seconds, 3),
     )
 
 

@@ -12,6 +12,7 @@ import hashlib
 import http.server
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -194,7 +195,8 @@ def test_a_port_taken_while_down_moves_the_service_and_says_so(
 ) -> None:
     import socket
 
-    native("up", "--only", "s3", home=home)
+    first = native("up", "--only", "s3", home=home)
+    assert re.search(r"^1 service healthy in \d+\.\d s$", first.stderr, re.M), first.stderr
     old = json.loads((home / "native" / "ports.json").read_text())["s3"]
     native("down", home=home)
     with socket.socket() as squatter:
