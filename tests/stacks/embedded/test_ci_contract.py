@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from support.helpers import ecomctl
+from support.helpers import TEST_SCALE, ecomctl
 
 TINY = {"ECOMCTL_SCALE": "0.002"}
 
@@ -32,14 +32,15 @@ def _doc(proc: subprocess.CompletedProcess[str]) -> dict[str, object]:
 
 
 def test_every_command_prints_one_json_document(pipeline_home: Path, first_run: object) -> None:
+    # seed before a whole run: the home stays consistent for the tests that share it.
     for args in (
         ("status",),
         ("up",),
-        ("run", "--layer", "gold"),
+        ("seed", "--scale", str(TEST_SCALE)),
+        ("run",),
         ("test", "--layer", "gold"),
         ("query", "select count(*) as n from sales_values_by_category"),
         ("docs",),
-        ("seed", "--scale", "0.02"),
     ):
         proc = ecomctl(*args, "--json", home=pipeline_home)
         doc = _doc(proc)
