@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import shlex
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,7 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from ecomctl import __version__
-from ecomctl.errors import EcomctlError, ExitStatus, ServiceFailed, cause
+from ecomctl.errors import EcomctlError, ExitStatus, ServiceFailed, cause, first_line
 
 EXIT_CODES = (
     "Exit codes: 0 success; 1 a model, test or data check failed (status: a service is down);"
@@ -56,7 +58,7 @@ JunitOpt = Annotated[
 ]
 
 # The command being run and whether it owes stdout a JSON document, for main()'s error path.
-_CURRENT: dict[str, Any] = {"command": "", "json": False}
+_CURRENT: dict[str, Any] = {"command": "", "json": False, "signal": ""}
 
 
 def _start(command: str, json_mode: bool, quiet: bool) -> None:
@@ -467,7 +469,9 @@ def docs(
 def main(argv: list[str] | None = None) -> None:
     """Run one command (argv: the arguments after the program name; sys.argv by default)."""
     args = sys.argv[1:] if argv is None else argv
-    _CURRENT.update(command="", json=False)
+    _CURRENT.update(command="", json=False, signal="")
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)
     # Not click's standalone mode: usage errors and Ctrl-C then reach us, so with --json they
     # are JSON documents too, and Ctrl-C exits 130 rather than click's 1.
     try:
@@ -480,6 +484,15 @@ def main(argv: list[str] | None = None) -> None:
         _fail(exc.message, exc.status)
     except EcomctlError as exc:
         _fail(exc.message, exc.status)
+    except OSError as exc:  # the machine's refusal (a full disk, a home that is a file, ...)
+        where = f"{exc.filename}: " if exc.filename else ""
+        _fail(f"{where}{exc.strerror or exc}", ExitStatus.ENVIRONMENT)
+    except Exception as exc:
+        # DuckDB's own errors (a full disk under the warehouse, say) are one line too; any
+        # other exception is a bug, whose traceback is worth having.
+        if type(exc).__module__.lstrip("_") != "duckdb":
+            raise
+        _fail(f"warehouse: {first_line(str(exc))}", ExitStatus.FAILURE)
     except typer.Abort:  # a prompt answered with Ctrl-C or end of input
         _fail("interrupted", ExitStatus.INTERRUPTED)
     except typer.TyperException as exc:  # click's usage errors, found before any work
@@ -496,7 +509,16 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code if isinstance(code, int) else ExitStatus.SUCCESS)
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM takes Ctrl-C's way out (children stopped, locks released, JSON written);
+    only the message and the exit code say which it was."""
+    _CURRENT["signal"] = "SIGTERM"
+    raise KeyboardInterrupt
+
+
 def _fail(message: str, status: ExitStatus, quiet: bool = False) -> None:
+    if status == ExitStatus.INTERRUPTED and _CURRENT.get("signal") == "SIGTERM":
+        message, status = "terminated (SIGTERM)", ExitStatus.TERMINATED
     if _CURRENT["json"]:
         from ecomctl.outputs import json_docs
 

@@ -17,6 +17,7 @@ class ExitStatus(IntEnum):
     UNHEALTHY = 3  # a service is down, unhealthy or timed out
     ENVIRONMENT = 4  # the machine lacks something: a free port, Java, Docker
     INTERRUPTED = 130  # Ctrl-C
+    TERMINATED = 143  # SIGTERM (handled as Ctrl-C is: what was stored stays whole)
 
 
 class EcomctlError(Exception):

@@ -2,6 +2,10 @@
 
 The kernel drops a flock when its process dies, so a lock is never stuck; the file's text
 still names a dead holder, which is how a take-over is noticed and reported.
+
+Readers of the warehouse (`query` on a DuckDB layer) share a second lock, which a writer
+takes whole: a writer waits for the queries under way to end (a reader never breaks a
+writer), and a query while a writer holds the home is refused at once, naming the writer.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ecomctl.errors import EcomctlError, ExitStatus
+from ecomctl.secretfile import private_home
 
 
 def _holder(text: str) -> str:
@@ -28,9 +33,9 @@ def _holder(text: str) -> str:
 
 @contextmanager
 def hold(root: Path, command: str, warn: Callable[[str], None]) -> Iterator[None]:
-    root.mkdir(parents=True, exist_ok=True)
+    private_home(root)
     path = root / "lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -45,11 +50,83 @@ def hold(root: Path, command: str, warn: Callable[[str], None]) -> Iterator[None
         mine = json.dumps({"pid": os.getpid(), "started": time.time(), "command": command})
         os.ftruncate(fd, 0)
         os.pwrite(fd, mine.encode(), 0)
+        readers = os.open(root / READERS, os.O_RDWR | os.O_CREAT, 0o600)
         try:
+            _wait_for_readers(readers, warn)
             yield
         finally:
+            os.close(readers)
             # Cleared on a clean exit, so only a killed holder leaves its name behind.
             os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+READERS = "readers.lock"
+READERS_WAIT = 600.0  # seconds a writer waits for queries under way before giving up
+
+
+def _wait_for_readers(fd: int, warn: Callable[[str], None]) -> None:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return
+    except BlockingIOError:
+        warn("waiting for the queries reading the warehouse to end ...")
+    deadline = time.monotonic() + READERS_WAIT
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            continue
+    raise EcomctlError(
+        f"queries have read the warehouse for {READERS_WAIT:.0f} s: stop them and try again",
+        ExitStatus.ENVIRONMENT,
+    )
+
+
+def _writer(root: Path) -> str | None:
+    """The holder of the home, while a live ecomctl holds it (a killed one's name is stale)."""
+    try:
+        text = (root / "lock").read_text().strip()
+        pid = int(json.loads(text)["pid"]) if text else 0
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if pid <= 0:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass
+    return _holder(text)
+
+
+@contextmanager
+def reading(root: Path) -> Iterator[None]:
+    """Share the warehouse with other readers; refused at once while a writer holds the home
+    (or waits for the readers before it: new ones do not keep it waiting)."""
+    try:
+        fd = os.open(root / READERS, os.O_RDONLY)
+    except FileNotFoundError:  # no writer ever ran here: nothing to share
+        yield
+        return
+    try:
+        holder = _writer(root)
+        if holder is None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = _writer(root) or "unknown holder"
+        if holder is not None:
+            raise EcomctlError(
+                f"{root} is being written by ecomctl ({holder}): query again when it ends"
+                " (gold, in PostgreSQL, can be queried meanwhile)",
+                ExitStatus.ENVIRONMENT,
+            )
+        yield
     finally:
         os.close(fd)

@@ -19,6 +19,30 @@ def private_dir(path: Path) -> Path:
     return path
 
 
+def private_home(path: Path) -> Path:
+    """Create the home folder (and its parents) private to its owner: 0700, or 0710 as root,
+    where the group is PostgreSQL's system account's, which needs a way through (only that)."""
+    path.mkdir(parents=True, exist_ok=True)
+    owner = path.stat().st_uid
+    if owner != os.geteuid():
+        import pwd
+
+        from ecomctl.errors import EcomctlError, ExitStatus
+
+        # Root taking over a user's home would hand its files to root and to system accounts.
+        try:
+            name = pwd.getpwuid(owner).pw_name
+        except KeyError:
+            name = f"uid {owner}"
+        raise EcomctlError(
+            f"{path} belongs to {name}: run ecomctl as that user,"
+            " or use a home of your own (--home)",
+            ExitStatus.ENVIRONMENT,
+        )
+    os.chmod(path, 0o710 if os.geteuid() == 0 else 0o700)
+    return path
+
+
 def _private_temp(folder: Path, name: str, text: str) -> str:
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")  # mkstemp creates it 0600
     try:

@@ -128,7 +128,18 @@ class Settings(BaseSettings):
 
     @property
     def paths(self) -> HomePaths:
-        return HomePaths(self.home.resolve())
+        home = self.home.resolve()
+        if "?" in str(home):
+            from ecomctl.errors import EcomctlError, ExitStatus
+
+            # DuckDB reads what follows a ? in a database path as options, even through a
+            # symlink: the warehouse could not be written there.
+            raise EcomctlError(
+                f"home {home}: a ? in the home's path is the one character DuckDB cannot take"
+                " in a database path; choose a home without it",
+                ExitStatus.USAGE,
+            )
+        return HomePaths(home)
 
     @property
     def cache(self) -> Path:

@@ -38,6 +38,12 @@ def _second_row(path: Path) -> str:
     return path.read_text(encoding="utf-8-sig").splitlines()[1]
 
 
+def _empty_first_key(path: Path) -> None:
+    """The first data row (line 2) with its key column (the first) left empty."""
+    header, first, *rest = path.read_text(encoding="utf-8-sig").splitlines()
+    path.write_text("\n".join([header, "," + first.split(",", 1)[1], *rest]) + "\n")
+
+
 HEX = "f" * 32
 # (break the folder, what the one-line error must contain)
 CASES: dict[str, tuple[Callable[[Path], object], list[str]]] = {
@@ -91,6 +97,10 @@ CASES: dict[str, tuple[Callable[[Path], object], list[str]]] = {
     "duplicate primary key": (
         lambda d: _append(_file(d, "orders"), _second_row(_file(d, "orders")) + "\n"),
         ["olist_orders_dataset.csv", "duplicate key order_id=", "data rows"],
+    ),
+    "empty primary key": (
+        lambda d: _empty_first_key(_file(d, "sellers")),
+        ["olist_sellers_dataset.csv", "line 2", "column seller_id", "empty key"],
     ),
     "a file of another data set": (
         lambda d: _file(d, "orders").write_text(
@@ -165,3 +175,25 @@ def test_max_bad_rows_sets_bad_rows_aside_and_still_fails_beyond_n(
     assert any("duplicate key" in r[2] for r in rejects)
     assert good_orders == (before["landing.orders"],)
     faults.record("seed --max-bad-rows 3 with 3 bad rows", True, rows_lost(before, counts(seeded)))
+
+
+def test_an_empty_key_is_set_aside_visibly_with_max_bad_rows(
+    olist_files: Path, tmp_path: Path, faults: FaultLog
+) -> None:
+    folder = shutil.copytree(olist_files, tmp_path / "files")
+    sellers = _file(folder, "sellers")
+    rows = len(sellers.read_text().splitlines()) - 1
+    _empty_first_key(sellers)
+    home = tmp_path / "home"
+    loaded = ecomctl("seed", "--from", str(folder), "--max-bad-rows", "1", home=home)
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    reasons = [r for (r,) in con.execute("select reason from landing._rejects").fetchall()]
+    (kept,) = con.execute("select count(*) from landing.sellers").fetchone() or (0,)
+    con.close()
+    faults.record(
+        "seed --max-bad-rows 1 with an empty seller_id",
+        "1 bad row set aside" in loaded.stderr
+        and reasons == ["empty key (seller_id)"]
+        and kept == rows - 1,
+        note=f"{kept} of {rows} sellers kept; rejects: {reasons}",
+    )

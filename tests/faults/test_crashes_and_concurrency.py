@@ -2,57 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from support.faultlog import FaultLog, counts, landing_checksums, rows_lost
-from support.helpers import ecomctl
+from support.helpers import ecomctl, kill_group, start, wait_for
 
 SCALE = {"ECOMCTL_SCALE": "0.005"}
-
-
-def _start(home: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "ecomctl", *args, "--home", str(home)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1", **SCALE},
-        start_new_session=True,  # its own process group: the dbt child is killed with it
-    )
-
-
-def _wait_for(proc: subprocess.Popen[str], text: str, limit: float = 180) -> None:
-    assert proc.stderr is not None
-    deadline = time.monotonic() + limit
-    for line in proc.stderr:
-        if text in line:
-            return
-        assert time.monotonic() < deadline, f"no {text!r} within {limit} s"
-    raise AssertionError(f"exited before printing {text!r}")
-
-
-def _kill(proc: subprocess.Popen[str], group: bool = True) -> None:
-    """SIGKILL ecomctl (and with group, its dbt child too), and wait until all are gone."""
-    if group:
-        os.killpg(proc.pid, signal.SIGKILL)
-    else:
-        proc.kill()
-    proc.wait(timeout=30)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(proc.pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.05)
-    raise AssertionError("processes of the killed ecomctl are still alive")
 
 
 @pytest.fixture(scope="module")
@@ -64,15 +26,6 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, in
         yield counts(home)
     finally:
         ecomctl("down", home=home, check=False)
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Iterator[Path]:
-    path = tmp_path / "home"
-    try:
-        yield path
-    finally:
-        ecomctl("down", home=path, check=False)
 
 
 def test_sigkill_during_seed(
@@ -87,9 +40,11 @@ def test_sigkill_during_seed(
     assert old != new and {t: n for t, (n, _) in old.items()} == {t: n for t, (n, _) in new.items()}
     seen = []
     for delay in (0.3, 0.6, 0.9):
-        proc = _start(home, "seed", "--seed", "43")  # the other data set, killed while loading
+        proc = start(
+            home, "seed", "--seed", "43", env=SCALE
+        )  # the other data set, killed while loading
         time.sleep(delay)
-        _kill(proc)
+        kill_group(proc)
         now = landing_checksums(home)
         # Whole old landing or whole new landing, never a mix of half-written tables.
         assert now in (old, new), {t: (old[t], new[t], now.get(t)) for t in old}
@@ -111,10 +66,10 @@ def test_sigkill_during_a_layer(
     ecomctl("run", home=home, env=SCALE)
     assert counts(home) == reference
     # A full refresh rebuilds every table: a half-written one would show other row counts.
-    proc = _start(home, "run", "--full-refresh")
-    _wait_for(proc, layer)  # the layer's heading
-    _wait_for(proc, "model.ecom_analytics.")  # its first model is done, the others under way
-    _kill(proc)
+    proc = start(home, "run", "--full-refresh", env=SCALE)
+    wait_for(proc, layer)  # the layer's heading
+    wait_for(proc, "model.ecom_analytics.")  # its first model is done, the others under way
+    kill_group(proc)
     at_kill = counts(home)
     torn = {
         t: (reference.get(t), at_kill.get(t)) for t in reference if at_kill.get(t) != reference[t]
@@ -135,9 +90,9 @@ def test_sigkill_during_a_layer(
 
 def test_a_second_ecomctl_on_the_same_home_exits_at_once(home: Path, faults: FaultLog) -> None:
     ecomctl("seed", home=home, env=SCALE)
-    first = _start(home, "run")
+    first = start(home, "run", env=SCALE)
     try:
-        _wait_for(first, "model.ecom_analytics.")
+        wait_for(first, "model.ecom_analytics.")
         started = time.monotonic()
         second = ecomctl("run", home=home, check=False)
         quick = time.monotonic() - started < 30
@@ -158,10 +113,10 @@ def test_a_second_ecomctl_on_the_same_home_exits_at_once(home: Path, faults: Fau
 
 def test_a_lock_left_by_a_dead_process_is_taken_over(home: Path, faults: FaultLog) -> None:
     ecomctl("seed", home=home, env=SCALE)
-    proc = _start(home, "run")
-    _wait_for(proc, "model.ecom_analytics.")
+    proc = start(home, "run", env=SCALE)
+    wait_for(proc, "model.ecom_analytics.")
     # Only ecomctl itself is killed: its dbt child must not live on holding the warehouse.
-    _kill(proc, group=False)
+    kill_group(proc, group=False)
     again = ecomctl("run", home=home)
     took_over = (
         f"left by ecomctl (pid {proc.pid}" in again.stderr and "which is gone" in again.stderr
@@ -187,4 +142,60 @@ def test_postgres_killed_from_outside(
     survived = reported and rerun.returncode == 0 and counts(home) == reference
     faults.record(
         "PostgreSQL SIGKILLed under a running stack", survived, rows_lost(reference, counts(home))
+    )
+
+
+def test_postgres_sigkilled_during_gold_exits_3_with_one_line_and_a_document(
+    home: Path, reference: dict[str, int], faults: FaultLog
+) -> None:
+    ecomctl("run", home=home, env=SCALE)
+    proc = start(home, "run", "--full-refresh", "--json", env=SCALE)
+    wait_for(proc, "gold")
+    wait_for(proc, "model.ecom_analytics.")
+    server = int((home / "postgres" / "data" / "postmaster.pid").read_text().split("\n")[0])
+    os.kill(server, signal.SIGKILL)
+    out, err = proc.communicate(timeout=300)
+    errors = [line for line in err.splitlines() if line.startswith("ecomctl:")]
+    doc = json.loads(out) if out.strip() else {}
+    again = ecomctl("run", home=home, check=False)
+    survived = (
+        proc.returncode == 3
+        and doc.get("exit_code") == 3
+        and len(errors) == 1
+        and "postgres" in errors[0]
+        and "Traceback" not in err
+        and again.returncode == 0
+        and counts(home) == reference
+    )
+    faults.record(
+        "PostgreSQL SIGKILLed during gold",
+        survived,
+        rows_lost(reference, counts(home)),
+        note=f"exit {proc.returncode}; " + (errors or [err.strip()[-80:]])[0][:80],
+    )
+
+
+def test_readers_never_break_a_writer(home: Path, faults: FaultLog) -> None:
+    ecomctl("run", home=home, env=SCALE)
+    # A long query holds the warehouse when the run starts: the run waits for it.
+    long_query = start(home, "query", "--layer", "landing",
+                       "select sum(hash(i)) as s from range(400000000) t(i)")  # fmt: skip
+    time.sleep(1.0)
+    run = start(home, "run", "--full-refresh", env=SCALE)
+    during: list[subprocess.CompletedProcess[str]] = []
+    while run.poll() is None and len(during) < 14:
+        query = ("query", "select count(*) as n from orders", "--layer", "landing")
+        during.append(ecomctl(*query, home=home, check=False))
+    run.communicate(timeout=600)
+    long_query.communicate(timeout=120)
+    refused = [q for q in during if q.returncode != 0]
+    clean = all(
+        q.returncode == 4 and "is being written by ecomctl (pid " in q.stderr for q in refused
+    )
+    survived = run.returncode == 0 and long_query.returncode == 0 and clean
+    faults.record(
+        "queries of the warehouse before and during a run",
+        survived,
+        note=f"run exit {run.returncode}; {len(during) - len(refused)} of {len(during)} queries"
+        f" answered, the rest told who writes" + ("" if clean else f"; {refused[0].stderr[:60]}"),
     )

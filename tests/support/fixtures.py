@@ -11,6 +11,16 @@ import pytest
 from support.helpers import TEST_SCALE, ecomctl
 
 
+@pytest.fixture
+def home(tmp_path: Path) -> Iterator[Path]:
+    """A home folder of the test's own (not made yet), stopped at the end."""
+    path = tmp_path / "home"
+    try:
+        yield path
+    finally:
+        ecomctl("down", home=path, check=False)
+
+
 @pytest.fixture(scope="session")
 def olist_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A valid set of the 9 generated Olist files at the test scale."""

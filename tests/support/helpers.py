@@ -3,13 +3,31 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 # Small enough for the suite to stay quick, big enough that every status, payment type and
 # quirk of the generator appears.
 TEST_SCALE = 0.02
+
+
+def open_way_to(path: Path) -> None:
+    """As root, PostgreSQL runs as a system account, and ecomctl refuses a home that account
+    cannot pass through rather than widen folders outside it. pytest makes its temporary
+    folders 0700: the tests open the way to a home (execute only), as a user would choose one.
+    Only folders under the temporary directory are touched."""
+    if os.geteuid() != 0:
+        return
+    temp = Path(tempfile.gettempdir()).resolve()
+    for folder in Path(path).resolve().parents:
+        if temp not in folder.parents:
+            break
+        if folder.exists() and folder.stat().st_uid == 0:
+            folder.chmod(folder.stat().st_mode | 0o001)
 
 
 def ecomctl(*args: str, home: Path | None = None, check: bool = True,
@@ -20,6 +38,9 @@ def ecomctl(*args: str, home: Path | None = None, check: bool = True,
     if home is not None:
         cmd += ["--home", str(home)]
     full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})}
+    for place in (home, full_env.get("ECOMCTL_HOME"), cwd and Path(cwd) / ".ecomctl"):
+        if place:
+            open_way_to(Path(place))
     # No terminal on stdin, as in CI: nothing may wait for an answer.
     proc = subprocess.run(
         cmd, capture_output=True, text=True, env=full_env, cwd=cwd, timeout=timeout,
@@ -30,3 +51,43 @@ def ecomctl(*args: str, home: Path | None = None, check: bool = True,
             f"{' '.join(args)} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
         )
     return proc
+
+
+def start(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """Start ecomctl in the background, in a process group of its own (the dbt child with it)."""
+    open_way_to(home)
+    return subprocess.Popen(
+        [sys.executable, "-m", "ecomctl", *args, "--home", str(home)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1", **(env or {})},
+        start_new_session=True,  # its own process group: the dbt child is killed with it
+    )
+
+
+def wait_for(proc: subprocess.Popen[str], text: str, limit: float = 180) -> None:
+    assert proc.stderr is not None
+    deadline = time.monotonic() + limit
+    for line in proc.stderr:
+        if text in line:
+            return
+        assert time.monotonic() < deadline, f"no {text!r} within {limit} s"
+    raise AssertionError(f"exited before printing {text!r}")
+
+
+def kill_group(proc: subprocess.Popen[str], group: bool = True) -> None:
+    """SIGKILL ecomctl (and with group, its dbt child too), and wait until all are gone."""
+    if group:
+        os.killpg(proc.pid, signal.SIGKILL)
+    else:
+        proc.kill()
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    raise AssertionError("processes of the killed ecomctl are still alive")

@@ -154,7 +154,7 @@ def test_the_psql_hint_reads_the_password_from_a_home_with_spaces(tmp_path: Path
 
     home = tmp_path / "my data $HOME 'x'"
     stack = get_stack(load_settings(home=home))
-    secret = secretfile.read_or_create(home / "secrets" / "postgres_password")
+    secret = secretfile.read_or_create(home / "secrets" / "gold_reader_password")
     hint = stack.endpoints().password_hint
     shell = subprocess.run(
         ["bash", "-c", f'PGPASSWORD={hint}; printf %s "$PGPASSWORD"'],

@@ -15,6 +15,7 @@ What `run` takes from landing rests on two facts the load records in that same t
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import re
 from dataclasses import dataclass, field
@@ -78,7 +79,7 @@ def _read_csv_sql(path: Path, spec: OlistFile, rejects: str | None) -> str:
         else ""
     )
     return (
-        f"read_csv({literal(str(path))}, header = true, auto_detect = false,"
+        f"read_csv({literal(duck.path_for_duckdb(path))}, header = true, auto_detect = false,"
         f" delim = ',', quote = '\"', escape = '\"', columns = {{{columns}}},"
         f" timestampformat = '%Y-%m-%d %H:%M:%S'{keep})"
     )
@@ -129,20 +130,44 @@ def _duplicate(con: Any, spec: OlistFile) -> tuple[str, list[int]] | None:
     return described, [int(r[0]) for r in rows]
 
 
-def _drop_duplicates(con: Any, spec: OlistFile, path: Path) -> int:
+def _empty_key(con: Any, spec: OlistFile) -> tuple[str, int] | None:
+    """The first key column left empty, with the file line (header = line 1) holding it."""
+    for column in spec.key:
+        row = con.execute(
+            f"select n from (select {column}, row_number() over () as n"
+            f" from {SCHEMA}.{spec.table}) where nullif(trim({column}::varchar), '') is null"
+            " order by n limit 1"
+        ).fetchone()
+        if row is not None:
+            return column, int(row[0]) + 1
+    return None
+
+
+def _set_aside(con: Any, spec: OlistFile, reason: str, where: str) -> int:
+    """Move the rows matching where to the rejects table, with the reason and their key. Their
+    line numbers are unknown here: lines the CSV reader rejected came before them."""
+    key = ", ".join(spec.key)
+    con.execute(
+        f"insert into {SCHEMA}.{REJECTS} select {literal(spec.filename)}, null, null,"
+        f" {literal(reason)}, concat_ws(',', {key}) from {SCHEMA}.{spec.table} where {where}"
+    )
+    moved = con.execute(f"delete from {SCHEMA}.{spec.table} where {where}").fetchone()
+    return int(moved[0]) if moved else 0
+
+
+def _set_aside_empty_keys(con: Any, spec: OlistFile) -> int:
+    empty = " or ".join(f"nullif(trim({c}::varchar), '') is null" for c in spec.key)
+    return _set_aside(con, spec, f"empty key ({', '.join(spec.key)})", empty)
+
+
+def _drop_duplicates(con: Any, spec: OlistFile) -> int:
     """Keep each key's first row; move the others to the rejects table."""
     key = ", ".join(spec.key)
     later = (
         f"select rowid from (select rowid, row_number() over (partition by {key} order by rowid)"
         f" as n from {SCHEMA}.{spec.table}) where n > 1"
     )
-    con.execute(
-        f"insert into {SCHEMA}.{REJECTS} select {literal(spec.filename)}, null, null,"
-        f" 'duplicate key ({key})', concat_ws(',', {key}) from {SCHEMA}.{spec.table}"
-        f" where rowid in ({later})"
-    )
-    dropped = con.execute(f"delete from {SCHEMA}.{spec.table} where rowid in ({later})").fetchone()
-    return int(dropped[0]) if dropped else 0
+    return _set_aside(con, spec, f"duplicate key ({key})", f"rowid in ({later})")
 
 
 def load(
@@ -211,7 +236,14 @@ def load(
                     f" column_name, error_message, csv_line from {rejects}"
                 )
                 bad = int(con.execute(f"select count(*) from {rejects}").fetchone()[0])
-                bad += _drop_duplicates(con, spec, path) if spec.key else 0
+                bad += _set_aside_empty_keys(con, spec) if spec.key else 0
+                bad += _drop_duplicates(con, spec) if spec.key else 0
+            elif (empty := _empty_key(con, spec)) is not None:
+                column, line = empty
+                raise EcomctlError(
+                    f"{path}: line {line}: column {column}: empty key ({spec.filename} has one"
+                    f" row per {', '.join(spec.key)}, never an empty one)"
+                )
             elif (dup := _duplicate(con, spec)) is not None:
                 described, rows = dup
                 raise EcomctlError(
@@ -231,8 +263,10 @@ def load(
             )
         con.execute("commit")
     except BaseException:
-        # Nothing half-written: the previous landing tables stay as they were.
-        con.execute("rollback")
+        # Nothing half-written: the previous landing tables stay as they were. (A failed
+        # commit has ended the transaction already: its own error is the one to report.)
+        with contextlib.suppress(duckdb.TransactionException):
+            con.execute("rollback")
         raise
     finally:
         con.close()

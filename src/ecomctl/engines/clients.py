@@ -135,17 +135,22 @@ def probe_trino(endpoint: TrinoEndpoint) -> Probe:
 
 
 def probe_trino_query(endpoint: TrinoEndpoint) -> Probe:
-    """Trino runs a query: its node has registered and takes work."""
+    """Trino takes work on tables: a node has announced itself active to the scheduler.
+
+    `select 1` is not enough: it runs on the coordinator alone, and answers seconds before
+    the scheduler has a node for a catalog's splits (NO_NODES_AVAILABLE)."""
     info = probe_trino(endpoint)
     if not info.ok:
         return info
     try:
         with trino(endpoint, "system") as cur:
-            fetch(cur, "select 1")
+            rows = fetch(cur, "select count(*) from system.runtime.nodes where state = 'active'")
     except Exception as exc:
         return Probe(
             False, info.version, info.uptime_seconds, f"not taking queries yet: {reason(exc)}"
         )
+    if not rows or not rows[0][0]:
+        return Probe(False, info.version, info.uptime_seconds, "no active node yet")
     return info
 
 

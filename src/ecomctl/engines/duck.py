@@ -9,6 +9,7 @@ them from there.
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,11 +18,37 @@ from typing import Any
 from ecomctl.errors import EcomctlError, ExitStatus, first_line
 from ecomctl.settings import HomePaths
 
+# DuckDB reads a backslash in a file name as a separator, and * ? [ ] { } as glob syntax.
+_DUCKDB_SPECIAL = frozenset("\\?*[]{}")
+
+
+def path_for_duckdb(path: Path) -> str:
+    """path, as DuckDB can open it: when its folder's name holds characters DuckDB reads as
+    syntax, the folder is reached through a symlink of ecomctl's own (a private folder of the
+    user's cache), so that every name a file system allows works as a home."""
+    text = str(path)
+    if not _DUCKDB_SPECIAL & set(text):
+        return text
+    import hashlib
+
+    from ecomctl.secretfile import private_dir
+
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    links = private_dir(cache / "ecomctl" / "paths")
+    folder = str(path.parent)
+    link = links / hashlib.sha256(folder.encode()).hexdigest()[:16]
+    if not (link.is_symlink() and os.readlink(link) == folder):
+        partial = link.with_name(f"{link.name}.{os.getpid()}")
+        partial.unlink(missing_ok=True)
+        os.symlink(folder, partial)
+        os.replace(partial, link)
+    return str(link / path.name)
+
 
 def config(paths: HomePaths) -> dict[str, Any]:
     """Connection settings shared by ecomctl and the rendered dbt profiles."""
     return {
-        "extension_directory": str(paths.duckdb_extensions),
+        "extension_directory": path_for_duckdb(paths.duckdb_extensions),
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": True,
     }
@@ -87,7 +114,9 @@ def connect(paths: HomePaths, read_only: bool = False) -> Any:
     if not read_only:
         paths.root.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(str(paths.warehouse), read_only=read_only, config=config(paths))
+        return duckdb.connect(
+            path_for_duckdb(paths.warehouse), read_only=read_only, config=config(paths)
+        )
     except duckdb.IOException as exc:
         raise EcomctlError(
             f"warehouse {paths.warehouse}: {first_line(str(exc))}", ExitStatus.FAILURE

@@ -73,6 +73,10 @@ class LakeEndpoints:
     gold_password: str | None
     s3: S3Endpoint
     password_hint: str  # a shell expression for gold's password, never the password itself
+    # The login handed to readers, where ecomctl runs gold's server (read-only, gold only);
+    # else readers are given gold itself.
+    gold_reader: PgEndpoint | None = None
+    gold_reader_password: str | None = None
     # Trino catalogs: Iceberg for bronze and silver, Hive for landing, PostgreSQL for gold.
     lake_catalog: str = "iceberg"
     landing_catalog: str = "hive"

@@ -33,6 +33,28 @@ def result_of(cursor: Any) -> QueryResult:
     )
 
 
+def read_only_statement(conn: Any, schema: str, statement: str) -> QueryResult:
+    """One statement on a psycopg connection, in a read-only transaction. It is sent as a
+    prepared statement, which can hold only one: `commit; drop table ...` is refused by the
+    server itself, never split and run."""
+    import psycopg
+
+    conn.autocommit = False
+    conn.read_only = True
+    conn.execute(f"set search_path = {identifier(schema, 'schema')}")
+    try:
+        return result_of(conn.execute(statement, prepare=True))
+    except psycopg.errors.SyntaxError as exc:
+        if "multiple commands" not in str(exc):
+            raise
+        raise EcomctlError(
+            "query runs exactly one statement, read-only: this text holds more than one",
+            ExitStatus.USAGE,
+        ) from exc
+    finally:
+        conn.rollback()
+
+
 def identifier(name: str, what: str = "name") -> str:
     """Return name when it is a plain SQL identifier; reject anything else before it meets SQL."""
     if not _IDENT.match(name):

@@ -244,7 +244,7 @@ def seeded(result: SeedResult, warehouse: Path) -> None:
     if result.rejected:
         by_file = ", ".join(f"{f}: {n}" for f, n in result.rejects_by_file.items())
         err.print(
-            f"[yellow]{result.rejected} bad rows set aside in landing._rejects ({by_file})[/]"
+            f"[yellow]{result.rejected} bad {'row' if result.rejected == 1 else 'rows'} set aside in landing._rejects ({by_file})[/]"
         )
 
 

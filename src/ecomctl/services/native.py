@@ -40,7 +40,7 @@ from ecomctl.errors import EcomctlError, ExitStatus, reason
 from ecomctl.services import engine_conf, java, native_artifacts, processes
 from ecomctl.services.artifacts import Artifact, Cache
 from ecomctl.services.base import Events, UpOptions
-from ecomctl.services.embedded_postgres import EmbeddedPostgres
+from ecomctl.services.embedded_postgres import READER, EmbeddedPostgres
 from ecomctl.services.engine_conf import EngineHosts
 from ecomctl.services.graph import ServiceGraph
 from ecomctl.services.health import LOG_TAIL, wait_until_healthy
@@ -108,6 +108,7 @@ class NativeServices:
         self.ports_file = root / "ports.json"
         self.supervisor = Supervisor(root / "run", root / "logs")
         self.postgres = EmbeddedPostgres(
+            settings.paths.root,
             root / "postgres",
             self.secrets / "postgres_password",
             settings.pg_start_timeout,
@@ -135,7 +136,9 @@ class NativeServices:
                 self._secret("s3_secret_key", create=False),
                 keys_from="up",
             ),
-            password_hint=f"$(cat {shlex.quote(str(self.postgres.password_file))})",
+            password_hint=f"$(cat {shlex.quote(str(self.postgres.reader_password_file))})",
+            gold_reader=PgEndpoint(LOOPBACK, pg_port, READER, "analytics"),
+            gold_reader_password=self._secret(self.postgres.reader_password_file.name, False),
             lake_catalog=s.lake_catalog,
             landing_catalog=s.landing_catalog,
             gold_catalog=s.gold_catalog,

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from ecomctl import lock
 from ecomctl.data.publish import PublishResult
 from ecomctl.engines import duck, sql
 from ecomctl.engines.endpoints import PgEndpoint
@@ -39,7 +40,10 @@ class EmbeddedStack:
         self.settings = settings
         self.paths = settings.paths
         self.postgres = EmbeddedPostgres(
-            self.paths.postgres, self.paths.secrets / "postgres_password", settings.pg_start_timeout
+            self.paths.root,
+            self.paths.postgres,
+            self.paths.secrets / "postgres_password",
+            settings.pg_start_timeout,
         )
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -124,10 +128,11 @@ class EmbeddedStack:
             "ECOMCTL_HOME": str(self.paths.root),
             "ECOMCTL_WAREHOUSE": str(self.paths.warehouse),
         }
-        hint = f"$(cat {shlex.quote(str(self.postgres.password_file))})"
+        # Readers get the read-only login; the superuser's password stays with ecomctl.
+        hint = f"$(cat {shlex.quote(str(self.postgres.reader_password_file))})"
         if not self.postgres.port_file.exists():
             return Endpoints(base, None, hint)
-        gold = self.postgres.endpoint()
+        gold = self.postgres.reader_endpoint()
         variables = {
             **base,
             "ECOMCTL_GOLD_URL": gold.url(),
@@ -135,7 +140,7 @@ class EmbeddedStack:
             "ECOMCTL_PG_PORT": str(gold.port),
             "ECOMCTL_PG_DATABASE": gold.database,
             "ECOMCTL_PG_USER": gold.user,
-            "ECOMCTL_PG_PASSWORD_FILE": str(self.postgres.password_file),
+            "ECOMCTL_PG_PASSWORD_FILE": str(self.postgres.reader_password_file),
         }
         return Endpoints(variables, gold.url(), hint)
 
@@ -146,7 +151,7 @@ class EmbeddedStack:
     def dbt_target(self) -> DbtTarget:
         base = {
             "type": "duckdb",
-            "path": str(self.paths.warehouse),
+            "path": duck.path_for_duckdb(self.paths.warehouse),
             "threads": self.settings.threads,
             "config_options": duck.config(self.paths),
         }
@@ -197,20 +202,33 @@ class EmbeddedStack:
                 " (query never does)",
                 ExitStatus.UNHEALTHY,
             )
-        with self.postgres.connect(autocommit=False) as conn:
-            conn.read_only = True
-            conn.execute("set search_path = gold, public")
-            return sql.result_of(conn.execute(statement))
+        # The readers' login, in a read-only transaction, one statement: a prepared statement
+        # cannot hold a second (`commit; drop ...` is refused by the server itself).
+        import psycopg
+
+        try:
+            conn = self.postgres.connect(reader=True)
+        except psycopg.OperationalError as exc:
+            if "password authentication failed" not in str(exc):
+                raise
+            raise EcomctlError(
+                f"gold's read-only login does not exist yet in {self.paths.root}: run"
+                " `ecomctl up` once to create it (query never changes the home)",
+                ExitStatus.UNHEALTHY,
+            ) from exc
+        with conn:
+            return sql.read_only_statement(conn, "gold", statement)
 
     def _query_lake(self, layer: str, statement: str) -> QueryResult:
         if not self.paths.warehouse.exists():
             raise EcomctlError(f"no warehouse at {self.paths.warehouse}: run `ecomctl seed`")
-        con = duck.connect(self.paths, read_only=True)
-        try:
-            con.execute(f"set schema = '{layer}'")
-            return sql.result_of(con.execute(statement))
-        finally:
-            con.close()
+        with lock.reading(self.paths.root):
+            con = duck.connect(self.paths, read_only=True)
+            try:
+                con.execute(f"set schema = '{layer}'")
+                return sql.result_of(con.execute(statement))
+            finally:
+                con.close()
 
 
 def _tail(log: Path, lines: int) -> str:

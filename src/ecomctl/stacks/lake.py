@@ -65,7 +65,7 @@ class LakeStack:
     def endpoints(self) -> Endpoints:
         """Endpoints as ECOMCTL_* variables for `eval` in a shell; never a secret."""
         where = self.where()
-        gold = where.gold
+        gold = where.gold_reader or where.gold
         variables = {
             "ECOMCTL_STACK": self.name,
             "ECOMCTL_HOME": str(self.paths.root),
@@ -144,6 +144,16 @@ class LakeStack:
 
     def query(self, layer: str, statement: str) -> QueryResult:
         sql.identifier(layer, "layer")
+        where = self.where()
+        if layer == "gold" and where.gold_reader is not None:
+            import psycopg
+
+            reader = where.gold_reader
+            with query_errors(layer), psycopg.connect(
+                host=reader.host, port=reader.port, user=reader.user, dbname=reader.database,
+                password=where.gold_reader_password, connect_timeout=10,
+            ) as conn:  # fmt: skip
+                return sql.read_only_statement(conn, layer, statement)
         with query_errors(layer), self._cursor(layer) as cur:
             use_schema = _USE_SCHEMA.get(ENGINE_OF_LAYER[layer])
             if use_schema:

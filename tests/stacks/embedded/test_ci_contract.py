@@ -79,7 +79,7 @@ def test_status_env_output_is_eval_ready_and_has_no_secret(
     assert all(line.startswith("export ECOMCTL_") for line in proc.stdout.splitlines())
     values = dict(line.removeprefix("export ").split("=", 1) for line in proc.stdout.splitlines())
     assert values["ECOMCTL_PG_HOST"] == "127.0.0.1"
-    assert values["ECOMCTL_GOLD_URL"].startswith("postgresql://ecomctl@127.0.0.1:")
+    assert values["ECOMCTL_GOLD_URL"].startswith("postgresql://gold_reader@127.0.0.1:")
     password = (pipeline_home / "secrets" / "postgres_password").read_text().strip()
     assert password not in proc.stdout
     # A child of the shell (here python, as psql or dbt would be) sees the variables.

@@ -51,7 +51,7 @@ def test_run_prints_a_summary_and_where_gold_is(
         assert f"{layer}: dbt run on profile {profile}" in out
     assert "slowest:" in out
     assert "NEW" in out  # the first run creates every table
-    assert "gold tables: postgresql://ecomctl@127.0.0.1:" in out
+    assert "gold tables: postgresql://gold_reader@127.0.0.1:" in out
     password = (Path(first_run.args[-1]) / "secrets" / "postgres_password").read_text().strip()
     assert password not in out + first_run.stderr
 
