@@ -487,12 +487,6 @@ def main(argv: list[str] | None = None) -> None:
     except OSError as exc:  # the machine's refusal (a full disk, a home that is a file, ...)
         where = f"{exc.filename}: " if exc.filename else ""
         _fail(f"{where}{exc.strerror or exc}", ExitStatus.ENVIRONMENT)
-    except Exception as exc:
-        # DuckDB's own errors (a full disk under the warehouse, say) are one line too; any
-        # other exception is a bug, whose traceback is worth having.
-        if type(exc).__module__.lstrip("_") != "duckdb":
-            raise
-        _fail(f"warehouse: {first_line(str(exc))}", ExitStatus.FAILURE)
     except typer.Abort:  # a prompt answered with Ctrl-C or end of input
         _fail("interrupted", ExitStatus.INTERRUPTED)
     except typer.TyperException as exc:  # click's usage errors, found before any work
@@ -504,6 +498,12 @@ def main(argv: list[str] | None = None) -> None:
             _CURRENT.update(command="" if name == app.info.name else name, json=True)
             _fail(usage.format_message(), ExitStatus.USAGE, quiet=True)
         sys.exit(ExitStatus.USAGE)
+    except Exception as exc:
+        # DuckDB's own errors (a full disk under the warehouse, say) are one line too; any
+        # other exception is a bug, whose traceback is worth having.
+        if type(exc).__module__.lstrip("_") != "duckdb":
+            raise
+        _fail(f"warehouse: {first_line(str(exc))}", ExitStatus.FAILURE)
     if code == ExitStatus.INTERRUPTED:  # typer turns Ctrl-C into this exit code
         _fail("interrupted", ExitStatus.INTERRUPTED)
     sys.exit(code if isinstance(code, int) else ExitStatus.SUCCESS)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ecomctl.errors import EcomctlError, ExitStatus
 from ecomctl.secretfile import private_home
+from ecomctl.settings import HomePaths
 
 
 def _holder(text: str) -> str:
@@ -31,8 +32,22 @@ def _holder(text: str) -> str:
         return "unknown holder"
 
 
+def _refuse_foreign_folder(root: Path) -> None:
+    """A folder holding other files (a project, a user's home, "." by mistake) is refused as a
+    home before anything is written: ecomctl would make it private, `down --volumes` empty it."""
+    foreign = HomePaths(root).foreign_entries()
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+        raise EcomctlError(
+            f"home {root} is not an ecomctl home (it holds {shown}): ecomctl keeps its"
+            " state in a folder of its own; give a new or empty one (--home)",
+            ExitStatus.USAGE,
+        )
+
+
 @contextmanager
 def hold(root: Path, command: str, warn: Callable[[str], None]) -> Iterator[None]:
+    _refuse_foreign_folder(root)
     private_home(root)
     path = root / "lock"
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)

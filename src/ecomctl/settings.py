@@ -164,6 +164,19 @@ class HomePaths:
         self.compose = root / "compose"
         self.native = root / "native"
 
+    def foreign_entries(self) -> list[str]:
+        """What the folder holds that ecomctl never puts at a home's top (none if it has the
+        lock every home has from its first command on)."""
+        try:
+            names = sorted(entry.name for entry in self.root.iterdir())
+        except (FileNotFoundError, NotADirectoryError):
+            return []  # a new folder, or not a folder at all (which creating it reports)
+        if "lock" in names:
+            return []
+        ours = {p.name for p in vars(self).values() if isinstance(p, Path) and p != self.root}
+        ours |= {"data", "readers.lock", "warehouse.duckdb.wal"}
+        return [name for name in names if name not in ours]
+
 
 def load_settings(**flags: object) -> Settings:
     """Build settings, with flags given as None left to the other sources."""

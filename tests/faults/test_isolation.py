@@ -393,6 +393,38 @@ def test_an_unusable_home_fails_with_one_line(tmp_path: Path, faults: FaultLog) 
     )
 
 
+def test_a_folder_that_is_not_a_home_is_left_as_it_was(tmp_path: Path, faults: FaultLog) -> None:
+    # A project folder given as the home ("." by mistake, or `home = "."` in ecomctl.toml).
+    project = tmp_path / "project"
+    (project / ".git").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("[project]\n")
+    os.chmod(project, 0o755)
+    (project / "ecomctl.toml").write_text('home = "."\n')
+    before = sorted(p.name for p in project.iterdir())
+    attempts = [
+        ecomctl("run", cwd=project, env=TINY, check=False),
+        ecomctl("down", "--volumes", "--yes", home=project, check=False),
+        ecomctl("seed", home=project, env=TINY, check=False),
+    ]
+    refused = all(
+        a.returncode == 2 and "is not an ecomctl home (it holds" in a.stderr for a in attempts
+    )
+    untouched = (
+        sorted(p.name for p in project.iterdir()) == before
+        and stat.S_IMODE(project.stat().st_mode) == 0o755
+    )
+    # A home emptied by `down --volumes` keeps its lock: it is still a home.
+    home = tmp_path / "home"
+    ecomctl("seed", home=home, env=TINY)
+    ecomctl("down", "--volumes", "--yes", home=home)
+    again = ecomctl("seed", home=home, env=TINY, check=False)
+    faults.record(
+        "a project folder given as the home (run, down --volumes, seed)",
+        refused and untouched and again.returncode == 0,
+        note=attempts[0].stderr.strip()[:60],
+    )
+
+
 @contextmanager
 def _small_disk(folder: Path, megabytes: int) -> Iterator[Path]:
     """A file system of its own, that fills up: a tmpfs of the given size (root only)."""
