@@ -9,19 +9,23 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecomctl import lock
-from ecomctl.data.publish import PublishResult
-from ecomctl.data.seeding import SeedResult
 from ecomctl.errors import EcomctlError, ExitStatus
 from ecomctl.layers import LAYERS
-from ecomctl.services.status import ServiceStatus
 from ecomctl.settings import Settings, load_settings
 from ecomctl.stacks import get_stack
 from ecomctl.stacks.base import Events, Stack, UpOptions
-from ecomctl.transform.pipeline import LayerReport
-from ecomctl.transform.runner import Progress
+from ecomctl.transform import changes
+from ecomctl.transform.changes import BuiltFrom, Inputs, Plan
+
+if TYPE_CHECKING:  # types only: `status` and `query` need none of these modules
+    from ecomctl.data.publish import PublishResult
+    from ecomctl.data.seeding import SeedResult
+    from ecomctl.services.status import ServiceStatus
+    from ecomctl.transform.pipeline import LayerReport
+    from ecomctl.transform.runner import Progress
 
 
 def settings(**flags: Any) -> Settings:
@@ -108,10 +112,19 @@ def up(stack: Stack, opts: UpOptions, events: Events) -> list[ServiceStatus]:
 
 def down(stack: Stack, remove_data: bool, events: Events) -> tuple[bool, str]:
     with writing(stack, "down", events):
+        if remove_data:  # what was built is gone: the next run compares with nothing
+            BuiltFrom(stack.paths.dbt, stack.name).forget()
         return stack.down(remove_data)
 
 
 # -- dbt ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DbtRun:
+    reports: list[LayerReport]
+    plan: Plan | None = None  # what `run` chose to build, and why (None: as asked)
+    built_at: str = ""  # when the run it compared with finished
+
+
 def run_dbt(
     stack: Stack,
     command: str,
@@ -121,12 +134,14 @@ def run_dbt(
     events: Events,
     progress: Progress | None = None,
     on_layer_start: Callable[[str], None] | None = None,
-) -> list[LayerReport]:
+    force: bool = False,
+) -> DbtRun:
     """`run` or `test`: the services the layers need, landing, then dbt layer by layer.
 
     A layer built from another generation of landing than the one there now (`seed` replaced
     it since) is rebuilt from scratch, whatever the flags say: incremental models would keep
-    the old data's rows beside the new."""
+    the old data's rows beside the new. A whole `run` (every layer, no --select) builds only
+    what changed since the last one (see transform/changes.py), unless forced."""
     from ecomctl.data import landing
     from ecomctl.transform import pipeline
 
@@ -143,20 +158,40 @@ def run_dbt(
         ensure_landing(stack, layers, events)
         _check_inputs_built(stack, layers)
         generation = landing.generation(stack.paths)
-        built = BuiltFrom(stack)
+        built = BuiltFrom(stack.paths.dbt, stack.name)
         refresh = set(layers) if full_refresh else set()
         if command == "run" and generation is not None:
-            refresh |= built.rebuild(layers, generation, select, events)
+            stale = built.rebuild(layers, generation, select)
+            if stale & set(built.layers()):
+                events.notice(
+                    "landing was replaced since the last run (seed): rebuilding"
+                    f" {', '.join(x for x in layers if x in stale)} from scratch"
+                )
+            refresh |= stale
+        whole = command == "run" and list(layers) == list(LAYERS) and not select
+        inputs = _inputs(stack) if whole and generation is not None else None
+        chosen: Plan | None = None
+        if inputs is not None and not (force or refresh):
+            chosen = changes.plan(built.inputs(), inputs, changes.last_manifest(stack.paths.dbt))
+            if chosen.up_to_date:
+                return DbtRun([], chosen, built.finished())
+            if chosen.models is not None:
+                events.notice(f"{chosen.why}: building {len(chosen.models)} models and no others")
+        run_select = select if chosen is None or chosen.models is None else sorted(chosen.models)
+        if chosen is not None and chosen.models is not None:
+            layers = [x for x in layers if _layer_has(stack, x, chosen.models)]
         try:
             reports = pipeline.run_layers(
-                stack, layers, command, select, refresh, progress, starting
+                stack, layers, command, run_select, refresh, progress, starting
             )
         except EcomctlError as exc:
             if exc.status == ExitStatus.UNHEALTHY:
                 _check_services_survived(stack, current[0])
             raise
         if command == "run" and generation is not None and not select:
-            built.record([r.layer for r in reports if r.success and not r.skipped], generation)
+            done = [r.layer for r in reports if r.success and not r.skipped]
+            whole_done = inputs is not None and all(r.success for r in reports)
+            built.record(done, generation, inputs if whole_done else None)
         if select and not any(r.nodes for r in reports):
             said = next((r.unselected for r in reports if r.unselected), "")
             raise EcomctlError(
@@ -166,59 +201,27 @@ def run_dbt(
             )
         if not all(r.success for r in reports):
             _check_services_survived(stack, next(r.layer for r in reports if not r.success))
-        return reports
+        return DbtRun(reports, chosen, built.finished() if chosen else "")
 
 
-class BuiltFrom:
-    """Which generation of landing each layer of a stack was last built from, whole.
+def _inputs(stack: Stack) -> Inputs:
+    from ecomctl.data import landing
+    from ecomctl.transform import project
 
-    Kept in <home>/dbt/built.json, written after a layer succeeds: a run killed before that
-    only makes the next run rebuild again, never skip a rebuild it needs.
-    """
+    target = stack.dbt_target()
+    return Inputs(
+        landing=landing.fingerprint(stack.paths),
+        files=changes.project_files(project.dbt_project_dir()),
+        target=changes.target_fingerprint(target.profiles, target.vars),
+    )
 
-    def __init__(self, stack: Stack) -> None:
-        self.stack = stack.name
-        self.path = stack.paths.dbt / "built.json"
 
-    def _all(self) -> dict[str, dict[str, int]]:
-        import json
+def _layer_has(stack: Stack, layer: str, models: frozenset[str]) -> bool:
+    """Whether any of the models lives in the layer (its folder of the project)."""
+    from ecomctl.transform import project
 
-        try:
-            found: dict[str, dict[str, int]] = json.loads(self.path.read_text())
-            return found
-        except (FileNotFoundError, ValueError):
-            return {}
-
-    def rebuild(
-        self, layers: list[str], generation: int, select: list[str] | None, events: Events
-    ) -> set[str]:
-        """The layers to rebuild from scratch: built before from another generation."""
-        built = self._all().get(self.stack, {})
-        stale = [layer for layer in layers if layer in built and built[layer] != generation]
-        if stale and select:
-            raise EcomctlError(
-                f"landing was replaced since {stale[0]} was built (`seed`): run the whole"
-                f" layer first, without --select (`ecomctl run --layer {stale[0]}`)",
-                ExitStatus.USAGE,
-            )
-        if stale:
-            events.notice(
-                f"landing was replaced since the last run (seed): rebuilding {', '.join(stale)}"
-                " from scratch"
-            )
-        # A layer never built whole here (a first run) is built from scratch anyway.
-        return set(stale) | {layer for layer in layers if layer not in built}
-
-    def record(self, layers: list[str], generation: int) -> None:
-        import json
-
-        everything = self._all()
-        mine = everything.setdefault(self.stack, {})
-        mine.update(dict.fromkeys(layers, generation))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_name(self.path.name + ".partial")
-        partial.write_text(json.dumps(everything, indent=2) + "\n")
-        partial.replace(self.path)
+    folder = project.dbt_project_dir() / "models" / layer
+    return any(path.stem in models for path in folder.rglob("*.sql"))
 
 
 def _check_inputs_built(stack: Stack, layers: list[str]) -> None:

@@ -308,6 +308,7 @@ def _run_dbt(
     full_refresh: bool = False,
     junit_xml: Path | None = None,
     fail_on_drop: float | None = None,
+    force: bool = False,
 ) -> None:
     from ecomctl import app as work
     from ecomctl.layers import parse_layers
@@ -317,7 +318,7 @@ def _run_dbt(
     layers = parse_layers(layer)
     st = work.open_stack(home=home, stack=stack)
     with console.events() as events:
-        reports = work.run_dbt(
+        done = work.run_dbt(
             st,
             command,
             layers,
@@ -326,11 +327,22 @@ def _run_dbt(
             events,
             console.progress,
             console.layer_start,
+            force,
         )
+    reports = done.reports
     console.layer_reports(reports)
     console.failures(reports)
     ok = all(r.success for r in reports)
     fields: dict[str, Any] = {"stack": st.name, "success": ok, "layers": json_docs.layers(reports)}
+    if done.plan is not None:
+        fields["up_to_date"] = done.plan.up_to_date
+        fields["built_at"] = done.built_at
+        fields["why"] = done.plan.why
+    if done.plan is not None and done.plan.up_to_date:
+        console.out.print(
+            f"everything is up to date: {done.plan.why} when the run of {done.built_at}"
+            " built them (`ecomctl run --force` builds again)"
+        )
     if command == "run" and "gold" in layers:
         where = st.endpoints()
         fields["gold_url"] = where.gold_url
@@ -394,13 +406,20 @@ def run(
             "--fail-on-drop", min=0, help="Exit 1 when a model loses more than PCT% of its rows."
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Build every model, even when nothing changed since the last run."
+        ),
+    ] = False,
     junit_xml: JunitOpt = None,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Run the pipeline layer by layer (seeding first when landing is empty)."""
+    """Run the pipeline layer by layer (seeding first when landing is empty); a whole run
+    builds only what changed since the last one."""
     _start("run", json_, quiet)
-    _run_dbt("run", home, stack, layer, select, full_refresh, junit_xml, fail_on_drop)
+    _run_dbt("run", home, stack, layer, select, full_refresh, junit_xml, fail_on_drop, force)
 
 
 @app.command()

@@ -29,6 +29,7 @@ from support.native import NATIVE, native, pid_of, services
 
 from ecomctl.services import native_artifacts
 from ecomctl.settings import load_settings
+from ecomctl.transform.changes import BuiltFrom, Inputs
 
 pytestmark = pytest.mark.native
 
@@ -220,11 +221,16 @@ def test_down_volumes_removes_the_data_and_keeps_the_downloads(home: Path) -> No
     native("up", "--only", "s3", home=home)
     data = home / "native" / "s3"
     assert data.is_dir()
+    # What the native stack's last run was built from goes with its data; other stacks' stays.
+    for stack in ("native", "embedded"):
+        BuiltFrom(home / "dbt", stack).record(["bronze"], 1, Inputs({}, {}, "t"))
     refused = native("down", "--volumes", home=home, check=False)
     assert refused.returncode == 2 and services(home)["s3"]["healthy"]  # no terminal: no
     proc = native("down", "--volumes", "--yes", home=home)
     assert "its data removed (downloads kept)" in proc.stderr
     assert not data.exists() and not services(home)["s3"]["healthy"]
+    assert BuiltFrom(home / "dbt", "native").inputs() is None
+    assert BuiltFrom(home / "dbt", "embedded").inputs() is not None
 
 
 def test_a_service_not_healthy_in_time_exits_3_with_its_log_and_leaves_the_others(

@@ -292,6 +292,28 @@ def generation(paths: HomePaths) -> int | None:
         con.close()
 
 
+def fingerprint(paths: HomePaths) -> dict[str, str]:
+    """Per landing table, "generation/newest load/rows": what bronze is built from. Loads are
+    stamped in increasing order whatever the clock says, so an append always changes it."""
+    if not paths.warehouse.exists():
+        return {}
+    con = duck.connect(paths, read_only=True)
+    try:
+        current = _current_generation(con)
+        found = {}
+        for spec in FILES:
+            if not _exists(con, spec.table):
+                continue
+            row = con.execute(
+                f"select max(_loaded_at), count(*) from {SCHEMA}.{spec.table}"
+            ).fetchone()
+            newest, rows = row if row else (None, 0)
+            found[spec.table] = f"{current}/{newest}/{rows}"
+        return found
+    finally:
+        con.close()
+
+
 def _current_generation(con: Any) -> int | None:
     if not _exists(con, GENERATION):
         # Loaded by an ecomctl from before generations: the first generation it is.

@@ -10,17 +10,19 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
-from ecomctl.data.publish import PublishResult
-from ecomctl.data.seeding import SeedResult
-from ecomctl.engines.sql import QueryResult
 from ecomctl.errors import cause
-from ecomctl.services.status import ServiceStatus
-from ecomctl.transform.pipeline import LayerReport
+
+if TYPE_CHECKING:  # types only: `status` should not pay for loading the data modules
+    from ecomctl.data.publish import PublishResult
+    from ecomctl.data.seeding import SeedResult
+    from ecomctl.engines.sql import QueryResult
+    from ecomctl.services.status import ServiceStatus
+    from ecomctl.transform.pipeline import LayerReport
 
 
 def _console(stderr: bool, quiet: bool = False) -> Console:

@@ -372,12 +372,20 @@ class ComposeServices:
     def _containers(self) -> list[Any]:
         if not self.env_file.exists():
             return []  # `up` never ran for this home: nothing of ours can exist
+        import time
+
         from python_on_whales.exceptions import DockerException
 
-        try:
-            return list(self.docker().compose.ps(all=True))
-        except DockerException as exc:
-            raise EcomctlError(f"docker compose ps: {reason(exc)}", ExitStatus.ENVIRONMENT) from exc
+        # A busy engine can fail one `compose ps` (seen in CI under load): a poll is retried
+        # twice before the engine is called unusable.
+        failure = ""
+        for pause in (1.0, 1.0, 0.0):
+            try:
+                return list(self.docker().compose.ps(all=True))
+            except DockerException as exc:
+                failure = reason(exc)
+                time.sleep(pause)
+        raise EcomctlError(f"docker compose ps: {failure}", ExitStatus.ENVIRONMENT)
 
     def states(self) -> list[ServiceStatus]:
         self.preflight()

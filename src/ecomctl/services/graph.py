@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ecomctl.errors import EcomctlError, ExitStatus
+from ecomctl.graphs import reachable
 
 
 @dataclass(frozen=True)
@@ -13,17 +14,11 @@ class ServiceGraph:
 
     def closure(self, names: list[str]) -> list[str]:
         """The services named and everything they depend on, in start order."""
-        wanted: set[str] = set()
-        todo = list(names)
-        while todo:
-            name = todo.pop()
-            if name in wanted:
-                continue
+        for name in names:
             if name not in self.depends_on:
                 known = ", ".join(self.depends_on)
                 raise EcomctlError(
                     f"--only {name!r}: no such service (services: {known})", ExitStatus.USAGE
                 )
-            wanted.add(name)
-            todo.extend(self.depends_on[name])
+        wanted = reachable(names, self.depends_on)
         return [s for s in self.depends_on if s in wanted]

@@ -104,7 +104,7 @@ class EmbeddedStack:
                     time.sleep(0.5)
 
     def status(self) -> list[ServiceStatus]:
-        import duckdb
+        from importlib.metadata import version  # not duckdb itself: status stays quick
 
         warehouse = self.paths.warehouse
         # In-process, so always available; a missing file only means nothing was seeded yet.
@@ -112,7 +112,7 @@ class EmbeddedStack:
             "duckdb",
             "ready",
             str(warehouse),
-            f"DuckDB {duckdb.__version__}",
+            f"DuckDB {version('duckdb')}",
             detail="in-process" if warehouse.exists() else "no warehouse yet: `ecomctl seed`",
         )
         return [lake, self.postgres.status()]

@@ -280,7 +280,8 @@ def test_preflight_names_a_missing_docker_daemon_with_exit_4(
 def test_preflight_names_a_missing_docker_cli_with_exit_4(tmp_path: Path) -> None:
     empty = tmp_path / "bin"
     empty.mkdir()
-    proc = ecomctl("up", "--stack", "compose", home=tmp_path, env={"PATH": str(empty)}, check=False)
+    proc = ecomctl("up", "--stack", "compose", home=tmp_path / "home", env={"PATH": str(empty)},
+                   check=False)  # fmt: skip
     assert proc.returncode == 4
     assert "ecomctl: docker CLI not found on PATH" in proc.stderr
 

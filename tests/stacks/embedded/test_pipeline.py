@@ -12,6 +12,7 @@ from typing import Any
 import duckdb
 import psycopg
 import pytest
+from support.fixtures import gold_rows
 from support.helpers import ecomctl
 
 from ecomctl.settings import load_settings
@@ -115,12 +116,28 @@ def test_orders_per_customer_state_match_an_independent_computation(
     assert got == {s: len(ids) for s, ids in orders.items()}
 
 
-def test_a_second_run_with_no_new_data_changes_no_row_count(
+def test_a_second_run_with_nothing_new_does_nothing_and_says_so(
     pipeline_home: Path, first_run: object
 ) -> None:
     before = _all_counts(pipeline_home)
     second = ecomctl("run", home=pipeline_home)
-    assert "NEW" not in second.stdout
+    assert "everything is up to date" in second.stdout and "ecomctl run --force" in second.stdout
+    assert "dbt run" not in second.stdout  # no layer ran
+    doc = json.loads(ecomctl("run", "--json", home=pipeline_home).stdout)
+    assert doc["success"] and doc["up_to_date"] and doc["layers"] == []
+    assert doc["built_at"] and doc["gold_url"]
+    assert _all_counts(pipeline_home) == before
+
+
+def test_force_builds_every_model_though_nothing_changed(
+    pipeline_home: Path, first_run: object
+) -> None:
+    before = _all_counts(pipeline_home)
+    doc = json.loads(ecomctl("run", "--force", "--json", home=pipeline_home).stdout)
+    models = {n["unique_id"] for layer in doc["layers"] for n in layer["nodes"]}
+    assert [layer["layer"] for layer in doc["layers"]] == ["bronze", "silver", "gold"]
+    assert len(models) == 9 + 7 + len(GOLD_TABLES)
+    assert "NEW" not in ecomctl("run", "--force", home=pipeline_home).stdout
     assert _all_counts(pipeline_home) == before
 
 
@@ -225,9 +242,17 @@ def test_an_increment_is_picked_up_incrementally_and_matches_a_full_refresh(tmp_
         assert after["bronze"]["orders"] == before["bronze"]["orders"] + new_orders
         assert after["silver"]["fact_orders"] == before["silver"]["fact_orders"] + new_orders
         assert f"+{new_orders}" in run.stdout  # the row-count diff shows the new orders
+        # Only what the increment touched was built: tables it did not append to stay out,
+        # of the work and of the row-count diff.
+        changed = {t for t, n in batch["rows"].items() if n != before["landing"][t]}
+        assert "geolocation" not in changed and "changed since the last run: " in run.stderr
+        assert "geolocation" not in run.stdout and "dim_sellers" not in run.stdout
+        assert "sales_values_by_category" in run.stdout
         ecomctl("test", home=home)
+        gold = gold_rows(home)
 
         ecomctl("run", "--full-refresh", home=home)
         assert _all_counts(home) == after  # incremental == rebuilt from scratch
+        assert gold_rows(home) == gold
     finally:
         ecomctl("down", home=home, check=False)

@@ -138,10 +138,11 @@ def test_the_dbt_tests_of_every_layer_pass(
     assert 'failures="0"' in suites and 'errors="0"' in suites
 
 
-def test_a_rerun_with_nothing_new_adds_no_rows_anywhere(
+def test_a_rerun_with_nothing_new_does_nothing_and_forced_adds_no_rows_anywhere(
     native_run: dict[str, Any], native_home: Path
 ) -> None:
-    doc = json.loads(native("run", "--json", home=native_home).stdout)
+    assert json.loads(native("run", "--json", home=native_home).stdout)["up_to_date"]
+    doc = json.loads(native("run", "--force", "--json", home=native_home).stdout)
     changes = {
         n["unique_id"]: n["change"]
         for layer in doc["layers"]

@@ -1,0 +1,207 @@
+"""What a run must build: what changed since the last whole run of the pipeline.
+
+A run's result depends on three things only: landing (each table's generation, newest load
+and rows), the dbt project's files, and where dbt writes (the profiles and vars). When none
+changed since the last successful run of every layer, `run` does nothing; when only some
+landing tables or some model files changed, it runs only the models that depend on them,
+following dbt's own graph (the manifest of that last run). Anything else (a macro, the
+project file, the sources, a removed model, other engines) rebuilds everything, as before.
+
+Kept in <home>/dbt/built.json beside the generation each layer was built from whole, and
+written only after a run succeeds: a killed or failed run makes the next one do more, never
+less. The comparison is of inputs, not tables: tables changed by hand need `run --force`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ecomctl.errors import EcomctlError, ExitStatus
+from ecomctl.graphs import reachable
+from ecomctl.layers import LAYERS
+
+_LANDING = "source.ecom_analytics.landing."
+_MODEL = "model."
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What a run's result is made of, each as a short fingerprint."""
+
+    landing: dict[str, str]  # table -> "generation/newest load/rows"
+    files: dict[str, str]  # project-relative path -> sha256 of the file
+    target: str  # sha256 of the profiles (threads aside) and vars
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The models a run builds: None for all of them, an empty set for none."""
+
+    models: frozenset[str] | None
+    why: str  # what changed, as said to the user
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.models == frozenset()
+
+
+def project_files(project_dir: Path) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for path in sorted(project_dir.rglob("*")):
+        rel = path.relative_to(project_dir)
+        if not path.is_file() or rel.parts[0] in ("target", "logs", "dbt_packages"):
+            continue
+        files[rel.as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return files
+
+
+def target_fingerprint(profiles: dict[str, Any], dbt_vars: dict[str, str]) -> str:
+    """Where dbt writes: threads change how fast, never what, so they are left out."""
+    where = {
+        name: {
+            output: {k: v for k, v in spec.items() if k != "threads"}
+            for output, spec in profile.get("outputs", {}).items()
+        }
+        for name, profile in profiles.items()
+    }
+    text = json.dumps({"profiles": where, "vars": dbt_vars}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def plan(before: Inputs | None, now: Inputs, manifest: dict[str, Any] | None) -> Plan:
+    """Compare the last whole run's inputs with today's (manifest: that run's dbt graph)."""
+    if before is None or manifest is None:
+        return Plan(None, "no earlier whole run to compare with")
+    if before.target != now.target:
+        return Plan(None, "the engines or the project's vars changed")
+    if {t: v.split("/")[0] for t, v in before.landing.items()} != {
+        t: v.split("/")[0] for t, v in now.landing.items()
+    }:
+        return Plan(None, "landing was replaced")
+    starts: set[str] = set()
+    models_by_file = _models_by_file(manifest)
+    for path in sorted(set(before.files) | set(now.files)):
+        if before.files.get(path) == now.files.get(path):
+            continue
+        if path.startswith("tests/") or path.endswith(".md"):
+            continue  # what `run` builds does not depend on tests or documentation
+        stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        layer_model = path.startswith("models/") and path.split("/")[1] in LAYERS
+        if not (layer_model and path.endswith((".sql", ".yml"))) or path not in now.files:
+            return Plan(None, f"{path} {'changed' if path in now.files else 'was removed'}")
+        known = models_by_file.get(path.removesuffix(".yml") + ".sql")
+        if known is None and path.endswith(".yml"):
+            return Plan(None, f"{path} changed")  # properties of no model found: all
+        starts.add(known or f"{_MODEL}ecom_analytics.{stem}")  # a new model
+    starts |= {
+        f"{_LANDING}{table}"
+        for table, value in now.landing.items()
+        if before.landing.get(table) != value
+    }
+    models = _descendants(manifest, starts)
+    if not models:
+        return Plan(frozenset(), "landing, the dbt project and the engines are as they were")
+    changed = sorted(s.rsplit(".", 1)[-1] for s in starts)
+    return Plan(frozenset(models), f"changed since the last run: {', '.join(changed)}")
+
+
+def _models_by_file(manifest: dict[str, Any]) -> dict[str, str]:
+    return {
+        str(node.get("original_file_path", "")): uid
+        for uid, node in manifest.get("nodes", {}).items()
+        if uid.startswith(_MODEL)
+    }
+
+
+def _descendants(manifest: dict[str, Any], starts: set[str]) -> set[str]:
+    """Names of the models among starts and everything downstream of them."""
+    seen = reachable(starts, manifest.get("child_map", {}))
+    return {uid.rsplit(".", 1)[-1] for uid in seen if uid.startswith(_MODEL)}
+
+
+def last_manifest(dbt_dir: Path) -> dict[str, Any] | None:
+    """The graph of the project as dbt last parsed it (every profile's manifest is whole)."""
+    found = sorted((dbt_dir / "target").glob("*/manifest.json"), key=lambda p: p.stat().st_mtime)
+    return read_manifest(found[-1]) if found else None
+
+
+def read_manifest(path: Path) -> dict[str, Any] | None:
+    try:
+        found: dict[str, Any] = json.loads(path.read_text())
+        return found
+    except (OSError, ValueError):
+        return None
+
+
+class BuiltFrom:
+    """Per stack: the landing generation each layer was last built from whole, and the
+    inputs of the last successful run of every layer. Written after success only."""
+
+    def __init__(self, dbt_dir: Path, stack: str) -> None:
+        self.stack = stack
+        self.path = dbt_dir / "built.json"
+
+    def _all(self) -> dict[str, dict[str, Any]]:
+        found = read_manifest(self.path)  # any JSON file; a damaged one is no record
+        return {k: v for k, v in (found or {}).items() if isinstance(v, dict)}
+
+    def _mine(self) -> dict[str, Any]:
+        return self._all().get(self.stack, {})
+
+    def layers(self) -> dict[str, int]:
+        found = self._mine().get("layers", {})
+        return {k: v for k, v in found.items() if isinstance(v, int)}
+
+    def inputs(self) -> Inputs | None:
+        found: Any = self._mine().get("inputs")
+        try:
+            return Inputs(dict(found["landing"]), dict(found["files"]), str(found["target"]))
+        except (TypeError, KeyError):
+            return None
+
+    def finished(self) -> str:
+        return str(self._mine().get("finished", "an earlier run"))
+
+    def rebuild(self, layers: list[str], generation: int, select: list[str] | None) -> set[str]:
+        """The layers to rebuild from scratch: built before from another generation of
+        landing (incremental models would keep the old data's rows beside the new)."""
+        built = self.layers()
+        stale = [layer for layer in layers if layer in built and built[layer] != generation]
+        if stale and select:
+            raise EcomctlError(
+                f"landing was replaced since {stale[0]} was built (`seed`): run the whole"
+                f" layer first, without --select (`ecomctl run --layer {stale[0]}`)",
+                ExitStatus.USAGE,
+            )
+        # A layer never built whole here (a first run) is built from scratch anyway.
+        return set(stale) | {layer for layer in layers if layer not in built}
+
+    def record(self, layers: list[str], generation: int, inputs: Inputs | None) -> None:
+        everything = self._all()
+        mine = everything.setdefault(self.stack, {})
+        mine.setdefault("layers", {}).update(dict.fromkeys(layers, generation))
+        if inputs is not None:
+            mine["inputs"] = {
+                "landing": inputs.landing,
+                "files": inputs.files,
+                "target": inputs.target,
+            }
+            mine["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
+        self._write(everything)
+
+    def forget(self) -> None:
+        """The stack's data is gone (`down --volumes`): nothing was built from anything."""
+        everything = self._all()
+        if everything.pop(self.stack, None) is not None:
+            self._write(everything)
+
+    def _write(self, everything: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_name(self.path.name + ".partial")
+        partial.write_text(json.dumps(everything, indent=2) + "\n")
+        partial.replace(self.path)
