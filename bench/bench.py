@@ -371,6 +371,8 @@ class Bench:
             s["name"]: f"{s['version']} ({s['detail']})"
             for s in json.loads(self.native_status(home, env)).get("services", [])
         }
+        # Stopped now: idle JVMs would otherwise weigh on every step measured after them.
+        measure([self.ecomctl, "down", "--home", home], env=env, cwd=self.work)
 
     def native_status(self, home: Path, env: dict[str, str]) -> str:
         m = measure([self.ecomctl, "status", "--json", "--home", home], env=env, cwd=self.work)
