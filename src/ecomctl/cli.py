@@ -340,8 +340,8 @@ def _run_dbt(
         fields["why"] = done.plan.why
     if done.plan is not None and done.plan.up_to_date:
         console.out.print(
-            f"everything is up to date: {done.plan.why} when the run of {done.built_at}"
-            " built them (`ecomctl run --force` builds again)"
+            "everything is up to date: landing, the dbt project and the engines are as the run"
+            f" of {done.built_at} left them; `ecomctl run --force` builds every model again"
         )
     if command == "run" and "gold" in layers:
         where = st.endpoints()
