@@ -161,13 +161,7 @@ def run_dbt(
         built = BuiltFrom(stack.paths.dbt, stack.name)
         refresh = set(layers) if full_refresh else set()
         if command == "run" and generation is not None:
-            stale = built.rebuild(layers, generation, select)
-            if stale & set(built.layers()):
-                events.notice(
-                    "landing was replaced since the last run (seed): rebuilding"
-                    f" {', '.join(x for x in layers if x in stale)} from scratch"
-                )
-            refresh |= stale
+            refresh |= built.rebuild(layers, generation, select, events.notice)
         whole = command == "run" and list(layers) == list(LAYERS) and not select
         inputs = _inputs(stack) if whole and generation is not None else None
         chosen: Plan | None = None

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,10 +128,10 @@ def _descendants(manifest: dict[str, Any], starts: set[str]) -> set[str]:
 def last_manifest(dbt_dir: Path) -> dict[str, Any] | None:
     """The graph of the project as dbt last parsed it (every profile's manifest is whole)."""
     found = sorted((dbt_dir / "target").glob("*/manifest.json"), key=lambda p: p.stat().st_mtime)
-    return read_manifest(found[-1]) if found else None
+    return read_json(found[-1]) if found else None
 
 
-def read_manifest(path: Path) -> dict[str, Any] | None:
+def read_json(path: Path) -> dict[str, Any] | None:
     try:
         found: dict[str, Any] = json.loads(path.read_text())
         return found
@@ -147,7 +148,7 @@ class BuiltFrom:
         self.path = dbt_dir / "built.json"
 
     def _all(self) -> dict[str, dict[str, Any]]:
-        found = read_manifest(self.path)  # any JSON file; a damaged one is no record
+        found = read_json(self.path)  # a damaged record is no record
         return {k: v for k, v in (found or {}).items() if isinstance(v, dict)}
 
     def _mine(self) -> dict[str, Any]:
@@ -167,7 +168,13 @@ class BuiltFrom:
     def finished(self) -> str:
         return str(self._mine().get("finished", "an earlier run"))
 
-    def rebuild(self, layers: list[str], generation: int, select: list[str] | None) -> set[str]:
+    def rebuild(
+        self,
+        layers: list[str],
+        generation: int,
+        select: list[str] | None,
+        notice: Callable[[str], None],
+    ) -> set[str]:
         """The layers to rebuild from scratch: built before from another generation of
         landing (incremental models would keep the old data's rows beside the new)."""
         built = self.layers()
@@ -177,6 +184,11 @@ class BuiltFrom:
                 f"landing was replaced since {stale[0]} was built (`seed`): run the whole"
                 f" layer first, without --select (`ecomctl run --layer {stale[0]}`)",
                 ExitStatus.USAGE,
+            )
+        if stale:
+            notice(
+                f"landing was replaced since the last run (seed): rebuilding {', '.join(stale)}"
+                " from scratch"
             )
         # A layer never built whole here (a first run) is built from scratch anyway.
         return set(stale) | {layer for layer in layers if layer not in built}
