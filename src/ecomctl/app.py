@@ -174,6 +174,8 @@ def run_dbt(
         run_select = select if chosen is None or chosen.models is None else sorted(chosen.models)
         if chosen is not None and chosen.models is not None:
             layers = [x for x in layers if _layer_has(stack, x, chosen.models)]
+        if command == "run":
+            built.building()
         try:
             reports = pipeline.run_layers(
                 stack, layers, command, run_select, refresh, progress, starting

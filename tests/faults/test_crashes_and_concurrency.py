@@ -88,6 +88,16 @@ def test_sigkill_during_a_layer(
     )
 
 
+def test_a_run_killed_midway_is_never_taken_for_up_to_date(home: Path) -> None:
+    ecomctl("run", home=home, env=SCALE)
+    proc = start(home, "run", "--force", env=SCALE)
+    wait_for(proc, "model.ecom_analytics.")
+    kill_group(proc)
+    after = ecomctl("run", home=home, env=SCALE)
+    assert "up to date" not in after.stdout
+    assert "gold" in after.stderr  # it built every layer again
+
+
 def test_a_second_ecomctl_on_the_same_home_exits_at_once(home: Path, faults: FaultLog) -> None:
     ecomctl("seed", home=home, env=SCALE)
     first = start(home, "run", env=SCALE)

@@ -206,6 +206,15 @@ class BuiltFrom:
             mine["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
         self._write(everything)
 
+    def building(self) -> None:
+        """Tables are about to change: until the run records its success, nothing is known to
+        be up to date (a killed run can leave a model half-swapped, or dbt's intermediate
+        tables, behind; the next run must build again, and dbt clears those)."""
+        everything = self._all()
+        mine = everything.get(self.stack, {})
+        if mine.pop("inputs", None) is not None:
+            self._write(everything)
+
     def forget(self) -> None:
         """The stack's data is gone (`down --volumes`): nothing was built from anything."""
         everything = self._all()
