@@ -174,8 +174,7 @@ def run_dbt(
         run_select = select if chosen is None or chosen.models is None else sorted(chosen.models)
         if chosen is not None and chosen.models is not None:
             layers = [x for x in layers if _layer_has(stack, x, chosen.models)]
-        if command == "run":
-            built.building()
+        taken = built.building() if command == "run" else None
         try:
             reports = pipeline.run_layers(
                 stack, layers, command, run_select, refresh, progress, starting
@@ -188,6 +187,8 @@ def run_dbt(
             done = [r.layer for r in reports if r.success and not r.skipped]
             whole_done = inputs is not None and all(r.success for r in reports)
             built.record(done, generation, inputs if whole_done else None)
+        if all(r.success for r in reports):
+            built.kept(taken)
         if select and not any(r.nodes for r in reports):
             said = next((r.unselected for r in reports if r.unselected), "")
             raise EcomctlError(
