@@ -206,23 +206,25 @@ class BuiltFrom:
             mine["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
         self._write(everything)
 
-    def building(self) -> Any:
+    def building(self) -> dict[str, Any] | None:
         """Tables are about to change: until the run succeeds, nothing is known to be up to
         date (a killed run can leave a model half-swapped, or dbt's intermediate tables,
         behind; the next run must build again, and dbt clears those). Returns the record
         taken away, for `kept` to put back after a partial run that succeeded."""
         everything = self._all()
-        taken = everything.get(self.stack, {}).pop("inputs", None)
+        taken: dict[str, Any] | None = everything.get(self.stack, {}).pop("inputs", None)
         if taken is not None:
             self._write(everything)
         return taken
 
-    def kept(self, taken: Any) -> None:
+    def kept(self, taken: dict[str, Any] | None) -> None:
         """A run of some layers or models succeeded: what the last whole run was built from
         still says what the tables hold, unless that run recorded newer inputs."""
+        if taken is None:  # nothing was taken (a first run, `test`): no file to read
+            return
         everything = self._all()
         mine = everything.setdefault(self.stack, {})
-        if taken is not None and "inputs" not in mine:
+        if "inputs" not in mine:
             mine["inputs"] = taken
             self._write(everything)
 
