@@ -33,8 +33,10 @@ as_root = pytest.mark.skipif(os.geteuid() != 0, reason="creates a user and chang
 
 
 def _gold(home: Path) -> list[str]:
+    # Ordered by the whole grain (month, payment type): by the month alone, the rows of one
+    # month come back in any order, and equal gold would compare unequal.
     doc = json.loads(
-        ecomctl("query", "select * from payment_type_mix order by 1", "--json", home=home).stdout
+        ecomctl("query", "select * from payment_type_mix order by 1, 2", "--json", home=home).stdout
     )
     return [json.dumps(row) for row in doc["rows"]]
 
@@ -73,10 +75,17 @@ def test_no_shell_ever_sees_a_home_path(tmp_path: Path, faults: FaultLog) -> Non
     # The one character DuckDB cannot take in a database path is refused before any work.
     question = ecomctl("run", home=tmp_path / "why?", check=False)
     refused = question.returncode == 2 and "a ? in the home's path" in question.stderr
+    why = [f"run exited {r.returncode}: {r.stderr.strip()[-300:]}" for r in results if r.returncode]
+    if not why and not (all(gold) and len(set(map(str, gold))) == 1):
+        why.append(f"gold differs between the homes: {[len(g) for g in gold]} rows")
+    if not refused:
+        why.append(f"a ? was not refused: exit {question.returncode}: {question.stderr.strip()}")
+    if marker.exists():
+        why.append("a command ran")
     faults.record(
         "shell metacharacters and a newline in the home path",
         worked and refused and not marker.exists() and not (tmp_path / "why?").exists(),
-        note="a command ran" if marker.exists() else "",
+        note="; ".join(why),
     )
 
 

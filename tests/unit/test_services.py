@@ -120,3 +120,40 @@ def test_spark_row_counts_count_each_table_but_temporary_views() -> None:
         }
     )
     assert table_counts(execute, "silver", spark=True) == {"fact_orders": 42}
+
+
+class _StartingTrino:
+    """A cursor double for the few seconds after Trino's start in which it lists its node
+    active yet refuses splits (trinodb/trino#2214): a race no test can bring about on cue."""
+
+    description = (("n",),)
+
+    def __init__(self, refusals: int, error: str = "NO_NODES_AVAILABLE") -> None:
+        self.refusals, self.error, self.asked = refusals, error, 0
+
+    def execute(self, sql: str) -> None:
+        self.asked += 1
+        if self.asked <= self.refusals:
+            failure = RuntimeError("No nodes available to run query")
+            failure.error_name = self.error  # type: ignore[attr-defined]
+            raise failure
+
+    def fetchall(self) -> list[tuple[int]]:
+        return [(42,)]
+
+
+def test_a_query_trino_is_not_ready_for_yet_is_asked_again() -> None:
+    from ecomctl.engines.clients import fetch
+
+    starting = _StartingTrino(refusals=2)
+    assert fetch(starting, "select count(*) from t") == [(42,)]
+    assert starting.asked == 3
+
+
+def test_any_other_query_error_is_not_asked_again() -> None:
+    from ecomctl.engines.clients import fetch
+
+    broken = _StartingTrino(refusals=1, error="TABLE_NOT_FOUND")
+    with pytest.raises(RuntimeError):
+        fetch(broken, "select count(*) from t")
+    assert broken.asked == 1

@@ -108,9 +108,24 @@ def postgres(endpoint: PgEndpoint, password: str | None) -> Any:
     )
 
 
+# A Trino just started can refuse a query's splits for a few seconds after its node is listed
+# active (trinodb/trino#2214). Nothing has run when it says so, so asking again is safe.
+_NOT_YET = "NO_NODES_AVAILABLE"
+NOT_YET_SECONDS = 30.0
+
+
 def fetch(cursor: Any, sql: str) -> list[tuple[Any, ...]]:
-    cursor.execute(sql)
-    return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+    import time
+
+    deadline = time.monotonic() + NOT_YET_SECONDS
+    while True:
+        try:
+            cursor.execute(sql)
+            return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+        except Exception as exc:
+            if getattr(exc, "error_name", "") != _NOT_YET or time.monotonic() > deadline:
+                raise
+        time.sleep(1.0)
 
 
 # -- probes: fast answers for `status`, never an exception ----------------------------------
