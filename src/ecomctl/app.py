@@ -135,6 +135,7 @@ def run_dbt(
     progress: Progress | None = None,
     on_layer_start: Callable[[str], None] | None = None,
     force: bool = False,
+    on_layer_done: Callable[[LayerReport], None] | None = None,
 ) -> DbtRun:
     """`run` or `test`: the services the layers need, landing, then dbt layer by layer.
 
@@ -177,7 +178,7 @@ def run_dbt(
         taken = built.building() if command == "run" else None
         try:
             reports = pipeline.run_layers(
-                stack, layers, command, run_select, refresh, progress, starting
+                stack, layers, command, run_select, refresh, progress, starting, on_layer_done
             )
         except EcomctlError as exc:
             if exc.status == ExitStatus.UNHEALTHY:

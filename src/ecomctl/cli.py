@@ -317,7 +317,7 @@ def _run_dbt(
 
     layers = parse_layers(layer)
     st = work.open_stack(home=home, stack=stack)
-    with console.events() as events:
+    with console.events() as events, console.run_watch() as watch:
         done = work.run_dbt(
             st,
             command,
@@ -325,12 +325,13 @@ def _run_dbt(
             select,
             full_refresh,
             events,
-            console.progress,
-            console.layer_start,
+            watch.progress,
+            watch.layer_start,
             force,
+            watch.layer_done,
         )
     reports = done.reports
-    console.layer_reports(reports)
+    console.layer_reports([r for r in reports if r.layer not in watch.shown])
     console.failures(reports)
     ok = all(r.success for r in reports)
     fields: dict[str, Any] = {"stack": st.name, "success": ok, "layers": json_docs.layers(reports)}

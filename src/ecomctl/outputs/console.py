@@ -80,29 +80,90 @@ def layer_start(layer: str) -> None:
 
 def layer_reports(reports: list[LayerReport]) -> None:
     for report in reports:
-        title = f"{report.layer}: dbt {report.command} on profile {report.profile}"
-        if report.skipped:
-            out.print(f"\n[bold]{title}[/]: skipped (an earlier layer failed)")
-            continue
-        counts = ", ".join(f"{k} {v}" for k, v in sorted(report.status_counts().items()))
-        out.print(
-            f"\n[bold]{title}[/] ({report.adapter or '?'}): {counts or 'nothing selected'}"
-            f" in {report.seconds:.1f}s"
-        )
-        if report.error:
-            out.print(f"  [red]error:[/] {cause(report.error)}")
-        if report.nodes:
-            slow = ", ".join(f"{n.name} {n.seconds:.2f}s" for n in report.slowest())
-            out.print(f"  slowest: {slow}")
-        for node in report.failures():
-            out.print(f"  [red]{node.status.upper()}[/] {node.unique_id}: {node.first_message}")
-            if node.compiled_path:
-                out.print(f"    compiled SQL: {node.compiled_path}")
-        if report.diffs:
-            table = Table("model", "before", "after", "change", "%", box=None, pad_edge=False)
-            for d in report.diffs:
-                table.add_row(d.name, *d.cells())
-            out.print(table)
+        layer_report(report)
+
+
+def layer_report(report: LayerReport) -> None:
+    title = f"{report.layer}: dbt {report.command} on profile {report.profile}"
+    if report.skipped:
+        out.print(f"\n[bold]{title}[/]: skipped (an earlier layer failed)")
+        return
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(report.status_counts().items()))
+    out.print(
+        f"\n[bold]{title}[/] ({report.adapter or '?'}): {counts or 'nothing selected'}"
+        f" in {report.seconds:.1f}s"
+    )
+    if report.error:
+        out.print(f"  [red]error:[/] {cause(report.error)}")
+    if report.nodes:
+        slow = ", ".join(f"{n.name} {n.seconds:.2f}s" for n in report.slowest())
+        out.print(f"  slowest: {slow}")
+    for node in report.failures():
+        out.print(f"  [red]{node.status.upper()}[/] {node.unique_id}: {node.first_message}")
+        if node.compiled_path:
+            out.print(f"    compiled SQL: {node.compiled_path}")
+    if report.diffs:
+        table = Table("model", box=None, pad_edge=False)
+        for heading in ("before", "after", "change", "%"):
+            table.add_column(heading, justify="right")
+        for d in report.diffs:
+            table.add_row(d.name, *d.cells())
+        out.print(table)
+
+
+class RunWatch:
+    """How `run` and `test` show their way: plain lines (off a terminal, with --json, -q or
+    NO_COLOR: the layer reports come at the end), or the live view, which shows each
+    layer's report as the layer ends."""
+
+    def __init__(self) -> None:
+        self.shown: set[str] = set()  # layers whose report is on the screen already
+        self._view: Any = None
+        if err.is_terminal and not err.is_dumb_terminal and not _quiet and not _plain():
+            from ecomctl.outputs.live import RunView
+
+            self._view = RunView(err, self._show)
+
+    def _show(self, report: LayerReport) -> None:
+        layer_report(report)
+        self.shown.add(report.layer)
+
+    def layer_start(self, layer: str) -> None:
+        if self._view is None:
+            layer_start(layer)
+        else:
+            self._view.layer_start(layer)
+
+    def progress(self, kind: str, unique_id: str, data: dict[str, Any]) -> None:
+        if self._view is None:
+            progress(kind, unique_id, data)
+        else:
+            self._view.progress(kind, unique_id, data)
+
+    def layer_done(self, report: LayerReport) -> None:
+        if self._view is not None:
+            self._view.layer_done(report)
+
+    def close(self) -> None:
+        if self._view is not None:
+            self._view.close()
+            self._view = None
+
+
+def _plain() -> bool:
+    import os
+
+    # --json moves human output to stderr: one stream, and lines a log can keep.
+    return "NO_COLOR" in os.environ or out.stderr
+
+
+@contextmanager
+def run_watch() -> Iterator[RunWatch]:
+    watch = RunWatch()
+    try:
+        yield watch
+    finally:
+        watch.close()
 
 
 def services(rows: list[ServiceStatus]) -> None:

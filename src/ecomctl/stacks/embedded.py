@@ -59,6 +59,8 @@ class EmbeddedStack:
 
     def _ensure_running(self, events: Events) -> None:
         duck.ensure_extension(self.paths, "postgres")
+        if self.postgres.server_pid() is None:
+            events.notice("starting PostgreSQL (gold's server) ...")
         self.postgres.ensure_running()
         for notice in self.postgres.notices:
             events.notice(notice)

@@ -114,11 +114,13 @@ def run_layers(
     full_refresh: Collection[str] = (),
     progress: Progress | None = None,
     on_layer_start: Callable[[str], None] | None = None,
+    on_layer_done: Callable[[LayerReport], None] | None = None,
 ) -> list[LayerReport]:
     """Run a dbt command layer by layer; a failed layer skips the layers after it on `run`.
 
     All layers run in one dbt child process, so dbt starts once. Each layer writes only its
-    own schema, so counting every layer before and after the child gives each layer's diff.
+    own schema, so counting a layer before the child and as it ends (the child waits) gives
+    the layer's diff; on_layer_done gets each layer's report then.
     """
     counting = command in ("run", "build")
     before = {layer: stack.row_counts(layer) for layer in layers} if counting else {}
@@ -139,36 +141,45 @@ def run_layers(
         )
         for layer in layers
     ]
-    begin = None if on_layer_start is None else (lambda i: on_layer_start(layers[i]))
-    outcomes = runner.invoke_all(ctx, invocations, progress, begin, keep_going=command == "test")
-    reports: list[LayerReport] = []
-    for layer, outcome in zip(layers, outcomes, strict=True):
-        report = LayerReport(layer, PROFILE_OF_LAYER[layer], command)
-        reports.append(report)
-        if outcome is None:
-            report.skipped = True
-            report.success = False
-            continue
-        report.adapter = outcome.adapter
-        report.seconds = outcome.seconds
-        report.nodes = outcome.nodes
-        report.error = outcome.error
-        report.unselected = outcome.unselected
-        report.success = outcome.success and not report.failures() and not outcome.error
-        if not report.error and report.failures():
-            failed = report.failures()
-            report.error = (
-                f"{len(failed)} of {len(report.nodes)} nodes failed; the first,"
-                f" {failed[0].name}: {failed[0].first_message}"
-            )
+    reports = [LayerReport(layer, PROFILE_OF_LAYER[layer], command) for layer in layers]
+
+    def done(index: int, outcome: runner.DbtOutcome) -> None:
+        report = reports[index]
+        _fill(report, outcome)
         if counting:
-            after = stack.row_counts(layer)
+            after = stack.row_counts(report.layer)
             report.diffs = [
-                ModelDiff(n.relation, before[layer].get(n.relation), after.get(n.relation))
+                ModelDiff(n.relation, before[report.layer].get(n.relation), after.get(n.relation))
                 for n in sorted(outcome.nodes, key=lambda node: node.relation)
                 if n.resource_type == "model"
             ]
+        if on_layer_done is not None:
+            on_layer_done(report)
+
+    begin = None if on_layer_start is None else (lambda i: on_layer_start(layers[i]))
+    outcomes = runner.invoke_all(
+        ctx, invocations, progress, begin, keep_going=command == "test", on_done=done
+    )
+    for report, outcome in zip(reports, outcomes, strict=True):
+        if outcome is None:
+            report.skipped = True
+            report.success = False
     return reports
+
+
+def _fill(report: LayerReport, outcome: runner.DbtOutcome) -> None:
+    report.adapter = outcome.adapter
+    report.seconds = outcome.seconds
+    report.nodes = outcome.nodes
+    report.error = outcome.error
+    report.unselected = outcome.unselected
+    report.success = outcome.success and not report.failures() and not outcome.error
+    if not report.error and report.failures():
+        failed = report.failures()
+        report.error = (
+            f"{len(failed)} of {len(report.nodes)} nodes failed; the first,"
+            f" {failed[0].name}: {failed[0].first_message}"
+        )
 
 
 def drops_beyond(reports: list[LayerReport], percent: float) -> list[ModelDiff]:

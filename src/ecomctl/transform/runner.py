@@ -136,8 +136,32 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
-def _child(channel: Any, jobs: list[dict[str, Any]], env: dict[str, str], keep_going: bool) -> None:
-    """Run the jobs in order; one process pays dbt's start-up once for all of them."""
+def _release_duckdb() -> None:
+    """Close dbt-duckdb's database (it keeps one open for the whole process), so that ecomctl
+    can read the layer just built; dbt-duckdb opens it again for the next job."""
+    connections = sys.modules.get("dbt.adapters.duckdb.connections")
+    if connections is None:  # another adapter: nothing held
+        return
+    from dbt.adapters.factory import cleanup_connections
+
+    # Each connection's cursor holds the database open too.
+    cleanup_connections()  # type: ignore[no-untyped-call]
+    manager = connections.DuckDBConnectionManager
+    with manager._LOCK:
+        if manager._ENV is not None:
+            manager._ENV.close()
+            manager._ENV = None
+
+
+def _child(
+    channel: Any,
+    resume: Any,
+    jobs: list[dict[str, Any]],
+    env: dict[str, str],
+    keep_going: bool,
+) -> None:
+    """Run the jobs in order; one process pays dbt's start-up once for all of them. With a
+    resume queue, wait after each job until ecomctl has read what it built."""
     import signal
 
     _die_with_parent()
@@ -159,8 +183,8 @@ def _child(channel: Any, jobs: list[dict[str, Any]], env: dict[str, str], keep_g
         name = event.info.name
         if name == "NoNodesForSelectionCriteria":
             unselected.append(str(event.info.msg))
-        elif name == "NodeStart":
-            channel.put(("start", event.data.node_info.unique_id, {}))
+        elif name == "LogStartLine":  # says how many nodes the job runs in all
+            channel.put(("start", event.data.node_info.unique_id, {"total": event.data.total}))
         elif name == "NodeFinished":
             run = event.data.run_result
             channel.put(
@@ -195,7 +219,11 @@ def _child(channel: Any, jobs: list[dict[str, Any]], env: dict[str, str], keep_g
         summary = {"success": success, "nodes": nodes, "error": error,
                    "adapter": job["adapter"], "seconds": time.monotonic() - started,
                    "unselected": " ".join(unselected)}  # fmt: skip
+        if resume is not None:
+            _release_duckdb()  # before "done": ecomctl reads the database as soon as it hears
         channel.put(("done", str(index), summary))
+        if resume is not None:
+            resume.get()
         if not success and not keep_going:
             break
     channel.put(("end", "", {}))
@@ -216,9 +244,11 @@ def invoke_all(
     progress: Progress | None = None,
     on_begin: Callable[[int], None] | None = None,
     keep_going: bool = False,
+    on_done: Callable[[int, DbtOutcome], None] | None = None,
 ) -> list[DbtOutcome | None]:
     """Run dbt commands in order in one child process; None for those not run because an
-    earlier one failed (unless keep_going)."""
+    earlier one failed (unless keep_going). on_done is called as each command ends, while
+    the child waits (its databases closed), so it may read what the command built."""
     jobs = []
     for inv in invocations:
         target = ctx.work_dir / "target" / inv.profile
@@ -235,8 +265,9 @@ def invoke_all(
         )
     spawn = mp.get_context("spawn")
     channel = spawn.Queue()
+    resume = None if on_done is None else spawn.Queue()
     env = {**_QUIET_ENV, **ctx.env}
-    child = spawn.Process(target=_child, args=(channel, jobs, env, keep_going), daemon=True)
+    child = spawn.Process(target=_child, args=(channel, resume, jobs, env, keep_going), daemon=True)
     outcomes: list[DbtOutcome | None] = [None] * len(invocations)
     child.start()
     try:
@@ -252,7 +283,7 @@ def invoke_all(
             if kind == "begin" and on_begin is not None:
                 on_begin(int(key))
             elif kind == "done":
-                outcomes[int(key)] = DbtOutcome(
+                outcome = outcomes[int(key)] = DbtOutcome(
                     success=bool(data["success"]),
                     adapter=str(data["adapter"]),
                     nodes=list(data["nodes"]),
@@ -260,6 +291,9 @@ def invoke_all(
                     seconds=float(data["seconds"]),
                     unselected=str(data["unselected"]),
                 )
+                if on_done is not None and resume is not None:
+                    on_done(int(key), outcome)
+                    resume.put(True)
             elif progress is not None:
                 progress(kind, key, data)
     except KeyboardInterrupt:
