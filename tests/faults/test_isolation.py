@@ -368,7 +368,7 @@ def test_sigterm_is_handled_as_ctrl_c(home: Path, faults: FaultLog) -> None:
     faults.record(
         "SIGTERM during gold",
         survived,
-        note=f"exit {proc.returncode}; leftovers {leftovers}" if not survived else "",
+        note="" if survived else f"exit {proc.returncode}; leftovers {leftovers}; {err[-600:]}",
     )
 
 

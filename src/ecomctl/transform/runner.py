@@ -12,6 +12,7 @@ import os
 import queue
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,6 +154,12 @@ def _release_duckdb() -> None:
             manager._ENV = None
 
 
+def _wait_for(resume: Any) -> None:
+    """Wait until ecomctl has read what the job built; end this process if it says stop."""
+    if not resume.get():
+        sys.exit(143)
+
+
 def _child(
     channel: Any,
     resume: Any,
@@ -223,7 +230,7 @@ def _child(
             _release_duckdb()  # before "done": ecomctl reads the database as soon as it hears
         channel.put(("done", str(index), summary))
         if resume is not None:
-            resume.get()
+            _wait_for(resume)
         if not success and not keep_going:
             break
     channel.put(("end", "", {}))
@@ -296,20 +303,31 @@ def invoke_all(
                     resume.put(True)
             elif progress is not None:
                 progress(kind, key, data)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stopped:
+        # The interrupted frames (a queue's get() among them) would hold the queues until exit.
+        traceback.clear_frames(stopped.__traceback__)
+        if resume is not None:  # a child waiting between jobs is told to stop, not signalled
+            resume.put(False)
+            child.join(2)
         child.terminate()
         child.join(10)
         if child.is_alive():  # busy in a call that does not return soon
             child.kill()
             child.join(10)
-        # Let go of the queue now: its semaphores are released only when it is collected,
-        # and Python's resource tracker warns at exit about any still held.
-        channel.close()
-        channel.join_thread()
-        del channel
+        # Let go of the queues now: their semaphores are released only when they are
+        # collected, and Python's resource tracker warns at exit about any still held.
+        _let_go(channel, resume)
+        del channel, resume
         raise EcomctlError("interrupted", ExitStatus.INTERRUPTED) from None
     child.join(30)
     return outcomes
+
+
+def _let_go(*queues: Any) -> None:
+    for held in queues:
+        if held is not None:
+            held.close()
+            held.join_thread()
 
 
 def invoke(ctx: DbtContext, inv: Invocation, progress: Progress | None = None) -> DbtOutcome:
