@@ -16,6 +16,6 @@
     {% endcall %}
     {% set found = load_result('catalog_type_of_relation').table %}
     {% if found | length == 0 or found[0][0] != 'postgres' %}
-        {% do dbt_duckdb.drop_indexes_on_relation(relation) %}
+        {% do dbt.drop_indexes_on_relation(relation) %}
     {% endif %}
 {%- endmacro %}

@@ -161,6 +161,8 @@ def run_layers(
                 f"{len(failed)} of {len(report.nodes)} nodes failed; the first,"
                 f" {failed[0].name}: {failed[0].first_message}"
             )
+        if counting and layer == "gold":
+            _gold_for_bi(stack, ctx, report)
         if counting:
             after = stack.row_counts(layer)
             report.diffs = [
@@ -169,6 +171,21 @@ def run_layers(
                 if n.resource_type == "model"
             ]
     return reports
+
+
+def _gold_for_bi(stack: Stack, ctx: DbtContext, report: LayerReport) -> None:
+    """Keys and comments on gold's tables after every gold run, whatever dbt rebuilt (see
+    gold_contract); even after a failed model, the tables the others rebuilt get theirs.
+    Failing to apply them fails the layer, so the next run builds gold again."""
+    from ecomctl.transform import gold_contract
+
+    try:
+        manifest = gold_contract.read_manifest(ctx.target(report.profile) / "manifest.json")
+        gold_contract.apply(stack.gold_owner(), gold_contract.tables_of(manifest, report.layer))
+    except EcomctlError as exc:
+        if report.success:  # else the layer's first failure is the one to read
+            report.success = False
+            report.error = f"gold's keys and comments: {exc.message}"
 
 
 def drops_beyond(reports: list[LayerReport], percent: float) -> list[ModelDiff]:
