@@ -3,8 +3,10 @@ column comments, in gold's PostgreSQL.
 
 dbt cannot do this on every stack: on the lake stacks gold is written through Trino, which makes
 no keys, and the embedded stack writes it through DuckDB. So ecomctl applies them itself, as
-gold's owner, after each gold run: dbt's table swap leaves a rebuilt table bare. Applying is
-idempotent: a key already on the grain stays, comments are simply set again.
+gold's owner, after each gold run: dbt's table swap leaves a rebuilt table bare (and the old
+table takes its key away with it; dbt/macros/gold_keys.sql keeps dbt-duckdb from dropping that
+key's index first, which PostgreSQL refuses). Applying is idempotent: a key already on the
+grain stays, comments are simply set again.
 
 The grain is read from the project's own tests (a `unique` test on one column, or
 `unique_combination_of_columns`): the key BI tools see is the one `ecomctl test` checks.
