@@ -21,3 +21,25 @@
         on items.product_id = products.product_id
     where items.order_status = 'delivered'
 {%- endmacro %}
+
+
+{#-
+  Gold's column types, the same on every engine that builds gold (DuckDB, Trino) and in the
+  PostgreSQL tables they write: BI tools read counts as integers (count() is a bigint
+  everywhere), money and ratios as exact decimals of a stated precision, never as floats.
+-#}
+
+{# Money (BRL) rounded to the cent: numeric(18,2). #}
+{% macro money(expr) -%}
+    cast(round({{ expr }}, 2) as decimal(18, 2))
+{%- endmacro %}
+
+{# A share or rate, numerator / denominator: numeric(9,6); NULL when the denominator is 0 or NULL. #}
+{% macro ratio(numerator, denominator) -%}
+    cast({{ safe_divide(numerator, denominator) }} as decimal(9, 6))
+{%- endmacro %}
+
+{# The mean of a numeric column (an aggregate): numeric(12,4). #}
+{% macro mean(expr) -%}
+    cast(avg(cast({{ expr }} as {{ type_double() }})) as decimal(12, 4))
+{%- endmacro %}

@@ -5,7 +5,6 @@ Commands import what they need inside themselves, so `ecomctl --help` loads no e
 
 from __future__ import annotations
 
-import json
 import shlex
 import signal
 import sys
@@ -74,7 +73,7 @@ def _finish(command: str, status: ExitStatus, **fields: Any) -> None:
 
     if _CURRENT["json"]:
         document = json_docs.envelope(command, status == ExitStatus.SUCCESS, int(status), **fields)
-        print(json.dumps(document, default=str))
+        print(json_docs.dumps(document))
     if status != ExitStatus.SUCCESS:
         raise typer.Exit(status)
 
@@ -543,7 +542,7 @@ def _fail(message: str, status: ExitStatus, quiet: bool = False) -> None:
         from ecomctl.outputs import json_docs
 
         document = json_docs.envelope(_CURRENT["command"], False, int(status), error=message)
-        print(json.dumps(document))
+        print(json_docs.dumps(document))
     if not quiet:
         print(f"ecomctl: {message}", file=sys.stderr)
     sys.exit(status)

@@ -170,3 +170,17 @@ def test_query_in_a_folder_without_a_home_says_how_to_point_at_one() -> None:
     assert ran.code == 2
     assert "no ecomctl home at" in ran.stderr and "--home DIR or ECOMCTL_HOME" in ran.stderr
     assert not Path(".ecomctl").exists()  # a read-only command makes nothing
+
+
+def test_json_writes_a_databases_numbers_as_numbers() -> None:
+    import json
+    from datetime import date
+    from decimal import Decimal
+
+    from ecomctl.outputs import json_docs
+
+    row = [Decimal("1172.25"), Decimal("100.00"), Decimal("0.793563"), Decimal("12"), 7,
+           Decimal("NaN"), date(2017, 1, 5)]  # fmt: skip
+    text = json_docs.dumps({"rows": [row]})
+    assert json.loads(text)["rows"] == [[1172.25, 100.0, 0.793563, 12, 7, "NaN", "2017-01-05"]]
+    assert "1172.25" in text and '"1172.25"' not in text

@@ -12,7 +12,7 @@ with delivered_items as (
 select
     order_purchase_date as daily,
     category,
-    sum(item_sales) as sales,
+    {{ money('sum(item_sales)') }} as sales,
     count(distinct order_id) as bills
 from delivered_items
 group by order_purchase_date, category

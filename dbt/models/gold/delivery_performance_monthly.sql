@@ -22,10 +22,10 @@ by_month as (
         monthly,
         count(*) as delivered_orders,
         count(order_delivered_customer_date) as orders_with_delivery_date,
-        sum(case when is_delivered_on_time then 1 else 0 end) as on_time_orders,
-        sum(case when not is_delivered_on_time then 1 else 0 end) as late_orders,
-        avg(cast(days_to_deliver as {{ type_double() }})) as avg_days_to_deliver,
-        avg(cast(days_estimated as {{ type_double() }})) as avg_days_estimated
+        count(case when is_delivered_on_time then 1 end) as on_time_orders,
+        count(case when not is_delivered_on_time then 1 end) as late_orders,
+        {{ mean('days_to_deliver') }} as avg_days_to_deliver,
+        {{ mean('days_estimated') }} as avg_days_estimated
     from delivered_orders
     group by monthly
 
@@ -37,7 +37,7 @@ select
     orders_with_delivery_date,
     on_time_orders,
     late_orders,
-    {{ safe_divide('on_time_orders', 'orders_with_delivery_date') }} as on_time_rate,
+    {{ ratio('on_time_orders', 'orders_with_delivery_date') }} as on_time_rate,
     avg_days_to_deliver,
     avg_days_estimated
 from by_month

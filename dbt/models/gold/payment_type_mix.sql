@@ -24,7 +24,7 @@ by_type as (
         count(*) as payments_count,
         count(distinct order_id) as orders_count,
         sum(payment_value) as payment_value,
-        avg(cast(payment_installments as {{ type_double() }})) as avg_installments
+        {{ mean('payment_installments') }} as avg_installments
     from payments
     group by monthly, payment_type
 
@@ -35,7 +35,7 @@ select
     payment_type,
     payments_count,
     orders_count,
-    payment_value,
+    {{ money('payment_value') }} as payment_value,
     avg_installments,
-    {{ safe_divide('payment_value', 'sum(payment_value) over (partition by monthly)') }} as value_share
+    {{ ratio('payment_value', 'sum(payment_value) over (partition by monthly)') }} as value_share
 from by_type

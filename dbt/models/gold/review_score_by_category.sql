@@ -32,9 +32,9 @@ by_category as (
     select
         category,
         count(*) as reviewed_orders,
-        avg(cast(review_score as {{ type_double() }})) as avg_review_score,
-        sum(case when review_score = 1 then 1 else 0 end) as one_star_orders,
-        sum(case when review_score = 5 then 1 else 0 end) as five_star_orders
+        {{ mean('review_score') }} as avg_review_score,
+        count(case when review_score = 1 then 1 end) as one_star_orders,
+        count(case when review_score = 5 then 1 end) as five_star_orders
     from reviewed
     group by category
 
@@ -44,6 +44,6 @@ select
     category,
     reviewed_orders,
     avg_review_score,
-    {{ safe_divide('one_star_orders', 'reviewed_orders') }} as one_star_share,
-    {{ safe_divide('five_star_orders', 'reviewed_orders') }} as five_star_share
+    {{ ratio('one_star_orders', 'reviewed_orders') }} as one_star_share,
+    {{ ratio('five_star_orders', 'reviewed_orders') }} as five_star_share
 from by_category

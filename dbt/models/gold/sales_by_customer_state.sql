@@ -26,8 +26,8 @@ by_state as (
 
 select
     customer_state,
-    total_sales,
+    {{ money('total_sales') }} as total_sales,
     total_bills,
     customers,
-    round({{ safe_divide('total_sales', 'total_bills') }}, 2) as values_per_bills
+    {{ money(safe_divide('total_sales', 'total_bills')) }} as values_per_bills
 from by_state

@@ -28,7 +28,7 @@ monthly_category as (
 select
     monthly,
     category,
-    total_sales,
+    {{ money('total_sales') }} as total_sales,
     total_bills,
-    round({{ safe_divide('total_sales', 'total_bills') }}, 2) as values_per_bills
+    {{ money(safe_divide('total_sales', 'total_bills')) }} as values_per_bills
 from monthly_category

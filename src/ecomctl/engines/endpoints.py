@@ -6,7 +6,7 @@ Passwords are held here only for the connections ecomctl makes itself; `url()` a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import SecretStr
 
@@ -27,6 +27,14 @@ class PgEndpoint:
     def conninfo(self) -> str:
         """A libpq keyword string without the password (libpq reads PGPASSWORD)."""
         return f"host={self.host} port={self.port} dbname={self.database} user={self.user}"
+
+
+@dataclass(frozen=True)
+class PgLogin:
+    """A PostgreSQL login ecomctl connects with itself (the password is never shown)."""
+
+    endpoint: PgEndpoint
+    password: str | None = field(repr=False)
 
 
 @dataclass(frozen=True)

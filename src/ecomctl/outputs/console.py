@@ -273,10 +273,10 @@ def image_build(images: list[str], log: Path) -> None:
 
 def query_result(result: QueryResult, fmt: str) -> None:
     if fmt == "json":
-        import json
+        from ecomctl.outputs import json_docs
 
         rows = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
-        print(json.dumps(rows, default=str, indent=2))
+        print(json_docs.dumps(rows, indent=2))
     elif fmt == "csv":
         import csv
 

@@ -6,6 +6,8 @@ docs/ci.md describes each document.
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from typing import Any
 
 from ecomctl.data.publish import PublishResult
@@ -15,6 +17,21 @@ from ecomctl.services.status import ServiceStatus
 from ecomctl.transform.pipeline import LayerReport
 
 SCHEMA_VERSION = 1
+
+
+def dumps(document: Any, indent: int | None = None) -> str:
+    """The JSON text of a document. Every value a database answers with is written as JSON
+    has it: a Decimal (PostgreSQL's and Trino's numeric: money, ratios) as a number, never as
+    a string; dates, times and the like as their text."""
+    return json.dumps(document, default=_plain, indent=indent)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal) and value.is_finite():  # NaN has no JSON number: text
+        # An integer stays exact at any size; a fraction becomes a float, exact to 15 digits.
+        exponent = value.as_tuple().exponent
+        return int(value) if isinstance(exponent, int) and exponent >= 0 else float(value)
+    return str(value)
 
 
 def envelope(command: str, ok: bool, exit_code: int, **fields: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ecomctl.engines.endpoints import PgLogin
 from ecomctl.engines.sql import QueryResult
 from ecomctl.errors import EcomctlError, reason
 from ecomctl.services.base import Events, NoEvents, UpOptions
@@ -24,6 +25,7 @@ __all__ = [
     "Endpoints",
     "Events",
     "NoEvents",
+    "PgLogin",
     "QueryResult",
     "Stack",
     "UpOptions",
@@ -68,6 +70,7 @@ class Stack(Protocol):
     def row_counts(self, layer: str) -> dict[str, int]: ...
     def query(self, layer: str, sql: str) -> QueryResult: ...
     def dbt_target(self) -> DbtTarget: ...
+    def gold_owner(self) -> PgLogin: ...  # who owns gold's tables: keys and comments
 
 
 def profiles_for(target: str, outputs: dict[str, dict[str, Any]]) -> dict[str, Any]:

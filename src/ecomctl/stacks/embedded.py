@@ -13,7 +13,7 @@ from pathlib import Path
 from ecomctl import lock
 from ecomctl.data.publish import PublishResult
 from ecomctl.engines import duck, sql
-from ecomctl.engines.endpoints import PgEndpoint
+from ecomctl.engines.endpoints import PgEndpoint, PgLogin
 from ecomctl.errors import EcomctlError, ExitStatus
 from ecomctl.services.embedded_postgres import EmbeddedPostgres
 from ecomctl.services.status import ServiceStatus
@@ -172,6 +172,9 @@ class EmbeddedStack:
             # All three profiles are DuckDB: they compile the project alike, so one parse serves.
             parse_groups=dict.fromkeys(outputs, "duckdb"),
         )
+
+    def gold_owner(self) -> PgLogin:
+        return PgLogin(self.postgres.endpoint(), self.postgres.password())  # dbt writes as it
 
     # -- reading layers --------------------------------------------------------------------
     def row_counts(self, layer: str) -> dict[str, int]:

@@ -14,7 +14,7 @@ from typing import Any
 from ecomctl.data import publish
 from ecomctl.data.publish import PublishResult
 from ecomctl.engines import clients, sql
-from ecomctl.engines.endpoints import LakeEndpoints
+from ecomctl.engines.endpoints import LakeEndpoints, PgLogin
 from ecomctl.services.base import Services
 from ecomctl.services.status import ServiceStatus
 from ecomctl.settings import Settings
@@ -135,6 +135,11 @@ class LakeStack:
             # Each profile has its own catalogs and adapter here: no parse is shared.
             parse_groups={profile: profile for profile in outputs},
         )
+
+    def gold_owner(self) -> PgLogin:
+        """The login of Trino's PostgreSQL catalog, which creates gold's tables."""
+        where = self.where()
+        return PgLogin(where.gold, where.gold_password)
 
     # -- reading layers --------------------------------------------------------------------
     def row_counts(self, layer: str) -> dict[str, int]:

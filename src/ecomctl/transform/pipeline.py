@@ -146,6 +146,8 @@ def run_layers(
     def done(index: int, outcome: runner.DbtOutcome) -> None:
         report = reports[index]
         _fill(report, outcome)
+        if counting and report.layer == "gold":
+            _gold_for_bi(stack, ctx, report)
         if counting:
             after = stack.row_counts(report.layer)
             report.diffs = [
@@ -180,6 +182,21 @@ def _fill(report: LayerReport, outcome: runner.DbtOutcome) -> None:
             f"{len(failed)} of {len(report.nodes)} nodes failed; the first,"
             f" {failed[0].name}: {failed[0].first_message}"
         )
+
+
+def _gold_for_bi(stack: Stack, ctx: DbtContext, report: LayerReport) -> None:
+    """Keys and comments on gold's tables after every gold run, whatever dbt rebuilt (see
+    gold_contract); even after a failed model, the tables the others rebuilt get theirs.
+    Failing to apply them fails the layer, so the next run builds gold again."""
+    from ecomctl.transform import gold_contract
+
+    try:
+        manifest = gold_contract.read_manifest(ctx.target(report.profile) / "manifest.json")
+        gold_contract.apply(stack.gold_owner(), gold_contract.tables_of(manifest, report.layer))
+    except EcomctlError as exc:
+        if report.success:  # else the layer's first failure is the one to read
+            report.success = False
+            report.error = f"gold's keys and comments: {exc.message}"
 
 
 def drops_beyond(reports: list[LayerReport], percent: float) -> list[ModelDiff]:

@@ -82,10 +82,14 @@ class DbtContext:
     vars: dict[str, str]
     env: dict[str, str]
 
+    def target(self, profile: str) -> Path:
+        """dbt's target folder of a profile: its manifest, compiled SQL, run results."""
+        return self.work_dir / "target" / profile
+
     def args(self, inv: Invocation) -> list[str]:
         import json
 
-        target = self.work_dir / "target" / inv.profile
+        target = self.target(inv.profile)
         args = [
             *inv.command.split(),
             "--project-dir", str(self.project_dir),
@@ -258,7 +262,7 @@ def invoke_all(
     the child waits (its databases closed), so it may read what the command built."""
     jobs = []
     for inv in invocations:
-        target = ctx.work_dir / "target" / inv.profile
+        target = ctx.target(inv.profile)
         quiet = ["--log-level", "none", "--log-level-file", "info"]
         parse = Invocation("parse", inv.profile, [], extra=[])
         jobs.append(
