@@ -5,6 +5,8 @@ Progress goes to stderr so stdout carries only results; rich drops colour off a 
 
 from __future__ import annotations
 
+import json
+import shlex
 import sys
 import time
 from collections.abc import Iterator
@@ -23,6 +25,7 @@ if TYPE_CHECKING:  # types only: `status` should not pay for loading the data mo
     from ecomctl.engines.sql import QueryResult
     from ecomctl.services.status import ServiceStatus
     from ecomctl.transform.pipeline import LayerReport
+    from ecomctl.transform.project import DbtProject
 
 
 def _console(stderr: bool, quiet: bool = False) -> Console:
@@ -248,6 +251,25 @@ def seeded(result: SeedResult, warehouse: Path) -> None:
         err.print(
             f"[yellow]{result.rejected} bad {'row' if result.rejected == 1 else 'rows'} set aside in landing._rejects ({by_file})[/]"
         )
+
+
+def initialised(given: Path, files: int) -> None:
+    out.print(
+        f"made {given.expanduser().resolve()}: the dbt project ecomctl runs ({files} files)",
+        markup=False,
+        highlight=False,
+    )
+    shown = shlex.quote(str(given))
+    out.print(
+        f"next: edit its models, then `ecomctl run --project-dir {shown}` (or set"
+        f" ECOMCTL_DBT_PROJECT={shown}, or dbt_project = {json.dumps(str(given))} in ecomctl.toml)",
+        markup=False,
+        highlight=False,
+    )
+
+
+def dbt_project(used: DbtProject) -> None:
+    out.print(f"dbt project: {used.describe()}", markup=False, highlight=False)
 
 
 def service_failure_logs(service: str, logs: str) -> None:

@@ -13,6 +13,7 @@ from ecomctl.data.seeding import SeedResult
 from ecomctl.engines.sql import QueryResult
 from ecomctl.services.status import ServiceStatus
 from ecomctl.transform.pipeline import LayerReport
+from ecomctl.transform.project import DbtProject
 
 SCHEMA_VERSION = 1
 
@@ -40,6 +41,10 @@ def services(rows: list[ServiceStatus]) -> list[dict[str, Any]]:
         }
         for s in rows
     ]
+
+
+def dbt_project(used: DbtProject) -> dict[str, Any]:
+    return {"path": str(used.path), "bundled": used.bundled}
 
 
 def published(result: PublishResult) -> dict[str, Any]:
