@@ -82,7 +82,7 @@ def seed(
     s, paths = stack.settings, stack.paths
     with writing(stack, "seed", events):
         if increment:
-            events.notice("appending one more day of new orders ...")
+            events.notice("appending one more day: new orders, and updates of earlier ones ...")
             result = seeding.increment(paths)
         else:
             what = f"generated data (scale {s.scale}, seed {s.seed})"

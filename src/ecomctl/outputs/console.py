@@ -243,9 +243,12 @@ def published(result: PublishResult) -> None:
 def seeded(result: SeedResult, warehouse: Path) -> None:
     made = " (generated now)" if result.generated else ""
     out.print(f"files: {result.source}{made}")
-    out.print(f"landing: {result.total_rows:,} rows in {len(result.rows)} tables ({warehouse})")
-    for table, rows in result.rows.items():
-        out.print(f"  {table:<22} {rows:>10,}")
+    if result.batch is None:
+        out.print(f"landing: {result.total_rows:,} rows in {len(result.rows)} tables ({warehouse})")
+        for table, rows in result.rows.items():
+            out.print(f"  {table:<22} {rows:>10,}")
+    else:
+        _appended(result, warehouse)
     if result.rejected:
         by_file = ", ".join(f"{f}: {n}" for f, n in result.rejects_by_file.items())
         err.print(
@@ -270,6 +273,19 @@ def initialised(given: Path, files: int) -> None:
 
 def dbt_project(used: DbtProject) -> None:
     out.print(f"dbt project: {used.describe()}", markup=False, highlight=False)
+
+
+def _appended(result: SeedResult, warehouse: Path) -> None:
+    """An increment: what this load added, then where landing stands."""
+    out.print(
+        f"increment {result.batch}: {result.new_orders:,} new orders,"
+        f" {result.updated_orders:,} earlier orders updated (shipped -> delivered, late);"
+        f" {result.total_loaded:,} rows appended"
+    )
+    out.print(f"  {'table':<22} {'appended':>10} {'in landing':>12}")
+    for table, rows in result.loaded.items():
+        out.print(f"  {table:<22} {rows:>10,} {result.rows[table]:>12,}")
+    out.print(f"landing: {warehouse}")
 
 
 def service_failure_logs(service: str, logs: str) -> None:
