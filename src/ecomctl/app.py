@@ -165,6 +165,8 @@ def run_dbt(
             on_layer_start(layer)
 
     with writing(stack, command, events):
+        if not used.bundled:
+            events.notice(f"dbt project: {used.path}")
         stack.up(UpOptions(layers=layers), events)
         ensure_landing(stack, layers, events)
         _check_inputs_built(stack, layers)

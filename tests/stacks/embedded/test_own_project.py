@@ -45,6 +45,7 @@ def test_an_edited_model_of_your_own_project_reaches_gold(tmp_path: Path) -> Non
         env = {**TINY, "ECOMCTL_DBT_PROJECT": str(project)}
         again = ecomctl("run", home=home, env=env)
         assert "changed since the last run: payment_type_mix" in again.stderr
+        assert f"dbt project: {project}" in again.stderr
         assert _edited_by(home) == ["env"]
         status = json.loads(ecomctl("status", "--json", home=home, env=env).stdout)
         assert status["dbt_project"] == {"path": str(project), "bundled": False}
