@@ -300,7 +300,7 @@ class Bench:
             (NO_REVIEWS, ("seed",), ("--exclude", Path(reviews.filename).stem)),
         ):
             made = baseline.make_project(
-                project.dbt_project_dir(),
+                project.bundled("dbt"),
                 files,
                 folder / (variant.replace(" ", "-") or "full"),
                 gold_output,

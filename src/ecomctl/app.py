@@ -19,6 +19,7 @@ from ecomctl.stacks import get_stack
 from ecomctl.stacks.base import Events, Stack, UpOptions
 from ecomctl.transform import changes
 from ecomctl.transform.changes import BuiltFrom, Inputs, Plan
+from ecomctl.transform.project import DbtProject
 
 if TYPE_CHECKING:  # types only: `status` and `query` need none of these modules
     from ecomctl.data.publish import PublishResult
@@ -42,6 +43,13 @@ def settings(**flags: Any) -> Settings:
 
 def open_stack(**flags: Any) -> Stack:
     return get_stack(settings(**flags))
+
+
+def dbt_project(stack: Stack) -> DbtProject:
+    """The dbt project the stack's commands run (a setting naming no project: a usage error)."""
+    from ecomctl.transform import project
+
+    return project.dbt_project(stack.settings)
 
 
 @contextmanager
@@ -74,7 +82,7 @@ def seed(
     s, paths = stack.settings, stack.paths
     with writing(stack, "seed", events):
         if increment:
-            events.notice("appending one more day of new orders ...")
+            events.notice("appending one more day: new orders, and updates of earlier ones ...")
             result = seeding.increment(paths)
         else:
             what = f"generated data (scale {s.scale}, seed {s.seed})"
@@ -120,6 +128,7 @@ def down(stack: Stack, remove_data: bool, events: Events) -> tuple[bool, str]:
 # -- dbt ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DbtRun:
+    project: DbtProject
     reports: list[LayerReport]
     plan: Plan | None = None  # what `run` chose to build, and why (None: as asked)
     built_at: str = ""  # when the run it compared with finished
@@ -146,7 +155,9 @@ def run_dbt(
     from ecomctl.data import landing
     from ecomctl.transform import pipeline
 
-    pipeline.layer_selection(layers[0], select or [])  # a bad selector fails before any work
+    # A bad selector or project setting fails before any work.
+    used = dbt_project(stack)
+    pipeline.layer_selection(layers[0], select or [])
     current = [layers[0]]
 
     def starting(layer: str) -> None:
@@ -155,6 +166,8 @@ def run_dbt(
             on_layer_start(layer)
 
     with writing(stack, command, events):
+        if not used.bundled:
+            events.notice(f"dbt project: {used.path}")
         stack.up(UpOptions(layers=layers), events)
         ensure_landing(stack, layers, events)
         _check_inputs_built(stack, layers)
@@ -169,7 +182,7 @@ def run_dbt(
         if inputs is not None and not (force or refresh):
             chosen = changes.plan(built.inputs(), inputs, changes.last_manifest(stack.paths.dbt))
             if chosen.up_to_date:
-                return DbtRun([], chosen, built.finished())
+                return DbtRun(used, [], chosen, built.finished())
             if chosen.models is not None:
                 events.notice(f"{chosen.why}: building {len(chosen.models)} models and no others")
         run_select = select if chosen is None or chosen.models is None else sorted(chosen.models)
@@ -199,26 +212,23 @@ def run_dbt(
             )
         if not all(r.success for r in reports):
             _check_services_survived(stack, next(r.layer for r in reports if not r.success))
-        return DbtRun(reports, chosen, built.finished() if chosen else "")
+        return DbtRun(used, reports, chosen, built.finished() if chosen else "")
 
 
 def _inputs(stack: Stack) -> Inputs:
     from ecomctl.data import landing
-    from ecomctl.transform import project
 
     target = stack.dbt_target()
     return Inputs(
         landing=landing.fingerprint(stack.paths),
-        files=changes.project_files(project.dbt_project_dir()),
+        files=changes.project_files(dbt_project(stack).path),
         target=changes.target_fingerprint(target.profiles, target.vars),
     )
 
 
 def _layer_has(stack: Stack, layer: str, models: frozenset[str]) -> bool:
     """Whether any of the models lives in the layer (its folder of the project)."""
-    from ecomctl.transform import project
-
-    folder = project.dbt_project_dir() / "models" / layer
+    folder = dbt_project(stack).path / "models" / layer
     return any(path.stem in models for path in folder.rglob("*.sql"))
 
 
@@ -255,6 +265,7 @@ def docs(stack: Stack, events: Events) -> Path:
     """Generate the dbt docs site (building what it documents first if landing is empty)."""
     from ecomctl.transform import docsite
 
+    dbt_project(stack)  # a setting naming no project fails before any work
     with writing(stack, "docs", events):
         stack.up(UpOptions(), events)
         ensure_landing(stack, list(LAYERS), events)

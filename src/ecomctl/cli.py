@@ -52,6 +52,13 @@ JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print one JSON document on stdout; human output to stderr.")
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+ProjectOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--project-dir",
+        help="Your dbt project (see `ecomctl init`) [env ECOMCTL_DBT_PROJECT; default bundled].",
+    ),
+]
 JunitOpt = Annotated[
     Path | None, typer.Option("--junit-xml", help="Write a JUnit XML report to PATH.")
 ]
@@ -195,6 +202,7 @@ def up(
 def status(
     home: HomeOpt = None,
     stack: StackOpt = None,
+    project_dir: ProjectOpt = None,
     output: Annotated[
         str, typer.Option("--output", "-o", help="table, json or env (ECOMCTL_* lines for eval).")
     ] = "table",
@@ -208,7 +216,8 @@ def status(
     from ecomctl import app as work
     from ecomctl.outputs import console, json_docs
 
-    st = work.open_stack(home=home, stack=stack)
+    st = work.open_stack(home=home, stack=stack, dbt_project=project_dir)
+    used = work.dbt_project(st)
     rows = st.status()
     healthy = all(s.healthy for s in rows)
     if output == "env":
@@ -217,11 +226,18 @@ def status(
             print(f"export {name}={shlex.quote(value)}")
     else:
         console.services(rows)
+        console.dbt_project(used)
     code = ExitStatus.SUCCESS if healthy else ExitStatus.FAILURE
     down = next((s for s in rows if not s.healthy), None)
     problem = {} if down is None else {"error": f"{down.name} is {down.state}: {down.detail}"}
     _finish(
-        "status", code, stack=st.name, healthy=healthy, services=json_docs.services(rows), **problem
+        "status",
+        code,
+        stack=st.name,
+        healthy=healthy,
+        services=json_docs.services(rows),
+        dbt_project=json_docs.dbt_project(used),
+        **problem,
     )
 
 
@@ -302,6 +318,7 @@ def _run_dbt(
     command: str,
     home: Path | None,
     stack: str | None,
+    project_dir: Path | None,
     layer: str,
     select: list[str] | None,
     full_refresh: bool = False,
@@ -315,7 +332,7 @@ def _run_dbt(
     from ecomctl.transform import pipeline
 
     layers = parse_layers(layer)
-    st = work.open_stack(home=home, stack=stack)
+    st = work.open_stack(home=home, stack=stack, dbt_project=project_dir)
     with console.events() as events, console.run_watch() as watch:
         done = work.run_dbt(
             st,
@@ -333,7 +350,12 @@ def _run_dbt(
     console.layer_reports([r for r in reports if r.layer not in watch.shown])
     console.failures(reports)
     ok = all(r.success for r in reports)
-    fields: dict[str, Any] = {"stack": st.name, "success": ok, "layers": json_docs.layers(reports)}
+    fields: dict[str, Any] = {
+        "stack": st.name,
+        "success": ok,
+        "dbt_project": json_docs.dbt_project(done.project),
+        "layers": json_docs.layers(reports),
+    }
     if done.plan is not None:
         fields["up_to_date"] = done.plan.up_to_date
         fields["built_at"] = done.built_at
@@ -395,6 +417,7 @@ def _report_for_ci(settings: Any, command: str, reports: list[Any], junit_xml: P
 def run(
     home: HomeOpt = None,
     stack: StackOpt = None,
+    project_dir: ProjectOpt = None,
     layer: LayerOpt = "all",
     select: SelectOpt = None,
     full_refresh: Annotated[
@@ -419,13 +442,16 @@ def run(
     """Run the pipeline layer by layer (seeding first when landing is empty); a whole run
     builds only what changed since the last one."""
     _start("run", json_, quiet)
-    _run_dbt("run", home, stack, layer, select, full_refresh, junit_xml, fail_on_drop, force)
+    _run_dbt(
+        "run", home, stack, project_dir, layer, select, full_refresh, junit_xml, fail_on_drop, force
+    )
 
 
 @app.command()
 def test(
     home: HomeOpt = None,
     stack: StackOpt = None,
+    project_dir: ProjectOpt = None,
     layer: LayerOpt = "all",
     select: SelectOpt = None,
     junit_xml: JunitOpt = None,
@@ -434,7 +460,7 @@ def test(
 ) -> None:
     """Run the dbt tests of each layer and list failures."""
     _start("test", json_, quiet)
-    _run_dbt("test", home, stack, layer, select, junit_xml=junit_xml)
+    _run_dbt("test", home, stack, project_dir, layer, select, junit_xml=junit_xml)
 
 
 @app.command()
@@ -465,6 +491,7 @@ def query(
 def docs(
     home: HomeOpt = None,
     stack: StackOpt = None,
+    project_dir: ProjectOpt = None,
     serve: Annotated[bool, typer.Option("--serve", help="Serve the site on 127.0.0.1.")] = False,
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port for --serve.")] = 8080,
     json_: JsonOpt = False,
@@ -476,13 +503,33 @@ def docs(
     from ecomctl.outputs import console
     from ecomctl.transform import docsite
 
-    st = work.open_stack(home=home, stack=stack)
+    st = work.open_stack(home=home, stack=stack, dbt_project=project_dir)
     with console.events() as events:
         site = work.docs(st, events)
     console.out.print(f"docs: {site / 'index.html'}")
     if serve:
         docsite.serve(site, port, lambda url: console.err.print(f"serving {url} (Ctrl-C stops)"))
     _finish("docs", ExitStatus.SUCCESS, site=str(site / "index.html"))
+
+
+@app.command()
+def init(
+    folder: Annotated[
+        Path | None,
+        typer.Argument(help="A new or empty folder [default ./ecomctl-dbt].", show_default=False),
+    ] = None,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Copy the bundled dbt project into FOLDER, to edit and run as your own."""
+    _start("init", json_, quiet)
+    from ecomctl.outputs import console
+    from ecomctl.transform import project
+
+    given = project.DEFAULT_INIT_DIR if folder is None else folder
+    made = project.init(given)
+    console.initialised(given, len(made))
+    _finish("init", ExitStatus.SUCCESS, path=str(given.expanduser().resolve()), files=len(made))
 
 
 def main(argv: list[str] | None = None) -> None:

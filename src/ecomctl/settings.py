@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     pg_start_timeout: float = Field(default=30.0, gt=0)
     # Extra dbt vars over the stack's own, e.g. {"silver_file_format": "delta"} on a remote Spark.
     dbt_vars: dict[str, str] = Field(default_factory=dict)
+    # The user's own dbt project (made by `ecomctl init`) instead of the bundled one; a
+    # relative path is taken from the current folder, where ecomctl.toml is read too.
+    dbt_project: Path | None = None
 
     # -- compose and remote stacks: where Trino, Spark Thrift and PostgreSQL listen ----------
     # On the compose stack the hosts are 127.0.0.1 and the ports are the published host ports.

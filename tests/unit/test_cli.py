@@ -25,7 +25,7 @@ def _in_an_empty_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 def test_version_and_help() -> None:
     assert cli("--version").stdout.strip() == f"ecomctl {__version__}"
     helptext = cli("--help").stdout
-    for command in ("seed", "up", "status", "down", "logs", "run", "test", "query", "docs"):
+    for command in ("seed", "up", "status", "down", "logs", "run", "test", "query", "docs", "init"):
         assert command in helptext
     assert "Exit codes" in helptext
 
@@ -50,6 +50,22 @@ def test_settings_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert load_settings().scale == 0.125
     assert load_settings(scale=2.0).scale == 2.0
     assert load_settings(scale=None).seed == 3  # a flag not given leaves the others
+
+
+def test_the_dbt_project_setting_layers_like_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli("init", "--json").document()["path"] == str(tmp_path / "ecomctl-dbt")
+    cli("init", "other")
+    bundled = cli("status", "--json").document()["dbt_project"]
+    assert bundled["bundled"] is True and Path(bundled["path"], "dbt_project.yml").is_file()
+    (tmp_path / "ecomctl.toml").write_text('dbt_project = "ecomctl-dbt"\n')
+    used = cli("status", "--json").document()["dbt_project"]
+    assert used == {"path": str(tmp_path / "ecomctl-dbt"), "bundled": False}
+    monkeypatch.setenv("ECOMCTL_DBT_PROJECT", "other")
+    assert cli("status", "--json").document()["dbt_project"]["path"] == str(tmp_path / "other")
+    flag = cli("status", "--json", "--project-dir", "ecomctl-dbt").document()["dbt_project"]
+    assert flag["path"] == str(tmp_path / "ecomctl-dbt")
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,11 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from ecomctl.data import landing
 from ecomctl.data.olist import BY_TABLE, FILES
+from ecomctl.errors import EcomctlError
 from ecomctl.settings import HomePaths
 
 
@@ -75,3 +77,33 @@ def test_bom_crlf_multiline_quotes_and_leading_zero_zips(tmp_path: Path, olist_f
     assert con.execute("select customer_zip_code_prefix from landing.customers").fetchone() == (
         "01310",
     )
+
+
+def _orders_file(folder: Path, rows: list[str]) -> Path:
+    folder.mkdir()
+    spec = BY_TABLE["orders"]
+    (folder / spec.filename).write_text("\n".join([",".join(spec.column_names), *rows]) + "\n")
+    return folder
+
+
+def test_an_append_may_bring_a_new_version_of_a_key_but_never_one_key_twice(
+    olist_files: Path, tmp_path: Path
+) -> None:
+    paths = HomePaths(tmp_path / "home")
+    landing.load(paths, olist_files)
+    with (olist_files / BY_TABLE["orders"].filename).open() as handle:
+        first = handle.readlines()[1].strip()
+    order_id = first.split(",")[0].strip('"')
+    later = first.replace(first.split(",")[2], "delivered", 1)
+
+    appended = landing.load(paths, _orders_file(tmp_path / "update", [later]), append=True)
+    assert appended.loaded == {"orders": 1}
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        versions = con.execute(
+            "select count(distinct _loaded_at) from landing.orders where order_id = ?", [order_id]
+        ).fetchone()
+    assert versions == (2,)
+
+    twice = _orders_file(tmp_path / "twice", [later, later])
+    with pytest.raises(EcomctlError, match=f"duplicate key order_id={order_id}"):
+        landing.load(paths, twice, append=True)

@@ -11,6 +11,10 @@ What `run` takes from landing rests on two facts the load records in that same t
 - `landing._generation`, a number that a replacing load (`seed`, `seed --from`) increases and
   an appending one (`seed --increment`) keeps: `run` rebuilds from scratch every layer built
   from another generation, so replaced data never mixes with what was built from the old.
+
+A key is unique within one load, not across loads: an appended load may bring a new version of
+a row loaded before (an order that was delivered since), and the models keep the version with
+the latest `_loaded_at`.
 """
 
 from __future__ import annotations
@@ -38,7 +42,8 @@ _BOM = b"\xef\xbb\xbf"
 
 @dataclass
 class LoadResult:
-    rows: dict[str, int]
+    rows: dict[str, int]  # per table, in landing after the load
+    loaded: dict[str, int] = field(default_factory=dict)  # per table, brought by this load
     rejected: int = 0
     rejects_by_file: dict[str, int] = field(default_factory=dict)
     generation: int = 0
@@ -109,33 +114,40 @@ def _csv_error(path: Path, exc: Exception) -> str:
     return f"{path}: {where}" + reason.replace("\r", "\\r").replace("\n", "\\n")
 
 
-def _duplicate(con: Any, spec: OlistFile) -> tuple[str, list[int]] | None:
-    """The first key repeated in the loaded table, with the data rows (1-based) holding it."""
+def _this_load(stamp: str) -> str:
+    """The rows of the load being made: its checks look at them alone."""
+    return f"_loaded_at = timestamp {literal(stamp)}"
+
+
+def _duplicate(con: Any, spec: OlistFile, scope: str) -> tuple[str, list[int]] | None:
+    """The first key repeated in this load, with the data rows (1-based) holding it."""
     if not spec.key:
         return None
     key = ", ".join(spec.key)
     as_text = ", ".join(f"{c}::varchar" for c in spec.key)
     row = con.execute(
-        f"select [{as_text}] from {SCHEMA}.{spec.table} group by {key} having count(*) > 1 limit 1"
+        f"select [{as_text}] from {SCHEMA}.{spec.table} where {scope}"
+        f" group by {key} having count(*) > 1 limit 1"
     ).fetchone()
     if row is None:
         return None
     where = " and ".join(f"{c}::varchar = ?" for c in spec.key)
     rows = con.execute(
-        f"select n from (select {key}, row_number() over () as n from {SCHEMA}.{spec.table})"
-        f" where {where} order by n limit 3",
+        f"select n from (select {key}, row_number() over () as n from {SCHEMA}.{spec.table}"
+        f" where {scope}) where {where} order by n limit 3",
         list(row[0]),
     ).fetchall()
     described = ", ".join(f"{c}={v}" for c, v in zip(spec.key, row[0], strict=True))
     return described, [int(r[0]) for r in rows]
 
 
-def _empty_key(con: Any, spec: OlistFile) -> tuple[str, int] | None:
-    """The first key column left empty, with the file line (header = line 1) holding it."""
+def _empty_key(con: Any, spec: OlistFile, scope: str) -> tuple[str, int] | None:
+    """The first key column left empty in this load, with the file line (header = line 1)."""
     for column in spec.key:
         row = con.execute(
             f"select n from (select {column}, row_number() over () as n"
-            f" from {SCHEMA}.{spec.table}) where nullif(trim({column}::varchar), '') is null"
+            f" from {SCHEMA}.{spec.table} where {scope})"
+            f" where nullif(trim({column}::varchar), '') is null"
             " order by n limit 1"
         ).fetchone()
         if row is not None:
@@ -155,17 +167,17 @@ def _set_aside(con: Any, spec: OlistFile, reason: str, where: str) -> int:
     return int(moved[0]) if moved else 0
 
 
-def _set_aside_empty_keys(con: Any, spec: OlistFile) -> int:
+def _set_aside_empty_keys(con: Any, spec: OlistFile, scope: str) -> int:
     empty = " or ".join(f"nullif(trim({c}::varchar), '') is null" for c in spec.key)
-    return _set_aside(con, spec, f"empty key ({', '.join(spec.key)})", empty)
+    return _set_aside(con, spec, f"empty key ({', '.join(spec.key)})", f"{scope} and ({empty})")
 
 
-def _drop_duplicates(con: Any, spec: OlistFile) -> int:
-    """Keep each key's first row; move the others to the rejects table."""
+def _drop_duplicates(con: Any, spec: OlistFile, scope: str) -> int:
+    """Keep each key's first row of this load; move the others to the rejects table."""
     key = ", ".join(spec.key)
     later = (
         f"select rowid from (select rowid, row_number() over (partition by {key} order by rowid)"
-        f" as n from {SCHEMA}.{spec.table}) where n > 1"
+        f" as n from {SCHEMA}.{spec.table} where {scope}) where n > 1"
     )
     return _set_aside(con, spec, f"duplicate key ({key})", f"rowid in ({later})")
 
@@ -204,6 +216,7 @@ def load(
         con.execute("begin transaction")
         con.execute(f"create schema if not exists {SCHEMA}")
         stamp = _next_stamp(con, batch_time).isoformat(sep=" ", timespec="microseconds")
+        scope = _this_load(stamp)
         result.generation = _next_generation(con, append)
         # A full load starts its rejects afresh; an increment adds to them.
         create = "create table if not exists" if append else "create or replace table"
@@ -236,15 +249,15 @@ def load(
                     f" column_name, error_message, csv_line from {rejects}"
                 )
                 bad = int(con.execute(f"select count(*) from {rejects}").fetchone()[0])
-                bad += _set_aside_empty_keys(con, spec) if spec.key else 0
-                bad += _drop_duplicates(con, spec) if spec.key else 0
-            elif (empty := _empty_key(con, spec)) is not None:
+                bad += _set_aside_empty_keys(con, spec, scope) if spec.key else 0
+                bad += _drop_duplicates(con, spec, scope) if spec.key else 0
+            elif (empty := _empty_key(con, spec, scope)) is not None:
                 column, line = empty
                 raise EcomctlError(
                     f"{path}: line {line}: column {column}: empty key ({spec.filename} has one"
                     f" row per {', '.join(spec.key)}, never an empty one)"
                 )
-            elif (dup := _duplicate(con, spec)) is not None:
+            elif (dup := _duplicate(con, spec, scope)) is not None:
                 described, rows = dup
                 raise EcomctlError(
                     f"{path}: duplicate key {described} in data rows {', '.join(map(str, rows))}"
@@ -253,8 +266,12 @@ def load(
             if bad:
                 result.rejects_by_file[spec.filename] = bad
                 result.rejected += bad
-            count = con.execute(f"select count(*) from {SCHEMA}.{spec.table}").fetchone()
-            result.rows[spec.table] = int(count[0]) if count else 0
+            count = con.execute(
+                f"select count(*), count(*) filter ({scope}) from {SCHEMA}.{spec.table}"
+            ).fetchone()
+            result.rows[spec.table], result.loaded[spec.table] = (
+                (int(count[0]), int(count[1])) if count else (0, 0)
+            )
         if max_bad_rows is not None and result.rejected > max_bad_rows:
             worst = ", ".join(f"{f}: {n}" for f, n in result.rejects_by_file.items())
             raise EcomctlError(

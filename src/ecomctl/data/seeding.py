@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import json
 import shutil
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from ecomctl.data import landing
+from ecomctl.data.olist import BY_TABLE
 from ecomctl.errors import EcomctlError, ExitStatus
 from ecomctl.settings import HomePaths
 
@@ -17,21 +21,42 @@ from ecomctl.settings import HomePaths
 class SeedResult:
     source: Path
     generated: bool
-    rows: dict[str, int]
+    rows: dict[str, int]  # per table, in landing after the load
+    loaded: dict[str, int]  # per table, brought by this load (an increment: appended)
     rejected: int = 0
     rejects_by_file: dict[str, int] = field(default_factory=dict)
     batch: int | None = None  # the increment's number, for `seed --increment`
+    updated_orders: int = 0  # orders loaded before that this load gave a new version
 
     @property
     def total_rows(self) -> int:
         return sum(self.rows.values())
 
+    @property
+    def total_loaded(self) -> int:
+        return sum(self.loaded.values())
+
+    @property
+    def new_orders(self) -> int:
+        return self.loaded.get("orders", 0) - self.updated_orders
+
 
 def _result(
-    source: Path, generated: bool, loaded: landing.LoadResult, batch: int | None = None
+    source: Path,
+    generated: bool,
+    loaded: landing.LoadResult,
+    batch: int | None = None,
+    updated_orders: int = 0,
 ) -> SeedResult:
     return SeedResult(
-        source, generated, loaded.rows, loaded.rejected, loaded.rejects_by_file, batch
+        source,
+        generated,
+        loaded.rows,
+        loaded.loaded,
+        loaded.rejected,
+        loaded.rejects_by_file,
+        batch,
+        updated_orders,
     )
 
 
@@ -79,7 +104,9 @@ def seed(
 
 
 def increment(paths: HomePaths) -> SeedResult:
-    """Append one more day of new orders, after the generated base and earlier increments."""
+    """Append one more day of new orders, after the generated base and earlier increments,
+    and a new version of some orders shipped before it (delivered since, late), as a real
+    day's export brings: the models must take the latest version of each order."""
     from ecomctl.data import generator
 
     params = _params(paths)
@@ -91,8 +118,75 @@ def increment(paths: HomePaths) -> SeedResult:
     partial = folder.with_name(folder.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    generator.generate_increment(partial, params["scale"], params["seed"], batch)
+    written = generator.generate_increment(partial, params["scale"], params["seed"], batch)
+    wanted = max(_MIN_UPDATES, written["orders"] // _NEW_ORDERS_PER_UPDATE)
+    updated = _deliver_late(_shipped_orders(paths), batch, wanted)
+    _append_orders(partial / BY_TABLE["orders"].filename, updated)
     loaded = landing.load(paths, partial, append=True)
     # Renamed only once loaded: a failed append leaves no batch that looks done.
     partial.rename(folder)
-    return _result(folder, True, loaded, batch)
+    return _result(folder, True, loaded, batch, len(updated))
+
+
+# An increment also updates about one order per four new ones (at least a couple), as long
+# as landing has shipped orders left to deliver.
+_NEW_ORDERS_PER_UPDATE = 4
+_MIN_UPDATES = 2
+_CSV_TIME = "%Y-%m-%d %H:%M:%S"
+
+
+def _shipped_orders(paths: HomePaths) -> list[dict[str, str]]:
+    """Landing's orders whose latest version is shipped (handed to the carrier, with a
+    promised date), as the CSV fields of that version."""
+    from ecomctl.engines import duck
+
+    spec = BY_TABLE["orders"]
+    fields = ", ".join(
+        f"coalesce(strftime({c.name}, '{_CSV_TIME}'), '')" if c.type == "TIMESTAMP" else c.name
+        for c in spec.columns
+    )
+    con = duck.connect(paths, read_only=True)
+    try:
+        rows = con.execute(
+            f"select {fields} from (select *, row_number() over (partition by order_id"
+            f" order by _loaded_at desc) as n from {landing.SCHEMA}.orders)"
+            " where n = 1 and lower(trim(order_status)) = 'shipped'"
+            " and order_delivered_carrier_date is not null"
+            " and order_estimated_delivery_date is not null"
+        ).fetchall()
+    finally:
+        con.close()
+    return [dict(zip(spec.column_names, row, strict=True)) for row in rows]
+
+
+def _deliver_late(shipped: list[dict[str, str]], batch: int, wanted: int) -> list[dict[str, str]]:
+    """The next version of `wanted` of the shipped orders: delivered, 1 to 10 days after the
+    promised date. Chosen and dated by a hash of (order, batch): the same landing and batch
+    always give the same versions."""
+
+    def draw(order: dict[str, str]) -> int:
+        return int(hashlib.md5(f"{order['order_id']}:{batch}".encode()).hexdigest()[:12], 16)
+
+    chosen = sorted(shipped, key=draw)[:wanted]
+    updated = []
+    for order in chosen:
+        promised = max(
+            datetime.strptime(order["order_estimated_delivery_date"], _CSV_TIME),
+            datetime.strptime(order["order_delivered_carrier_date"], _CSV_TIME),
+        )
+        late = timedelta(days=1 + draw(order) % 10, seconds=draw(order) % 86_400)
+        updated.append(
+            {
+                **order,
+                "order_status": "delivered",
+                "order_delivered_customer_date": (promised + late).strftime(_CSV_TIME),
+            }
+        )
+    return updated
+
+
+def _append_orders(path: Path, rows: list[dict[str, str]]) -> None:
+    """Add orders at the end of an orders file, in the generator's CSV dialect."""
+    with path.open("a", newline="", encoding="utf-8") as handle:
+        fields = BY_TABLE["orders"].column_names
+        csv.DictWriter(handle, fieldnames=fields, lineterminator="\n").writerows(rows)

@@ -5,6 +5,8 @@ Progress goes to stderr so stdout carries only results; rich drops colour off a 
 
 from __future__ import annotations
 
+import json
+import shlex
 import sys
 import time
 from collections.abc import Iterator
@@ -23,6 +25,7 @@ if TYPE_CHECKING:  # types only: `status` should not pay for loading the data mo
     from ecomctl.engines.sql import QueryResult
     from ecomctl.services.status import ServiceStatus
     from ecomctl.transform.pipeline import LayerReport
+    from ecomctl.transform.project import DbtProject
 
 
 def _console(stderr: bool, quiet: bool = False) -> Console:
@@ -301,14 +304,49 @@ def published(result: PublishResult) -> None:
 def seeded(result: SeedResult, warehouse: Path) -> None:
     made = " (generated now)" if result.generated else ""
     out.print(f"files: {result.source}{made}")
-    out.print(f"landing: {result.total_rows:,} rows in {len(result.rows)} tables ({warehouse})")
-    for table, rows in result.rows.items():
-        out.print(f"  {table:<22} {rows:>10,}")
+    if result.batch is None:
+        out.print(f"landing: {result.total_rows:,} rows in {len(result.rows)} tables ({warehouse})")
+        for table, rows in result.rows.items():
+            out.print(f"  {table:<22} {rows:>10,}")
+    else:
+        _appended(result, warehouse)
     if result.rejected:
         by_file = ", ".join(f"{f}: {n}" for f, n in result.rejects_by_file.items())
         err.print(
             f"[yellow]{result.rejected} bad {'row' if result.rejected == 1 else 'rows'} set aside in landing._rejects ({by_file})[/]"
         )
+
+
+def initialised(given: Path, files: int) -> None:
+    out.print(
+        f"made {given.expanduser().resolve()}: the dbt project ecomctl runs ({files} files)",
+        markup=False,
+        highlight=False,
+    )
+    shown = shlex.quote(str(given))
+    out.print(
+        f"next: edit its models, then `ecomctl run --project-dir {shown}` (or set"
+        f" ECOMCTL_DBT_PROJECT={shown}, or dbt_project = {json.dumps(str(given))} in ecomctl.toml)",
+        markup=False,
+        highlight=False,
+    )
+
+
+def dbt_project(used: DbtProject) -> None:
+    out.print(f"dbt project: {used.describe()}", markup=False, highlight=False)
+
+
+def _appended(result: SeedResult, warehouse: Path) -> None:
+    """An increment: what this load added, then where landing stands."""
+    out.print(
+        f"increment {result.batch}: {result.new_orders:,} new orders,"
+        f" {result.updated_orders:,} earlier orders updated (shipped -> delivered, late);"
+        f" {result.total_loaded:,} rows appended"
+    )
+    out.print(f"  {'table':<22} {'appended':>10} {'in landing':>12}")
+    for table, rows in result.loaded.items():
+        out.print(f"  {table:<22} {rows:>10,} {result.rows[table]:>12,}")
+    out.print(f"landing: {warehouse}")
 
 
 def service_failure_logs(service: str, logs: str) -> None:

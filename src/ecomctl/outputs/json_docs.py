@@ -15,6 +15,7 @@ from ecomctl.data.seeding import SeedResult
 from ecomctl.engines.sql import QueryResult
 from ecomctl.services.status import ServiceStatus
 from ecomctl.transform.pipeline import LayerReport
+from ecomctl.transform.project import DbtProject
 
 SCHEMA_VERSION = 1
 
@@ -59,6 +60,10 @@ def services(rows: list[ServiceStatus]) -> list[dict[str, Any]]:
     ]
 
 
+def dbt_project(used: DbtProject) -> dict[str, Any]:
+    return {"path": str(used.path), "bundled": used.bundled}
+
+
 def published(result: PublishResult) -> dict[str, Any]:
     return {
         "location": result.location,
@@ -74,6 +79,10 @@ def seed(result: SeedResult) -> dict[str, Any]:
         "generated": result.generated,
         "rows": result.rows,
         "total_rows": result.total_rows,
+        "loaded": result.loaded,
+        "total_loaded": result.total_loaded,
+        "new_orders": result.new_orders,
+        "updated_orders": result.updated_orders,
         "rejected": result.rejected,
         "rejects_by_file": result.rejects_by_file,
         "batch": result.batch,

@@ -25,6 +25,7 @@ from typing import Any
 from ecomctl.errors import EcomctlError, ExitStatus
 from ecomctl.graphs import reachable
 from ecomctl.layers import LAYERS
+from ecomctl.transform.project import BUILD_ARTEFACTS
 
 _LANDING = "source.ecom_analytics.landing."
 _MODEL = "model."
@@ -52,10 +53,13 @@ class Plan:
 
 
 def project_files(project_dir: Path) -> dict[str, str]:
+    """The project's own files: not what dbt writes into it, nor hidden ones (a user's project
+    may be a git checkout, whose .git changes with every commit and builds nothing)."""
     files: dict[str, str] = {}
     for path in sorted(project_dir.rglob("*")):
         rel = path.relative_to(project_dir)
-        if not path.is_file() or rel.parts[0] in ("target", "logs", "dbt_packages"):
+        skipped = rel.parts[0] in BUILD_ARTEFACTS or any(p.startswith(".") for p in rel.parts)
+        if not path.is_file() or skipped:
             continue
         files[rel.as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
     return files

@@ -97,7 +97,7 @@ def context(stack: Stack) -> tuple[DbtContext, DbtTarget]:
     """Where dbt finds the project and the stack's engines."""
     target = stack.dbt_target()
     ctx = DbtContext(
-        project_dir=project.dbt_project_dir(),
+        project_dir=project.dbt_project(stack.settings).path,
         profiles_dir=write_profiles(stack.paths.dbt, target.profiles).parent,
         work_dir=stack.paths.dbt,
         vars=target.vars,

@@ -26,7 +26,7 @@ def manifest(pipeline_home: Path, first_run: object) -> dict[str, Any]:
 def dbt_copy(tmp_path: Path) -> Path:
     target = tmp_path / "dbt"
     shutil.copytree(
-        project.dbt_project_dir(), target, ignore=shutil.ignore_patterns("target", "logs")
+        project.bundled("dbt"), target, ignore=shutil.ignore_patterns(*project.BUILD_ARTEFACTS)
     )
     return target
 

@@ -225,6 +225,31 @@ def test_gold_is_readable_with_a_plain_postgres_client(
     assert n > 0
 
 
+def _query(home: Path, layer: str, sql: str) -> list[list[Any]]:
+    found = ecomctl("query", sql, "--layer", layer, "--json", home=home)
+    rows: list[list[Any]] = json.loads(found.stdout)["rows"]
+    return rows
+
+
+def _assert_updated_orders_delivered_late(home: Path, updated: int) -> None:
+    """The orders an increment updated have two versions in landing; bronze and silver hold
+    one row each, the latest: delivered, after the promised date."""
+    twice = [r[0] for r in _query(home, "landing", "select order_id from orders"
+                                  " group by order_id having count(*) > 1")]  # fmt: skip
+    assert len(twice) == updated
+    ids = ", ".join(f"'{order_id}'" for order_id in twice)
+    assert _query(home, "bronze", f"select count(*) from orders where order_id in ({ids})") == [
+        [updated]
+    ]
+    silver = _query(
+        home,
+        "silver",
+        "select order_id, count(*), min(order_status), bool_or(is_delivered_on_time)"
+        f" from fact_orders where order_id in ({ids}) group by order_id order by order_id",
+    )
+    assert silver == [[order_id, 1, "delivered", False] for order_id in sorted(twice)]
+
+
 def test_an_increment_is_picked_up_incrementally_and_matches_a_full_refresh(tmp_path: Path) -> None:
     home = tmp_path / "home"
     tiny = {"ECOMCTL_SCALE": "0.005"}
@@ -234,8 +259,13 @@ def test_an_increment_is_picked_up_incrementally_and_matches_a_full_refresh(tmp_
         added = ecomctl("seed", "--increment", "--json", home=home)
         batch = json.loads(added.stdout)
         assert batch["batch"] == 1
-        new_orders = batch["rows"]["orders"] - before["landing"]["orders"]
-        assert new_orders > 0
+        new_orders, updated = batch["new_orders"], batch["updated_orders"]
+        assert new_orders > 0 and updated > 0
+        # What this load appended, not landing's totals (`rows`): new and updated orders.
+        assert batch["loaded"]["orders"] == new_orders + updated
+        for table, appended in batch["loaded"].items():
+            assert batch["rows"][table] == before["landing"][table] + appended
+        assert f"{new_orders} new orders, {updated} earlier orders updated" in added.stderr
 
         run = ecomctl("run", home=home)
         after = _all_counts(home)
@@ -248,6 +278,7 @@ def test_an_increment_is_picked_up_incrementally_and_matches_a_full_refresh(tmp_
         assert "geolocation" not in changed and "changed since the last run: " in run.stderr
         assert "geolocation" not in run.stdout and "dim_sellers" not in run.stdout
         assert "sales_values_by_category" in run.stdout
+        _assert_updated_orders_delivered_late(home, updated)
         ecomctl("test", home=home)
         gold = gold_rows(home)
 

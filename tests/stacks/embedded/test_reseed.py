@@ -84,7 +84,8 @@ def test_an_increment_is_picked_up_whatever_the_clock_or_the_zone(
         ecomctl("run", home=home, env={"TZ": "UTC"})
         appended = json.loads(ecomctl("seed", "--increment", "--json", home=home, env=env).stdout)
         run = ecomctl("run", "--json", home=home, env=env)
-        new_orders = appended["rows"]["orders"] - seeded["rows"]["orders"]
+        new_orders = appended["new_orders"]
+        assert appended["rows"]["orders"] - seeded["rows"]["orders"] == appended["loaded"]["orders"]
         assert new_orders > 0
         assert _changes(run, "bronze")["orders"] == new_orders
         incremental = _gold(home)
