@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ecomctl.engines.sql import QueryResult
 from ecomctl.history import LayerRecord, RunRecord, latest
@@ -73,8 +73,8 @@ def _share(value: Any) -> str:
     return "-" if value is None else f"{100 * _number(value):.1f}%"
 
 
-def _days(value: Any) -> str:
-    return "-" if value is None else f"{_number(value):.1f}"
+def _fixed(value: Any, digits: int = 1) -> str:
+    return "-" if value is None else f"{_number(value):.{digits}f}"
 
 
 def _seconds(value: float | None) -> str:
@@ -228,9 +228,9 @@ def delivery_by_month(query: Query) -> Section:
                 m,
                 _count(r["delivered_orders"]),
                 _share(r["on_time_rate"]),
-                _days(r["avg_days_to_deliver"]),
-                _days(r["avg_days_estimated"]),
-                _days(delay(r)),
+                _fixed(r["avg_days_to_deliver"]),
+                _fixed(r["avg_days_estimated"]),
+                _fixed(delay(r)),
             ]
             for m, r in zip(months, rows, strict=True)
         ],
@@ -249,15 +249,15 @@ def payment_mix(query: Query) -> Section:
 
     rows = _records(
         query(
-            "select payment_type, sum(payments_count) as payments, sum(payment_value) as value,"
+            "select payment_type, sum(payments_count) as payments, sum(payment_value) as paid,"
             " sum(avg_installments * payments_count) as installments"
-            " from payment_type_mix group by payment_type order by value desc"
+            " from payment_type_mix group by payment_type order by paid desc"
         )
     )
-    total = sum(_number(r["value"]) for r in rows) or 1.0
+    total = sum(_number(r["paid"]) for r in rows) or 1.0
     kinds = [str(r["payment_type"]) for r in rows]
     fig = go.Figure(
-        [go.Pie(labels=kinds, values=[_number(r["value"]) for r in rows], hole=0.4, sort=False)]
+        [go.Pie(labels=kinds, values=[_number(r["paid"]) for r in rows], hole=0.4, sort=False)]
     )
     _layout(fig)
     table = Table(
@@ -266,9 +266,9 @@ def payment_mix(query: Query) -> Section:
             [
                 k,
                 _count(r["payments"]),
-                _money(r["value"]),
-                _share(_number(r["value"]) / total),
-                _days(_number(r["installments"]) / max(_number(r["payments"]), 1.0)),
+                _money(r["paid"]),
+                _share(_number(r["paid"]) / total),
+                _fixed(_number(r["installments"]) / max(_number(r["payments"]), 1.0)),
             ]
             for k, r in zip(kinds, rows, strict=True)
         ],
@@ -304,7 +304,7 @@ def review_by_category(query: Query) -> Section:
             [
                 str(r["category"]),
                 _count(r["reviewed_orders"]),
-                f"{_number(r['avg_review_score']):.2f}",
+                _fixed(r["avg_review_score"], 2),
                 _share(r["one_star_share"]),
                 _share(r["five_star_share"]),
             ]
@@ -357,7 +357,7 @@ def last_run(runs: list[RunRecord]) -> Section:
         f" in {_seconds(built['seconds'])} s."
     )
     if newest is not None and newest is not built and newest["up_to_date"]:
-        text += f" The runs since ({_when(newest['started_at'])} the latest) found everything up to date."
+        text += f" The latest run, {_when(newest['started_at'])} UTC, found everything up to date."
     layers = Table(
         ["layer", "status", "seconds", "nodes", "failures", "rows before", "rows after", "change"],
         [
@@ -425,9 +425,21 @@ def _layers_of(runs: Iterable[RunRecord]) -> list[str]:
     return [x for x in order if x in seen] + sorted(seen - set(order))
 
 
+def _by_layer(
+    runs: list[RunRecord], layers: list[str], value: Literal["seconds", "rows_after"]
+) -> dict[str, list[Any]]:
+    """Per layer, its value in each run (None where the run did not run it)."""
+    return {
+        x: [next((lay[value] for lay in r["layers"] if lay["layer"] == x), None) for r in runs]
+        for x in layers
+    }
+
+
 def history_part(runs: list[RunRecord]) -> Part:
     import plotly.graph_objects as go
 
+    if not runs:
+        return Part("History", [Section("Runs", "No run is recorded in this home yet.")])
     numbered = list(enumerate(runs, start=1))
     everything = Table(
         ["#", "started (UTC)", "command", "stack", "status", "exit", "seconds", "layers"],
@@ -445,25 +457,11 @@ def history_part(runs: list[RunRecord]) -> Part:
             for i, r in numbered
         ],
     )
-    if not runs:
-        return Part("History", [Section("Runs", "No run is recorded in this home yet.")])
     worked = [(i, r) for i, r in numbered if r["layers"]]
     layers = _layers_of(r for _, r in worked)
     labels = [_label(i, r) for i, r in worked]
-    seconds = {
-        x: [
-            next((lay["seconds"] for lay in r["layers"] if lay["layer"] == x), None)
-            for _, r in worked
-        ]
-        for x in layers
-    }
-    rows = {
-        x: [
-            next((lay["rows_after"] for lay in r["layers"] if lay["layer"] == x), None)
-            for _, r in worked
-        ]
-        for x in layers
-    }
+    seconds = _by_layer([r for _, r in worked], layers, "seconds")
+    rows = _by_layer([r for _, r in worked], layers, "rows_after")
     sections = [Section("Runs", f"{len(runs)} recorded, oldest first.", None, [everything])]
     if worked:
         timeline = go.Figure([go.Bar(name=x, x=labels, y=seconds[x]) for x in layers])
@@ -496,7 +494,8 @@ def history_part(runs: list[RunRecord]) -> Part:
         sections.append(
             Section(
                 "Rows per layer, run by run",
-                "Rows in each layer's models after each run that counted them.",
+                "Rows in the models each run built, per layer, after the run (a run that built"
+                " only some models counts only those).",
                 growth,
                 [
                     Table(
