@@ -5,6 +5,7 @@ dbt's progress callbacks, and the CLI renders both.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from ecomctl.transform.project import DbtProject
 if TYPE_CHECKING:  # types only: `status` and `query` need none of these modules
     from ecomctl.data.publish import PublishResult
     from ecomctl.data.seeding import SeedResult
+    from ecomctl.history import Recorder
     from ecomctl.services.status import ServiceStatus
     from ecomctl.transform.pipeline import LayerReport
     from ecomctl.transform.runner import Progress
@@ -53,9 +55,14 @@ def dbt_project(stack: Stack) -> DbtProject:
 
 
 @contextmanager
-def writing(stack: Stack, command: str, events: Events) -> Iterator[None]:
-    """Hold the home folder for a command that writes to it."""
+def writing(
+    stack: Stack, command: str, events: Events, record: Recorder | None = None
+) -> Iterator[None]:
+    """Hold the home folder for a command that writes to it; its record in the history
+    starts once it is held (a command refused before that is not a run)."""
     with lock.hold(stack.paths.root, command, events.notice):
+        if record is not None:
+            record.start()
         yield
 
 
@@ -72,15 +79,17 @@ def seed(
     increment: bool,
     max_bad_rows: int | None,
     events: Events,
+    record: Recorder | None = None,
 ) -> Seeded:
     """Load the landing zone (generated files, the user's, or one more day), then publish it
     to the stack's lake if it has one."""
-    from ecomctl.data import seeding
+    from ecomctl.data import landing, seeding
 
     if increment and from_dir is not None:
         raise EcomctlError("--increment and --from cannot go together", ExitStatus.USAGE)
     s, paths = stack.settings, stack.paths
-    with writing(stack, "seed", events):
+    with writing(stack, "seed", events, record):
+        before, started = landing.row_counts(paths), time.monotonic()
         if increment:
             events.notice("appending one more day: new orders, and updates of earlier ones ...")
             result = seeding.increment(paths)
@@ -90,6 +99,8 @@ def seed(
             result = seeding.seed(paths, s.scale, s.seed, from_dir, max_bad_rows)
         # Inside the lock: `run` must never read the lake's tables while they are re-pointed.
         published = stack.publish_landing(events)
+        if record is not None:
+            record.landing(before, landing.row_counts(paths), time.monotonic() - started)
     return Seeded(result, published)
 
 
@@ -145,6 +156,7 @@ def run_dbt(
     on_layer_start: Callable[[str], None] | None = None,
     force: bool = False,
     on_layer_done: Callable[[LayerReport], None] | None = None,
+    record: Recorder | None = None,
 ) -> DbtRun:
     """`run` or `test`: the services the layers need, landing, then dbt layer by layer.
 
@@ -165,7 +177,7 @@ def run_dbt(
         if on_layer_start is not None:
             on_layer_start(layer)
 
-    with writing(stack, command, events):
+    with writing(stack, command, events, record):
         if not used.bundled:
             events.notice(f"dbt project: {used.path}")
         stack.up(UpOptions(layers=layers), events)
@@ -182,6 +194,8 @@ def run_dbt(
         if inputs is not None and not (force or refresh):
             chosen = changes.plan(built.inputs(), inputs, changes.last_manifest(stack.paths.dbt))
             if chosen.up_to_date:
+                if record is not None:
+                    record.up_to_date()
                 return DbtRun(used, [], chosen, built.finished())
             if chosen.models is not None:
                 events.notice(f"{chosen.why}: building {len(chosen.models)} models and no others")
@@ -197,6 +211,8 @@ def run_dbt(
             if exc.status == ExitStatus.UNHEALTHY:
                 _check_services_survived(stack, current[0])
             raise
+        if record is not None:
+            record.layers(reports)
         if command == "run" and generation is not None and not select:
             done = [r.layer for r in reports if r.success and not r.skipped]
             whole_done = inputs is not None and all(r.success for r in reports)
@@ -270,3 +286,31 @@ def docs(stack: Stack, events: Events) -> Path:
         stack.up(UpOptions(), events)
         ensure_landing(stack, list(LAYERS), events)
         return docsite.generate(stack)
+
+
+# -- history and report ---------------------------------------------------------------------
+def report(stack: Stack, output: Path | None) -> Path:
+    """Write the home's HTML report (gold, the last run, the history); returns its path."""
+    from ecomctl import history
+    from ecomctl.outputs import report as page
+
+    _check_gold_built(stack, page.GOLD_TABLES)
+    html = page.report(
+        lambda sql: stack.query("gold", sql),
+        history.read(stack.paths),
+        stack.name,
+        stack.paths.root,
+    )
+    return page.write(output or stack.paths.report, html)
+
+
+def _check_gold_built(stack: Stack, tables: tuple[str, ...]) -> None:
+    missing = [t for t in tables if t not in stack.row_counts("gold")]
+    if not missing:
+        return
+    if stack.paths.root.is_dir() and stack.row_counts("silver"):
+        # Built as far as silver: gold may be there behind a server that is down, which says so.
+        stack.query("gold", "select 1")
+    raise EcomctlError(
+        f"gold is not built yet (no table {missing[0]}): run `ecomctl run` first, then the report"
+    )

@@ -10,13 +10,18 @@ import signal
 import sys
 import threading
 import time
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ecomctl import __version__
 from ecomctl.errors import EcomctlError, ExitStatus, ServiceFailed, cause, first_line
+
+if TYPE_CHECKING:
+    from ecomctl.history import Recorder
+    from ecomctl.stacks.base import Stack
 
 EXIT_CODES = (
     "Exit codes: 0 success; 1 a model, test or data check failed (status: a service is down);"
@@ -64,7 +69,7 @@ JunitOpt = Annotated[
 ]
 
 # The command being run and whether it owes stdout a JSON document, for main()'s error path.
-_CURRENT: dict[str, Any] = {"command": "", "json": False, "signal": ""}
+_CURRENT: dict[str, Any] = {"command": "", "json": False, "signal": "", "args": []}
 
 
 def _start(command: str, json_mode: bool, quiet: bool) -> None:
@@ -83,6 +88,15 @@ def _finish(command: str, status: ExitStatus, **fields: Any) -> None:
         print(json_docs.dumps(document))
     if status != ExitStatus.SUCCESS:
         raise typer.Exit(status)
+
+
+def _recording(st: Stack, command: str) -> AbstractContextManager[Recorder]:
+    """The command's record in the home's history, however it ends."""
+    from ecomctl import history
+
+    return history.recording(
+        st.paths, command, st.name, list(_CURRENT["args"]), lambda: _CURRENT["signal"] == "SIGTERM"
+    )
 
 
 def _choice(option: str, value: str, choices: tuple[str, ...]) -> str:
@@ -135,8 +149,8 @@ def seed(
     from ecomctl.outputs import console, json_docs
 
     st = work.open_stack(home=home, stack=stack, scale=scale, seed=seed)
-    with console.events() as events:
-        done = work.seed(st, from_dir, increment, max_bad_rows, events)
+    with _recording(st, "seed") as record, console.events() as events:
+        done = work.seed(st, from_dir, increment, max_bad_rows, events, record)
     console.seeded(done.result, st.paths.warehouse)
     lake: dict[str, Any] = {}
     if done.published is not None:
@@ -333,67 +347,70 @@ def _run_dbt(
 
     layers = parse_layers(layer)
     st = work.open_stack(home=home, stack=stack, dbt_project=project_dir)
-    with console.events() as events, console.run_watch() as watch:
-        done = work.run_dbt(
-            st,
-            command,
-            layers,
-            select,
-            full_refresh,
-            events,
-            watch.progress,
-            watch.layer_start,
-            force,
-            watch.layer_done,
-        )
-    reports = done.reports
-    console.layer_reports([r for r in reports if r.layer not in watch.shown])
-    console.failures(reports)
-    ok = all(r.success for r in reports)
-    fields: dict[str, Any] = {
-        "stack": st.name,
-        "success": ok,
-        "dbt_project": json_docs.dbt_project(done.project),
-        "layers": json_docs.layers(reports),
-    }
-    if done.plan is not None:
-        fields["up_to_date"] = done.plan.up_to_date
-        fields["built_at"] = done.built_at
-        fields["why"] = done.plan.why
-    if done.plan is not None and done.plan.up_to_date:
-        console.out.print(
-            "everything is up to date: landing, the dbt project and the engines are as the run"
-            f" of {done.built_at} left them; `ecomctl run --force` builds every model again"
-        )
-    if command == "run" and "gold" in layers:
-        where = st.endpoints()
-        fields["gold_url"] = where.gold_url
-        console.out.print(f"\ngold tables: {where.gold_url} (schema gold)")
-        console.out.print(
-            f"  look: ecomctl query 'select * from sales_values_by_category limit 10'"
-            f"{'' if home is None else f' --home {home}'}"
-        )
-        console.out.print(
-            f"  psql: PGPASSWORD={where.password_hint} psql {where.gold_url} -c '\\dt gold.*'"
-        )
-    if fail_on_drop is not None:
-        dropped = pipeline.drops_beyond(reports, fail_on_drop)
-        fields["dropped"] = [d.name for d in dropped]
-        for d in dropped:
-            console.err.print(
-                f"[red]row count of {d.name} fell by {-(d.percent or 0):.1f}%"
-                f" ({d.rows_before:,} -> {d.rows_after:,}), more than --fail-on-drop {fail_on_drop}%[/]"
+    with _recording(st, command) as record:
+        with console.events() as events, console.run_watch() as watch:
+            done = work.run_dbt(
+                st,
+                command,
+                layers,
+                select,
+                full_refresh,
+                events,
+                watch.progress,
+                watch.layer_start,
+                force,
+                watch.layer_done,
+                record,
             )
-        ok = ok and not dropped
-    _report_for_ci(st.settings, command, reports, junit_xml)
-    if not ok:
-        failed = next((r for r in reports if not r.success and not r.skipped), None)
-        if failed is not None:
-            fields["error"] = f"{failed.layer}: {cause(failed.error)}"
-        elif fields.get("dropped"):
-            fields["error"] = (
-                f"row counts fell beyond --fail-on-drop: {', '.join(fields['dropped'])}"
+        reports = done.reports
+        console.layer_reports([r for r in reports if r.layer not in watch.shown])
+        console.failures(reports)
+        ok = all(r.success for r in reports)
+        fields: dict[str, Any] = {
+            "stack": st.name,
+            "success": ok,
+            "dbt_project": json_docs.dbt_project(done.project),
+            "layers": json_docs.layers(reports),
+        }
+        if done.plan is not None:
+            fields["up_to_date"] = done.plan.up_to_date
+            fields["built_at"] = done.built_at
+            fields["why"] = done.plan.why
+        if done.plan is not None and done.plan.up_to_date:
+            console.out.print(
+                "everything is up to date: landing, the dbt project and the engines are as the run"
+                f" of {done.built_at} left them; `ecomctl run --force` builds every model again"
             )
+        if command == "run" and "gold" in layers:
+            where = st.endpoints()
+            fields["gold_url"] = where.gold_url
+            console.out.print(f"\ngold tables: {where.gold_url} (schema gold)")
+            console.out.print(
+                f"  look: ecomctl query 'select * from sales_values_by_category limit 10'"
+                f"{'' if home is None else f' --home {home}'}"
+            )
+            console.out.print(
+                f"  psql: PGPASSWORD={where.password_hint} psql {where.gold_url} -c '\\dt gold.*'"
+            )
+        if fail_on_drop is not None:
+            dropped = pipeline.drops_beyond(reports, fail_on_drop)
+            fields["dropped"] = [d.name for d in dropped]
+            for d in dropped:
+                console.err.print(
+                    f"[red]row count of {d.name} fell by {-(d.percent or 0):.1f}%"
+                    f" ({d.rows_before:,} -> {d.rows_after:,}), more than --fail-on-drop {fail_on_drop}%[/]"
+                )
+            ok = ok and not dropped
+        _report_for_ci(st.settings, command, reports, junit_xml)
+        if not ok:
+            failed = next((r for r in reports if not r.success and not r.skipped), None)
+            if failed is not None:
+                fields["error"] = f"{failed.layer}: {cause(failed.error)}"
+            elif fields.get("dropped"):
+                fields["error"] = (
+                    f"row counts fell beyond --fail-on-drop: {', '.join(fields['dropped'])}"
+                )
+        record.finish(ok, str(fields.get("error", "")))
     _finish(command, ExitStatus.SUCCESS if ok else ExitStatus.FAILURE, **fields)
 
 
@@ -532,10 +549,66 @@ def init(
     _finish("init", ExitStatus.SUCCESS, path=str(given.expanduser().resolve()), files=len(made))
 
 
+@app.command()
+def history(
+    home: HomeOpt = None,
+    stack: Annotated[
+        str | None, typer.Option("--stack", help="Only the runs on this stack [default: all].")
+    ] = None,
+    last: Annotated[
+        int, typer.Option("--last", "-n", min=0, help="The last N runs (0: every one).")
+    ] = 20,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """List the home's runs (run, test, seed), oldest first: when, how they ended, each layer's
+    time and rows."""
+    _start("history", json_, quiet)
+    from ecomctl import app as work
+    from ecomctl import history as runs
+    from ecomctl.outputs import console
+
+    settings = work.settings(home=home, stack=stack)
+    found = runs.read(settings.paths, None if stack is None else settings.stack)
+    shown = found[-last:] if last else found
+    if not json_:
+        console.runs(shown)
+    _finish("history", ExitStatus.SUCCESS, home=str(settings.paths.root), runs=shown)
+
+
+@app.command()
+def report(
+    home: HomeOpt = None,
+    stack: StackOpt = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write it here [default: report.html in the home]."),
+    ] = None,
+    open_: Annotated[bool, typer.Option("--open", help="Open it in the web browser.")] = False,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Write one HTML file, viewable offline: gold as charts and tables, the last run, the dbt
+    tests' results, and the history of the home's runs."""
+    _start("report", json_, quiet)
+    from ecomctl import app as work
+    from ecomctl.outputs import console
+
+    st = work.open_stack(home=home, stack=stack)
+    path = work.report(st, output)
+    console.out.print(str(path), markup=False, highlight=False)
+    if open_:
+        import webbrowser
+
+        if not webbrowser.open(path.as_uri()):
+            console.err.print("no web browser found here: open the file yourself")
+    _finish("report", ExitStatus.SUCCESS, path=str(path))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run one command (argv: the arguments after the program name; sys.argv by default)."""
     args = sys.argv[1:] if argv is None else argv
-    _CURRENT.update(command="", json=False, signal="")
+    _CURRENT.update(command="", json=False, signal="", args=args)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminated)
     # Not click's standalone mode: usage errors and Ctrl-C then reach us, so with --json they

@@ -166,6 +166,8 @@ class HomePaths:
         self.duckdb_extensions = root / "duckdb_extensions"
         self.compose = root / "compose"
         self.native = root / "native"
+        self.history = root / "history"  # one JSON record per run, test and seed
+        self.report = root / "report.html"  # `ecomctl report`'s default file
 
     def foreign_entries(self) -> list[str]:
         """What the folder holds that ecomctl never puts at a home's top (none if it has the

@@ -30,11 +30,19 @@ def test_version_and_help() -> None:
     assert "Exit codes" in helptext
 
 
+def test_history_and_report_are_listed_in_help() -> None:
+    helptext = cli("--help").stdout
+    listed = {line.split()[0] for line in helptext.splitlines() if line.startswith("  ")}
+    assert {"history", "report"} <= listed, helptext
+    assert "--open" in cli("report", "--help").stdout
+    assert "--last" in cli("history", "--help").stdout
+
+
 def test_help_does_not_import_heavy_libraries() -> None:
     code = (
         "import sys; from ecomctl.cli import app; "
         "heavy = [m for m in ('dbt', 'duckdb', 'pyspark', 'psycopg', 'numpy', 'trino',"
-        " 'python_on_whales') if m in sys.modules]; print(','.join(heavy))"
+        " 'python_on_whales', 'plotly') if m in sys.modules]; print(','.join(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # types only: `status` should not pay for loading the data mo
     from ecomctl.data.publish import PublishResult
     from ecomctl.data.seeding import SeedResult
     from ecomctl.engines.sql import QueryResult
+    from ecomctl.history import RunRecord
     from ecomctl.services.status import ServiceStatus
     from ecomctl.transform.pipeline import LayerReport
     from ecomctl.transform.project import DbtProject
@@ -167,6 +168,46 @@ def run_watch() -> Iterator[RunWatch]:
         yield watch
     finally:
         watch.close()
+
+
+_RUN_COLOUR = {"success": "green", "failed": "red", "interrupted": "yellow", "running": "cyan"}
+
+
+def runs(records: list[RunRecord]) -> None:
+    """`history`: a run a line; per layer its time, nodes (failed ones) and rows after."""
+    if not records:
+        out.print("no run recorded in this home yet")
+        return
+    table = Table(
+        "started (UTC)",
+        "command",
+        "stack",
+        "status",
+        "exit",
+        "seconds",
+        "layers",
+        box=None,
+        pad_edge=False,
+    )
+    for r in records:
+        layers = ", ".join(
+            f"{x['layer']} {x['seconds']:.1f}s {x['nodes']}"
+            + (" tables" if x["layer"] == "landing" else " nodes")
+            + (f" ({x['failures']} failed)" if x["failures"] else "")
+            + ("" if x["rows_after"] is None else f" {x['rows_after']:,} rows")
+            for x in r["layers"]
+        )
+        status = r["status"] + (" (up to date)" if r["up_to_date"] else "")
+        table.add_row(
+            r["started_at"][:19].replace("T", " "),
+            " ".join(r["args"]) or r["command"],
+            r["stack"],
+            f"[{_RUN_COLOUR.get(r['status'], 'default')}]{status}[/]",
+            "" if r["exit_code"] is None else str(r["exit_code"]),
+            "" if r["seconds"] is None else f"{r['seconds']:.1f}",
+            layers,
+        )
+    out.print(table)
 
 
 def services(rows: list[ServiceStatus]) -> None:
