@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ecomctl import __version__
-from ecomctl.errors import EcomctlError, ExitStatus, ServiceFailed, cause, first_line
+from ecomctl.errors import EcomctlError, ExitStatus, ServiceFailed, cause, counted, first_line
 
 if TYPE_CHECKING:
     from ecomctl.history import Recorder
@@ -40,18 +40,28 @@ app = typer.Typer(
 )
 
 HomeOpt = Annotated[
-    Path | None, typer.Option("--home", help="State folder [env ECOMCTL_HOME; default ./.ecomctl].")
+    Path | None,
+    typer.Option(
+        "--home",
+        metavar="DIR",
+        help="State folder [env ECOMCTL_HOME; default ./.ecomctl]; also before the command.",
+    ),
 ]
 StackOpt = Annotated[
     str | None,
     typer.Option(
         "--stack",
-        help="embedded, native, compose or remote [env ECOMCTL_STACK; default embedded].",
+        metavar="NAME",
+        help="embedded, native, compose or remote [env ECOMCTL_STACK; default embedded];"
+        " also before the command.",
     ),
 ]
-LayerOpt = Annotated[str, typer.Option("--layer", help="bronze, silver, gold or all.")]
+LayerOpt = Annotated[
+    str, typer.Option("--layer", metavar="LAYER", help="bronze, silver, gold or all.")
+]
 SelectOpt = Annotated[
-    list[str] | None, typer.Option("--select", "-s", help="dbt selector(s), within each layer.")
+    list[str] | None,
+    typer.Option("--select", "-s", metavar="SELECTOR", help="dbt selector(s), within each layer."),
 ]
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print one JSON document on stdout; human output to stderr.")
@@ -61,12 +71,20 @@ ProjectOpt = Annotated[
     Path | None,
     typer.Option(
         "--project-dir",
+        metavar="DIR",
         help="Your dbt project (see `ecomctl init`) [env ECOMCTL_DBT_PROJECT; default bundled].",
     ),
 ]
 JunitOpt = Annotated[
-    Path | None, typer.Option("--junit-xml", help="Write a JUnit XML report to PATH.")
+    Path | None,
+    typer.Option("--junit-xml", metavar="PATH", help="Write a JUnit XML report to PATH."),
 ]
+
+
+def _examples(*lines: str) -> str:
+    """A command's help epilog; \\b keeps click from joining the lines into one paragraph."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
+
 
 # The command being run and whether it owes stdout a JSON document, for main()'s error path.
 _CURRENT: dict[str, Any] = {"command": "", "json": False, "signal": "", "args": []}
@@ -116,27 +134,65 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    home: HomeOpt = None,
+    stack: StackOpt = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
-    pass
+    # `ecomctl --home DIR run` as `ecomctl run --home DIR`; the command's own flag wins.
+    _BEFORE.update(home=home, stack=stack)
 
 
-@app.command()
+# --home and --stack given before the command.
+_BEFORE: dict[str, Any] = {"home": None, "stack": None}
+
+
+def _flags(**flags: Any) -> dict[str, Any]:
+    """A command's setting flags, with --home and --stack from before the command where the
+    command has none of its own."""
+    return {**flags, **{k: v for k, v in _BEFORE.items() if flags.get(k) is None}}
+
+
+def _open_stack(**flags: Any) -> Stack:
+    from ecomctl import app as work
+
+    return work.open_stack(**_flags(**flags))
+
+
+@app.command(
+    epilog=_examples(
+        "ecomctl seed                      # generated data at scale 0.1",
+        "ecomctl seed --scale 1 --seed 7",
+        "ecomctl seed --from ~/olist        # your real Olist CSV files",
+        "ecomctl seed --increment           # one more day, for an incremental run",
+    )
+)
 def seed(
     home: HomeOpt = None,
-    scale: Annotated[float | None, typer.Option(help="Size; 1 = the real data set's rows.")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Generator seed.")] = None,
+    scale: Annotated[
+        float | None,
+        typer.Option(
+            metavar="F",
+            help="Size; 1 = the real data set's rows [env ECOMCTL_SCALE; default 0.1].",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", metavar="N", help="Generator seed [env ECOMCTL_SEED; default 42]."),
+    ] = None,
     from_dir: Annotated[
-        Path | None, typer.Option("--from", help="Load your real Olist CSV files from DIR.")
+        Path | None,
+        typer.Option("--from", metavar="DIR", help="Load your real Olist CSV files from DIR."),
     ] = None,
     increment: Annotated[
         bool, typer.Option("--increment", help="Append one more day of new orders.")
     ] = False,
     max_bad_rows: Annotated[
         int | None,
-        typer.Option("--max-bad-rows", min=0, help="Load good rows, set up to N bad ones aside."),
+        typer.Option(
+            "--max-bad-rows", min=0, metavar="N", help="Load good rows, set up to N bad ones aside."
+        ),
     ] = None,
     stack: StackOpt = None,
     json_: JsonOpt = False,
@@ -148,7 +204,7 @@ def seed(
     from ecomctl import app as work
     from ecomctl.outputs import console, json_docs
 
-    st = work.open_stack(home=home, stack=stack, scale=scale, seed=seed)
+    st = _open_stack(home=home, stack=stack, scale=scale, seed=seed)
     with _recording(st, "seed") as record, console.events() as events:
         done = work.seed(st, from_dir, increment, max_bad_rows, events, record)
     console.seeded(done.result, st.paths.warehouse)
@@ -159,17 +215,32 @@ def seed(
     _finish("seed", ExitStatus.SUCCESS, **json_docs.seed(done.result), **lake)
 
 
-@app.command()
+@app.command(
+    epilog=_examples(
+        "ecomctl up",
+        "ecomctl up --stack native --only trino",
+        "ecomctl up --stack compose --timeout 600",
+    )
+)
 def up(
     home: HomeOpt = None,
     stack: StackOpt = None,
     only: Annotated[
         str | None,
-        typer.Option("--only", help="compose, native: these services (and their dependencies)."),
+        typer.Option(
+            "--only",
+            metavar="SERVICES",
+            help="compose, native: these services, comma-separated (and their dependencies).",
+        ),
     ] = None,
     timeout: Annotated[
         float | None,
-        typer.Option("--timeout", min=1, help="compose, native: seconds to wait for health."),
+        typer.Option(
+            "--timeout",
+            min=1,
+            metavar="SECONDS",
+            help="compose, native: how long to wait for health.",
+        ),
     ] = None,
     no_wait: Annotated[
         bool, typer.Option("--no-wait", help="compose, native: start and return without waiting.")
@@ -188,7 +259,7 @@ def up(
 
     services = [s.strip() for s in only.split(",") if s.strip()] if only is not None else None
     opts = UpOptions(only=services, timeout=timeout, wait=not no_wait, offline=offline)
-    st = work.open_stack(home=home, stack=stack)
+    st = _open_stack(home=home, stack=stack)
     started = time.monotonic()
     with console.events() as events:
         rows = work.up(st, opts, events)
@@ -197,8 +268,7 @@ def up(
     if no_wait:
         console.err.print("started in the background: `ecomctl status` shows when all are healthy")
     else:
-        plural = "" if len(rows) == 1 else "s"
-        console.err.print(f"{len(rows)} service{plural} healthy in {seconds:.1f} s")
+        console.err.print(f"{counted(len(rows), 'service')} healthy in {seconds:.1f} s")
     url = st.endpoints().gold_url
     console.err.print(f"gold: {url}")
     _finish(
@@ -212,13 +282,25 @@ def up(
     )
 
 
-@app.command()
+@app.command(
+    epilog=_examples(
+        "ecomctl status",
+        'eval "$(ecomctl status -o env)"  # ECOMCTL_* variables in your shell',
+        "ecomctl status --json",
+    )
+)
 def status(
     home: HomeOpt = None,
     stack: StackOpt = None,
     project_dir: ProjectOpt = None,
     output: Annotated[
-        str, typer.Option("--output", "-o", help="table, json or env (ECOMCTL_* lines for eval).")
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FORMAT",
+            help="table, json or env (ECOMCTL_* lines for eval).",
+        ),
     ] = "table",
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -230,7 +312,7 @@ def status(
     from ecomctl import app as work
     from ecomctl.outputs import console, json_docs
 
-    st = work.open_stack(home=home, stack=stack, dbt_project=project_dir)
+    st = _open_stack(home=home, stack=stack, dbt_project=project_dir)
     used = work.dbt_project(st)
     rows = st.status()
     healthy = all(s.healthy for s in rows)
@@ -255,7 +337,11 @@ def status(
     )
 
 
-@app.command()
+@app.command(
+    epilog=_examples(
+        "ecomctl down", "ecomctl down --volumes --yes      # and remove the stack's data"
+    )
+)
 def down(
     home: HomeOpt = None,
     stack: StackOpt = None,
@@ -275,7 +361,7 @@ def down(
     from ecomctl import app as work
     from ecomctl.outputs import console
 
-    st = work.open_stack(home=home, stack=stack)
+    st = _open_stack(home=home, stack=stack)
     if volumes and not yes:
         if not sys.stdin.isatty():
             raise EcomctlError(
@@ -297,12 +383,22 @@ def down(
     )
 
 
-@app.command()
+@app.command(
+    epilog=_examples(
+        "ecomctl logs",
+        "ecomctl logs postgres --tail 20",
+        "ecomctl logs trino --stack native --follow",
+    )
+)
 def logs(
-    service: Annotated[str | None, typer.Argument(help="One service; all when left out.")] = None,
+    service: Annotated[
+        str | None, typer.Argument(metavar="SERVICE", help="One service; all when left out.")
+    ] = None,
     home: HomeOpt = None,
     stack: StackOpt = None,
-    tail: Annotated[int, typer.Option("--tail", "-n", min=0, help="Last N lines.")] = 100,
+    tail: Annotated[
+        int, typer.Option("--tail", "-n", min=0, metavar="N", help="Last N lines.")
+    ] = 100,
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep printing new lines.")
     ] = False,
@@ -311,11 +407,10 @@ def logs(
 ) -> None:
     """Print a service's log (compose containers, native processes, the embedded PostgreSQL)."""
     _start("logs", json_, quiet)
-    from ecomctl import app as work
 
     if follow and json_:
         raise EcomctlError("--follow and --json cannot go together", ExitStatus.USAGE)
-    st = work.open_stack(home=home, stack=stack)
+    st = _open_stack(home=home, stack=stack)
     if follow:
         for chunk in st.logs(service, tail, follow=True):
             sys.stdout.write(chunk)
@@ -346,7 +441,7 @@ def _run_dbt(
     from ecomctl.transform import pipeline
 
     layers = parse_layers(layer)
-    st = work.open_stack(home=home, stack=stack, dbt_project=project_dir)
+    st = _open_stack(home=home, stack=stack, dbt_project=project_dir)
     with _recording(st, command) as record:
         with console.events() as events, console.run_watch() as watch:
             done = work.run_dbt(
@@ -430,7 +525,14 @@ def _report_for_ci(settings: Any, command: str, reports: list[Any], junit_xml: P
             )
 
 
-@app.command()
+@app.command(
+    epilog=_examples(
+        "ecomctl run",
+        "ecomctl run --layer gold --select +sales_values_by_category",
+        "ecomctl run --full-refresh --fail-on-drop 5",
+        "ecomctl --home ci-home run --json --junit-xml run.xml",
+    )
+)
 def run(
     home: HomeOpt = None,
     stack: StackOpt = None,
@@ -443,7 +545,10 @@ def run(
     fail_on_drop: Annotated[
         float | None,
         typer.Option(
-            "--fail-on-drop", min=0, help="Exit 1 when a model loses more than PCT% of its rows."
+            "--fail-on-drop",
+            min=0,
+            metavar="PCT",
+            help="Exit 1 when a model loses more than PCT% of its rows.",
         ),
     ] = None,
     force: Annotated[
@@ -464,7 +569,7 @@ def run(
     )
 
 
-@app.command()
+@app.command(epilog=_examples("ecomctl test", "ecomctl test --layer silver --junit-xml silver.xml"))
 def test(
     home: HomeOpt = None,
     stack: StackOpt = None,
@@ -480,37 +585,48 @@ def test(
     _run_dbt("test", home, stack, project_dir, layer, select, junit_xml=junit_xml)
 
 
-@app.command()
+@app.command(
+    epilog=_examples(
+        "ecomctl query 'select * from payment_type_mix limit 5'",
+        "ecomctl query 'select count(*) from orders' --layer bronze",
+        "ecomctl query 'select * from sales_by_customer_state' --format csv > states.csv",
+    )
+)
 def query(
-    sql: Annotated[str, typer.Argument(help="One read-only SQL statement.")],
+    sql: Annotated[str, typer.Argument(metavar="SQL", help="One read-only SQL statement.")],
     home: HomeOpt = None,
     stack: StackOpt = None,
-    layer: Annotated[str, typer.Option(help="landing, bronze, silver or gold.")] = "gold",
-    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    layer: Annotated[
+        str, typer.Option(metavar="LAYER", help="landing, bronze, silver or gold.")
+    ] = "gold",
+    fmt: Annotated[
+        str, typer.Option("--format", metavar="FORMAT", help="table, csv or json.")
+    ] = "table",
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Query a layer where it lives, without knowing engines, ports or passwords."""
     _start("query", json_, quiet)
-    from ecomctl import app as work
     from ecomctl.layers import QUERY_LAYERS
     from ecomctl.outputs import console, json_docs
 
     _choice("--layer", layer, QUERY_LAYERS)
     _choice("--format", fmt, ("table", "csv", "json"))
-    result = work.open_stack(home=home, stack=stack).query(layer, sql)
+    result = _open_stack(home=home, stack=stack).query(layer, sql)
     if not json_:
         console.query_result(result, fmt)
     _finish("query", ExitStatus.SUCCESS, layer=layer, **json_docs.query(result))
 
 
-@app.command()
+@app.command(epilog=_examples("ecomctl docs", "ecomctl docs --serve --port 8081"))
 def docs(
     home: HomeOpt = None,
     stack: StackOpt = None,
     project_dir: ProjectOpt = None,
     serve: Annotated[bool, typer.Option("--serve", help="Serve the site on 127.0.0.1.")] = False,
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Port for --serve.")] = 8080,
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, metavar="PORT", help="Port for --serve.")
+    ] = 8080,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -520,7 +636,7 @@ def docs(
     from ecomctl.outputs import console
     from ecomctl.transform import docsite
 
-    st = work.open_stack(home=home, stack=stack, dbt_project=project_dir)
+    st = _open_stack(home=home, stack=stack, dbt_project=project_dir)
     with console.events() as events:
         site = work.docs(st, events)
     console.out.print(f"docs: {site / 'index.html'}")
@@ -529,11 +645,17 @@ def docs(
     _finish("docs", ExitStatus.SUCCESS, site=str(site / "index.html"))
 
 
-@app.command()
+@app.command(
+    epilog=_examples("ecomctl init", "ecomctl init my-dbt && ecomctl run --project-dir my-dbt")
+)
 def init(
     folder: Annotated[
         Path | None,
-        typer.Argument(help="A new or empty folder [default ./ecomctl-dbt].", show_default=False),
+        typer.Argument(
+            metavar="DIR",
+            help="A new or empty folder [default ./ecomctl-dbt].",
+            show_default=False,
+        ),
     ] = None,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -549,14 +671,16 @@ def init(
     _finish("init", ExitStatus.SUCCESS, path=str(given.expanduser().resolve()), files=len(made))
 
 
-@app.command()
+@app.command(epilog=_examples("ecomctl history", "ecomctl history -n 5 --json"))
 def history(
     home: HomeOpt = None,
     stack: Annotated[
-        str | None, typer.Option("--stack", help="Only the runs on this stack [default: all].")
+        str | None,
+        typer.Option("--stack", metavar="NAME", help="Only the runs on this stack [default: all]."),
     ] = None,
     last: Annotated[
-        int, typer.Option("--last", "-n", min=0, help="The last N runs (0: every one).")
+        int,
+        typer.Option("--last", "-n", min=0, metavar="N", help="The last N runs (0: every one)."),
     ] = 20,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -568,7 +692,7 @@ def history(
     from ecomctl import history as runs
     from ecomctl.outputs import console
 
-    settings = work.settings(home=home, stack=stack)
+    settings = work.settings(**_flags(home=home, stack=stack))
     found = runs.read(settings.paths, None if stack is None else settings.stack)
     shown = found[-last:] if last else found
     if not json_:
@@ -576,13 +700,18 @@ def history(
     _finish("history", ExitStatus.SUCCESS, home=str(settings.paths.root), runs=shown)
 
 
-@app.command()
+@app.command(epilog=_examples("ecomctl report --open", "ecomctl report -o gold.html"))
 def report(
     home: HomeOpt = None,
     stack: StackOpt = None,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write it here [default: report.html in the home]."),
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write it here [default: report.html in the home].",
+        ),
     ] = None,
     open_: Annotated[bool, typer.Option("--open", help="Open it in the web browser.")] = False,
     json_: JsonOpt = False,
@@ -594,7 +723,7 @@ def report(
     from ecomctl import app as work
     from ecomctl.outputs import console
 
-    st = work.open_stack(home=home, stack=stack)
+    st = _open_stack(home=home, stack=stack)
     path = work.report(st, output)
     console.out.print(str(path), markup=False, highlight=False)
     if open_:
@@ -609,6 +738,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run one command (argv: the arguments after the program name; sys.argv by default)."""
     args = sys.argv[1:] if argv is None else argv
     _CURRENT.update(command="", json=False, signal="", args=args)
+    _BEFORE.update(home=None, stack=None)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminated)
     # Not click's standalone mode: usage errors and Ctrl-C then reach us, so with --json they

@@ -71,3 +71,8 @@ def reason(exc: BaseException) -> str:
     if isinstance(exc, EcomctlError):
         return exc.message
     return first_line(str(exc), type(exc).__name__)
+
+
+def counted(n: int, noun: str) -> str:
+    """ "1 bad row", "3 bad rows": a count and its noun, as a sentence says them."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"

@@ -3,6 +3,7 @@ flag that is wrong for a command or a stack refused as a usage error (exit 2) be
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -208,3 +209,40 @@ def test_json_writes_a_databases_numbers_as_numbers() -> None:
     text = json_docs.dumps({"rows": [row]})
     assert json.loads(text)["rows"] == [[1172.25, 100.0, 0.793563, 12, 7, "NaN", "2017-01-05"]]
     assert "1172.25" in text and '"1172.25"' not in text
+
+
+@pytest.mark.parametrize(
+    "command", ["seed", "up", "status", "down", "logs", "run", "test", "query", "docs", "init",
+                "history", "report"],
+)  # fmt: skip
+def test_each_commands_help_names_its_values_and_gives_examples(command: str) -> None:
+    helptext = cli(command, "--help").stdout
+    options = helptext[helptext.index("Options:") :]
+    # Typer's internal metavars (<list[str]>, <int range>, <path>) say nothing to a person.
+    assert not re.search(r"<[a-z]", options), options
+    assert "Examples:\n" in helptext and f"    ecomctl {command}" in helptext
+
+
+def test_seed_help_shows_the_defaults_it_uses() -> None:
+    from ecomctl.settings import Settings
+
+    helptext = " ".join(cli("seed", "--help").stdout.split())
+    defaults = Settings.model_fields
+    assert f"default {defaults['scale'].default}" in helptext
+    assert f"default {defaults['seed'].default}" in helptext
+    assert "embedded, native, compose or remote" in helptext
+
+
+def test_home_and_stack_may_come_before_the_command() -> None:
+    before = cli("--home", "h", "--stack", "native", "status", "-o", "env")
+    assert "ECOMCTL_STACK=native" in before.stdout and "ECOMCTL_HOME=" in before.stdout
+    assert str(Path("h").resolve()) in before.stdout
+    # The command's own flag wins over the one before it.
+    after = cli("--stack", "native", "status", "-o", "env", "--stack", "embedded", "--home", "h")
+    assert "ECOMCTL_STACK=embedded" in after.stdout
+
+
+def test_a_fresh_home_calls_duckdb_empty_not_ready() -> None:
+    ran = cli("status", "--json", "--home", "h")
+    duck = next(s for s in ran.document()["services"] if s["name"] == "duckdb")
+    assert duck["state"] == "empty" and "no warehouse yet" in duck["detail"]

@@ -30,7 +30,7 @@ from typing import Any
 from ecomctl.data.olist import FILES, OlistFile
 from ecomctl.engines import duck
 from ecomctl.engines.sql import literal
-from ecomctl.errors import EcomctlError, first_line
+from ecomctl.errors import EcomctlError, counted, first_line
 from ecomctl.settings import HomePaths
 
 SCHEMA = "landing"
@@ -275,7 +275,8 @@ def load(
         if max_bad_rows is not None and result.rejected > max_bad_rows:
             worst = ", ".join(f"{f}: {n}" for f, n in result.rejects_by_file.items())
             raise EcomctlError(
-                f"{result.rejected} bad rows ({worst}), more than --max-bad-rows {max_bad_rows};"
+                f"{counted(result.rejected, 'bad row')} ({worst}), more than --max-bad-rows"
+                f" {max_bad_rows};"
                 " nothing was loaded"
             )
         con.execute("commit")

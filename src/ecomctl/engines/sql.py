@@ -24,12 +24,17 @@ class QueryResult:
     rows: list[tuple[Any, ...]]
 
 
+# DuckDB names an unnamed column after its internal function: the header shows what was written.
+_SAID = {"count_star()": "count(*)"}
+
+
 def result_of(cursor: Any) -> QueryResult:
     """The columns and rows of the statement a DB-API cursor just ran."""
     if not cursor.description:
         return QueryResult([], [])
     return QueryResult(
-        [str(d[0]) for d in cursor.description], [tuple(r) for r in cursor.fetchall()]
+        [_SAID.get(str(d[0]), str(d[0])) for d in cursor.description],
+        [tuple(r) for r in cursor.fetchall()],
     )
 
 

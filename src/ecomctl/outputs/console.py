@@ -9,7 +9,7 @@ import json
 import shlex
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
-from ecomctl.errors import cause
+from ecomctl.errors import cause, counted
 
 if TYPE_CHECKING:  # types only: `status` should not pay for loading the data modules
     from ecomctl.data.publish import PublishResult
@@ -100,7 +100,7 @@ def layer_report(report: LayerReport) -> None:
     if report.error:
         out.print(f"  [red]error:[/] {cause(report.error)}")
     if report.nodes:
-        slow = ", ".join(f"{n.name} {n.seconds:.2f}s" for n in report.slowest())
+        slow = " · ".join(f"{_short_name(n.name)} {n.seconds:.2f}s" for n in report.slowest())
         out.print(f"  slowest: {slow}")
     for node in report.failures():
         out.print(f"  [red]{node.status.upper()}[/] {node.unique_id}: {node.first_message}")
@@ -113,6 +113,12 @@ def layer_report(report: LayerReport) -> None:
         for d in report.diffs:
             table.add_row(d.name, *d.cells())
         out.print(table)
+
+
+def _short_name(name: str) -> str:
+    """A test's name up to its arguments (dbt joins them with "__": accepted_values_orders_
+    order_status__delivered__shipped__...), which say little and fill the line."""
+    return name.split("__", 1)[0]
 
 
 class RunWatch:
@@ -211,12 +217,14 @@ def runs(records: list[RunRecord]) -> None:
 
 
 def services(rows: list[ServiceStatus]) -> None:
-    table = Table("service", "state", "endpoint", "version", "uptime", "detail", box=None)
+    table = Table("service", "state", "endpoint", "version", box=None)
+    table.add_column("uptime", justify="right")
+    table.add_column("detail")
     for s in rows:
-        colour = "green" if s.healthy else "red"
+        colour = "yellow" if s.state == "empty" else "green" if s.healthy else "red"
         uptime = "" if s.uptime_seconds is None else f"{s.uptime_seconds:.0f}s"
         table.add_row(s.name, f"[{colour}]{s.state}[/]", s.endpoint, s.version, uptime, s.detail)
-    out.print(table)
+    _print_whole(table)
 
 
 def _waiting_table(rows: list[ServiceStatus], elapsed: float) -> Table:
@@ -328,10 +336,34 @@ def query_result(result: QueryResult, fmt: str) -> None:
         writer.writerow(result.columns)
         writer.writerows(result.rows)
     else:
-        table = Table(*result.columns, box=None)
+        table = Table(box=None)
+        for index, name in enumerate(result.columns):
+            numbers = _all_numbers(row[index] for row in result.rows)
+            table.add_column(name, justify="right" if numbers else "left")
         for row in result.rows:
             table.add_row(*("" if v is None else str(v) for v in row))
-        out.print(table)
+        _print_whole(table)
+
+
+def _all_numbers(values: Iterable[Any]) -> bool:
+    from decimal import Decimal
+
+    seen = [v for v in values if v is not None]
+    return bool(seen) and all(
+        isinstance(v, int | float | Decimal) and not isinstance(v, bool) for v in seen
+    )
+
+
+def _print_whole(table: Table) -> None:
+    """At the table's own width, even past the terminal's, so no value is cut to "…": the
+    terminal wraps a long line, and a value stays whole to copy."""
+    needed = out.measure(table, options=out.options.update_width(100_000)).maximum
+    width = out.width
+    out.width = max(needed, width)  # print() itself never goes past the console's width
+    try:
+        out.print(table, crop=False)
+    finally:
+        out.width = width
 
 
 def published(result: PublishResult) -> None:
@@ -354,7 +386,8 @@ def seeded(result: SeedResult, warehouse: Path) -> None:
     if result.rejected:
         by_file = ", ".join(f"{f}: {n}" for f, n in result.rejects_by_file.items())
         err.print(
-            f"[yellow]{result.rejected} bad {'row' if result.rejected == 1 else 'rows'} set aside in landing._rejects ({by_file})[/]"
+            f"[yellow]{counted(result.rejected, 'bad row')} set aside in landing._rejects"
+            f" ({by_file})[/]"
         )
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-# running/ready/completed count as healthy: a one-shot job that exited 0 did its work.
+# running/ready/completed/empty count as healthy: a one-shot job that exited 0 did its work,
+# and an in-process engine with no database yet (empty) works as soon as one is made.
 State = Literal[
-    "running", "ready", "completed", "starting", "unhealthy", "exited", "stopped", "unreachable"
-]
+    "running", "ready", "completed", "empty", "starting", "unhealthy", "exited", "stopped",
+    "unreachable",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -22,4 +24,4 @@ class ServiceStatus:
 
     @property
     def healthy(self) -> bool:
-        return self.state in ("running", "ready", "completed")
+        return self.state in ("running", "ready", "completed", "empty")

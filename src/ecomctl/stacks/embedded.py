@@ -110,12 +110,13 @@ class EmbeddedStack:
 
         warehouse = self.paths.warehouse
         # In-process, so always available; a missing file only means nothing was seeded yet.
+        made = warehouse.exists()
         lake = ServiceStatus(
             "duckdb",
-            "ready",
+            "ready" if made else "empty",
             str(warehouse),
             f"DuckDB {version('duckdb')}",
-            detail="in-process" if warehouse.exists() else "no warehouse yet: `ecomctl seed`",
+            detail="in-process" if made else "no warehouse yet: `ecomctl seed` or `ecomctl run`",
         )
         return [lake, self.postgres.status()]
 
