@@ -104,3 +104,22 @@ def test_a_port_taken_while_down_moves_the_server_and_says_so(tmp_path: Path) ->
         assert _listening_addresses(new) == {"0100007F"}
     finally:
         ecomctl("down", home=home, check=False)
+
+
+def test_query_tables_keep_values_whole_when_wider_than_the_screen(
+    pipeline_home: Path, first_run: object
+) -> None:
+    # Six 32-character ids and a count: wider than the 200 columns ecomctl takes off a terminal.
+    ids = ", ".join(f"{c} as {c}_{n}" for n in range(3) for c in ("order_id", "customer_id"))
+    shown = ecomctl(
+        "query", f"select {ids}, count(*) from orders group by all order by 1 limit 3",
+        "--layer", "bronze", home=pipeline_home,
+    ).stdout  # fmt: skip
+    header, *rows = shown.splitlines()
+    assert len(header.rstrip()) > 200
+    assert header.split()[-1] == "count(*)"
+    for row in rows:
+        *values, count = row.split()
+        assert [len(v) for v in values] == [32] * 6 and "…" not in row
+        # A number is right-aligned under its header.
+        assert len(row.rstrip()) == len(header.rstrip()) and count.isdigit()
