@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from ecomctl.errors import EcomctlError, ExitStatus, first_line
 from ecomctl.secretfile import write_private
+from ecomctl.services.net import pid_alive
+from ecomctl.services.processes import process_stat
 from ecomctl.settings import HomePaths
 
 if TYPE_CHECKING:
@@ -82,25 +84,16 @@ def _now() -> str:
 
 def _process_started(pid: int) -> int | None:
     """When the process started (clock ticks since boot; Linux), None where unknown."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # Fields after the command name, which is in parentheses and may hold spaces: the 22nd
-    # field of the line, starttime, is the 20th of them.
-    return int(stat.rsplit(")", 1)[1].split()[19])
+    stat = process_stat(pid)
+    return None if stat is None else stat[1]
 
 
 def _alive(pid: int, started: int | None) -> bool:
-    if started is not None:
-        return _process_started(pid) == started
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    """The process that wrote a record still runs (not another that took its pid since)."""
+    stat = process_stat(pid)
+    if stat is None:  # gone, or no /proc to ask (not Linux)
+        return started is None and pid_alive(pid)
+    return stat[0] not in ("Z", "X") and started in (None, stat[1])
 
 
 def _total(rows: list[int | None]) -> int | None:

@@ -30,7 +30,7 @@ class Launch:
     version: str = ""  # what it is, for `status`, when the command does not say
 
 
-def _stat(pid: int) -> tuple[str, int] | None:
+def process_stat(pid: int) -> tuple[str, int] | None:
     """(state, start time in clock ticks since boot) of a live process; None when gone."""
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
@@ -69,7 +69,7 @@ class Supervisor:
                 start_new_session=True,
             )
         self._children[name] = child
-        stat = _stat(child.pid)
+        stat = process_stat(child.pid)
         record = {
             "pid": child.pid,
             "start": stat[1] if stat else None,
@@ -104,7 +104,7 @@ class Supervisor:
         child = self._children.get(name)
         if child is not None and child.pid == pid and child.poll() is not None:
             return None  # our own child that ended: reaped now, not a zombie
-        stat = _stat(pid) if pid > 0 else None
+        stat = process_stat(pid) if pid > 0 else None
         if stat is None or stat[0] in ("Z", "X") or stat[1] != record.get("start"):
             return None
         return pid
@@ -136,7 +136,7 @@ class Supervisor:
 
 def uptime(pid: int) -> float | None:
     """Seconds since the process started, from the kernel's clock ticks since boot."""
-    stat = _stat(pid)
+    stat = process_stat(pid)
     if stat is None:
         return None
     try:
