@@ -48,13 +48,18 @@ def _on_a_terminal(home: Path, *args: str, env: dict[str, str] | None = None) ->
     return proc.wait(timeout=60), _ESCAPES.sub("", shown.decode(errors="replace"))
 
 
-def test_run_shows_bars_running_nodes_and_each_layer_as_it_ends(tmp_path: Path) -> None:
+def test_run_and_test_show_bars_running_nodes_and_each_layer_as_it_ends(tmp_path: Path) -> None:
     home = tmp_path / "home"
     try:
         code, shown = _on_a_terminal(home, "run", env=TINY)
+        tested, tests_shown = _on_a_terminal(home, "test", env=TINY)
     finally:
         ecomctl("down", home=home, check=False)
     assert code == 0, shown[-2000:]
+    assert tested == 0, tests_shown[-2000:]
+    # `test` shows the same view: a bar per layer over its dbt tests, and each layer's result.
+    assert re.search(r"bronze +\S* *\d+/\d+ nodes", tests_shown)
+    assert tests_shown.index("bronze: dbt test on profile") < tests_shown.index("gold: dbt test")
     assert "starting PostgreSQL (gold's server) ..." in shown
     assert "bronze: starting dbt (it reads the project) ..." in shown
     # A bar per layer with N of M nodes: bronze has 9 models, silver 7, gold 6.
