@@ -9,7 +9,7 @@ import json
 import shlex
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -150,9 +150,11 @@ class RunWatch:
         else:
             self._view.progress(kind, unique_id, data)
 
-    def layer_done(self, report: LayerReport) -> None:
-        if self._view is not None:
-            self._view.layer_done(report)
+    @property
+    def layer_done(self) -> Callable[[LayerReport], None] | None:
+        """What shows a layer as it ends; None off the live view, where the reports come at
+        the end (so the run need not stop after each layer)."""
+        return None if self._view is None else self._view.layer_done
 
     def close(self) -> None:
         if self._view is not None:
