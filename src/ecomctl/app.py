@@ -189,7 +189,7 @@ def run_dbt(
         if command == "run" and generation is not None:
             refresh |= built.rebuild(layers, generation, select, events.notice)
         whole = command == "run" and list(layers) == list(LAYERS) and not select
-        inputs = _inputs(stack) if whole and generation is not None else None
+        inputs = _inputs(stack, used.path) if whole and generation is not None else None
         chosen: Plan | None = None
         if inputs is not None and not (force or refresh):
             chosen = changes.plan(built.inputs(), inputs, changes.last_manifest(stack.paths.dbt))
@@ -201,7 +201,7 @@ def run_dbt(
                 events.notice(f"{chosen.why}: building {len(chosen.models)} models and no others")
         run_select = select if chosen is None or chosen.models is None else sorted(chosen.models)
         if chosen is not None and chosen.models is not None:
-            layers = [x for x in layers if _layer_has(stack, x, chosen.models)]
+            layers = [x for x in layers if _layer_has(used.path, x, chosen.models)]
         taken = built.building() if command == "run" else None
         try:
             reports = pipeline.run_layers(
@@ -231,20 +231,20 @@ def run_dbt(
         return DbtRun(used, reports, chosen, built.finished() if chosen else "")
 
 
-def _inputs(stack: Stack) -> Inputs:
+def _inputs(stack: Stack, project_dir: Path) -> Inputs:
     from ecomctl.data import landing
 
     target = stack.dbt_target()
     return Inputs(
         landing=landing.fingerprint(stack.paths),
-        files=changes.project_files(dbt_project(stack).path),
+        files=changes.project_files(project_dir),
         target=changes.target_fingerprint(target.profiles, target.vars),
     )
 
 
-def _layer_has(stack: Stack, layer: str, models: frozenset[str]) -> bool:
+def _layer_has(project_dir: Path, layer: str, models: frozenset[str]) -> bool:
     """Whether any of the models lives in the layer (its folder of the project)."""
-    folder = dbt_project(stack).path / "models" / layer
+    folder = project_dir / "models" / layer
     return any(path.stem in models for path in folder.rglob("*.sql"))
 
 
@@ -305,7 +305,8 @@ def report(stack: Stack, output: Path | None) -> Path:
 
 
 def _check_gold_built(stack: Stack, tables: tuple[str, ...]) -> None:
-    missing = [t for t in tables if t not in stack.row_counts("gold")]
+    built = stack.row_counts("gold")
+    missing = [t for t in tables if t not in built]
     if not missing:
         return
     if stack.paths.root.is_dir() and stack.row_counts("silver"):

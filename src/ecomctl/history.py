@@ -103,21 +103,45 @@ def _total(rows: list[int | None]) -> int | None:
 
 
 def layer_record(report: LayerReport) -> LayerRecord:
+    return _layer_record(
+        report.layer,
+        report.seconds,
+        [{"name": d.name, "rows_before": d.rows_before, "rows_after": d.rows_after}
+         for d in report.diffs],
+        success=report.success,
+        skipped=report.skipped,
+        nodes=len(report.nodes),
+        status_counts=report.status_counts(),
+        failures=len(report.failures()),
+        error=first_line(report.error),
+    )  # fmt: skip
+
+
+def _layer_record(
+    layer: str,
+    seconds: float,
+    models: list[ModelRows],
+    *,
+    nodes: int,
+    success: bool = True,
+    skipped: bool = False,
+    status_counts: dict[str, int] | None = None,
+    failures: int = 0,
+    error: str = "",
+) -> LayerRecord:
+    """A layer's record: its tables' rows, and their sums (None when nothing was counted)."""
     return {
-        "layer": report.layer,
-        "success": report.success,
-        "skipped": report.skipped,
-        "seconds": round(report.seconds, 3),
-        "nodes": len(report.nodes),
-        "status_counts": report.status_counts(),
-        "failures": len(report.failures()),
-        "error": first_line(report.error),
-        "rows_before": _total([d.rows_before for d in report.diffs]),
-        "rows_after": _total([d.rows_after for d in report.diffs]),
-        "models": [
-            {"name": d.name, "rows_before": d.rows_before, "rows_after": d.rows_after}
-            for d in report.diffs
-        ],
+        "layer": layer,
+        "success": success,
+        "skipped": skipped,
+        "seconds": round(seconds, 3),
+        "nodes": nodes,
+        "status_counts": status_counts or {},
+        "failures": failures,
+        "error": error,
+        "rows_before": _total([m["rows_before"] for m in models]),
+        "rows_after": _total([m["rows_after"] for m in models]),
+        "models": models,
     }
 
 
@@ -199,24 +223,11 @@ class Recorder:
 
     def landing(self, before: dict[str, int], after: dict[str, int], seconds: float) -> None:
         """`seed`: the landing zone's tables, as one layer."""
-        self.record["layers"] = [
-            {
-                "layer": "landing",
-                "success": True,
-                "skipped": False,
-                "seconds": round(seconds, 3),
-                "nodes": len(after),
-                "status_counts": {},
-                "failures": 0,
-                "error": "",
-                "rows_before": _total(list(before.values())),
-                "rows_after": _total(list(after.values())),
-                "models": [
-                    {"name": name, "rows_before": before.get(name), "rows_after": rows}
-                    for name, rows in sorted(after.items())
-                ],
-            }
+        models: list[ModelRows] = [
+            {"name": name, "rows_before": before.get(name), "rows_after": rows}
+            for name, rows in sorted(after.items())
         ]
+        self.record["layers"] = [_layer_record("landing", seconds, models, nodes=len(after))]
 
     def up_to_date(self) -> None:
         self.record["up_to_date"] = True

@@ -9,8 +9,8 @@ import json
 import shlex
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # types only: `status` should not pay for loading the data mo
     from ecomctl.data.seeding import SeedResult
     from ecomctl.engines.sql import QueryResult
     from ecomctl.history import RunRecord
+    from ecomctl.outputs.live import RunView
     from ecomctl.services.status import ServiceStatus
     from ecomctl.transform.pipeline import LayerReport
     from ecomctl.transform.project import DbtProject
@@ -128,7 +129,7 @@ class RunWatch:
 
     def __init__(self) -> None:
         self.shown: set[str] = set()  # layers whose report is on the screen already
-        self._view: Any = None
+        self._view: RunView | None = None
         if err.is_terminal and not err.is_dumb_terminal and not _quiet and not _plain():
             from ecomctl.outputs.live import RunView
 
@@ -169,13 +170,8 @@ def _plain() -> bool:
     return "NO_COLOR" in os.environ or out.stderr
 
 
-@contextmanager
-def run_watch() -> Iterator[RunWatch]:
-    watch = RunWatch()
-    try:
-        yield watch
-    finally:
-        watch.close()
+def run_watch() -> closing[RunWatch]:
+    return closing(RunWatch())
 
 
 _RUN_COLOUR = {"success": "green", "failed": "red", "interrupted": "yellow", "running": "cyan"}
@@ -312,13 +308,8 @@ class ConsoleEvents:
             self._progress = None
 
 
-@contextmanager
-def events() -> Iterator[ConsoleEvents]:
-    shown = ConsoleEvents()
-    try:
-        yield shown
-    finally:
-        shown.close()
+def events() -> closing[ConsoleEvents]:
+    return closing(ConsoleEvents())
 
 
 def image_build(images: list[str], log: Path) -> None:
