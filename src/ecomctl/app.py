@@ -18,8 +18,6 @@ from ecomctl.layers import LAYERS
 from ecomctl.settings import Settings, load_settings
 from ecomctl.stacks import get_stack
 from ecomctl.stacks.base import Events, Stack, UpOptions
-from ecomctl.transform import changes
-from ecomctl.transform.changes import BuiltFrom, Inputs, Plan
 from ecomctl.transform.project import DbtProject
 
 if TYPE_CHECKING:  # types only: `status` and `query` need none of these modules
@@ -27,6 +25,7 @@ if TYPE_CHECKING:  # types only: `status` and `query` need none of these modules
     from ecomctl.data.seeding import SeedResult
     from ecomctl.history import Recorder
     from ecomctl.services.status import ServiceStatus
+    from ecomctl.transform.changes import Inputs, Plan
     from ecomctl.transform.pipeline import LayerReport
     from ecomctl.transform.runner import Progress
 
@@ -132,6 +131,8 @@ def up(stack: Stack, opts: UpOptions, events: Events) -> list[ServiceStatus]:
 def down(stack: Stack, remove_data: bool, events: Events) -> tuple[bool, str]:
     with writing(stack, "down", events):
         if remove_data:  # what was built is gone: the next run compares with nothing
+            from ecomctl.transform.changes import BuiltFrom
+
             BuiltFrom(stack.paths.dbt, stack.name).forget()
         return stack.down(remove_data)
 
@@ -165,7 +166,7 @@ def run_dbt(
     the old data's rows beside the new. A whole `run` (every layer, no --select) builds only
     what changed since the last one (see transform/changes.py), unless forced."""
     from ecomctl.data import landing
-    from ecomctl.transform import pipeline
+    from ecomctl.transform import changes, pipeline
 
     # A bad selector or project setting fails before any work.
     used = dbt_project(stack)
@@ -184,7 +185,7 @@ def run_dbt(
         ensure_landing(stack, layers, events)
         _check_inputs_built(stack, layers)
         generation = landing.generation(stack.paths)
-        built = BuiltFrom(stack.paths.dbt, stack.name)
+        built = changes.BuiltFrom(stack.paths.dbt, stack.name)
         refresh = set(layers) if full_refresh else set()
         if command == "run" and generation is not None:
             refresh |= built.rebuild(layers, generation, select, events.notice)
@@ -233,9 +234,10 @@ def run_dbt(
 
 def _inputs(stack: Stack, project_dir: Path) -> Inputs:
     from ecomctl.data import landing
+    from ecomctl.transform import changes
 
     target = stack.dbt_target()
-    return Inputs(
+    return changes.Inputs(
         landing=landing.fingerprint(stack.paths),
         files=changes.project_files(project_dir),
         target=changes.target_fingerprint(target.profiles, target.vars),

@@ -49,6 +49,21 @@ def test_help_does_not_import_heavy_libraries() -> None:
     assert out.stdout.strip() == ""
 
 
+def test_status_imports_no_engine_client_nor_another_stack(tmp_path: Path) -> None:
+    """`status` is the command a person waits on most: it reads the embedded server over the
+    wire itself and loads no other stack's runner."""
+    code = (
+        "import sys\nfrom ecomctl.cli import main\n"
+        f"try: main(['status', '--home', {str(tmp_path / 'h')!r}, '-q'])\n"
+        "except SystemExit: pass\n"
+        "heavy = ('psycopg', 'duckdb', 'dbt', 'trino', 'python_on_whales', 'ecomctl.services.native',"
+        " 'ecomctl.services.compose', 'ecomctl.transform.runner', 'ecomctl.data.landing')\n"
+        "print(','.join(m for m in heavy if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
 def test_settings_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert load_settings().scale == 0.1  # the default
     (tmp_path / "ecomctl.toml").write_text("scale = 0.5\nseed = 3\n")

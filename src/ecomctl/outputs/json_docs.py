@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ecomctl.data.publish import PublishResult
-from ecomctl.data.seeding import SeedResult
-from ecomctl.engines.sql import QueryResult
-from ecomctl.services.status import ServiceStatus
-from ecomctl.transform.pipeline import LayerReport
-from ecomctl.transform.project import DbtProject
+if TYPE_CHECKING:  # types only: `status --json` would otherwise load seeding and dbt's runner
+    from ecomctl.data.publish import PublishResult
+    from ecomctl.data.seeding import SeedResult
+    from ecomctl.engines.sql import QueryResult
+    from ecomctl.services.status import ServiceStatus
+    from ecomctl.transform.pipeline import LayerReport
+    from ecomctl.transform.project import DbtProject
 
 SCHEMA_VERSION = 1
 

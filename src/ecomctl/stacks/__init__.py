@@ -8,31 +8,38 @@ A stack is where each layer's engine is and who runs it:
     remote    your own Trino, Spark Thrift, PostgreSQL and S3            LakeStack + ProbeOnly
 
 Everything else uses a stack through `Stack` (stacks/base.py).
+
+Each branch imports its own stack's modules: a command loads one stack's runner, not all four
+(the native and compose runners alone cost `status` about 40 ms).
 """
 
 from __future__ import annotations
 
-from ecomctl.engines import endpoints
-from ecomctl.services.compose import ComposeServices
-from ecomctl.services.native import NativeServices
-from ecomctl.services.probe import ProbeOnly
 from ecomctl.settings import STACKS, Settings
 from ecomctl.stacks.base import Stack
-from ecomctl.stacks.embedded import EmbeddedStack
-from ecomctl.stacks.lake import LakeStack
 
 
 def get_stack(settings: Settings) -> Stack:
     name = settings.stack
     if name == "embedded":
+        from ecomctl.stacks.embedded import EmbeddedStack
+
         return EmbeddedStack(settings)
+    from ecomctl.stacks.lake import LakeStack
+
     if name == "native":
+        from ecomctl.services.native import NativeServices
+
         native = NativeServices(settings)
         return LakeStack(name, settings, native.endpoints, native)
     if name == "compose":
+        from ecomctl.services.compose import ComposeServices
+
         compose = ComposeServices(settings)
         return LakeStack(name, settings, compose.endpoints, compose)
     if name == "remote":
+        from ecomctl.engines import endpoints
+        from ecomctl.services.probe import ProbeOnly
 
         def yours() -> endpoints.LakeEndpoints:
             return endpoints.from_settings(settings)

@@ -9,9 +9,9 @@ import shlex
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ecomctl import lock
-from ecomctl.data.publish import PublishResult
 from ecomctl.engines import duck, sql
 from ecomctl.engines.endpoints import PgEndpoint, PgLogin
 from ecomctl.errors import EcomctlError, ExitStatus
@@ -27,6 +27,9 @@ from ecomctl.stacks.base import (
     profiles_for,
     query_errors,
 )
+
+if TYPE_CHECKING:  # a type only: the embedded stack publishes nothing
+    from ecomctl.data.publish import PublishResult
 
 # The DuckDB catalog of warehouse.duckdb, passed to dbt as var lake_database.
 LAKE_DATABASE = "warehouse"
