@@ -5,6 +5,7 @@ dbt's progress callbacks, and the CLI renders both.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -166,7 +167,7 @@ def run_dbt(
     the old data's rows beside the new. A whole `run` (every layer, no --select) builds only
     what changed since the last one (see transform/changes.py), unless forced."""
     from ecomctl.data import landing
-    from ecomctl.transform import changes, pipeline
+    from ecomctl.transform import changes, pipeline, runner
 
     # A bad selector or project setting fails before any work.
     used = dbt_project(stack)
@@ -178,18 +179,24 @@ def run_dbt(
         if on_layer_start is not None:
             on_layer_start(layer)
 
-    with writing(stack, command, events, record):
+    with writing(stack, command, events, record), contextlib.ExitStack() as later:
         if not used.bundled:
             events.notice(f"dbt project: {used.path}")
+        built = changes.BuiltFrom(stack.paths.dbt, stack.name)
+        whole = command == "run" and list(layers) == list(LAYERS) and not select
+        # dbt's child starts now, so that its start, imports and parse overlap the work below;
+        # unless this run may find nothing to do, when it starts once there is something.
+        maybe_nothing = whole and not (force or full_refresh) and built.inputs() is not None
+        child = None if maybe_nothing else later.enter_context(runner.DbtChild())
         stack.up(UpOptions(layers=layers), events)
+        if child is not None:
+            pipeline.parse_ahead(stack, child, layers)
         ensure_landing(stack, layers, events)
         _check_inputs_built(stack, layers)
         generation = landing.generation(stack.paths)
-        built = changes.BuiltFrom(stack.paths.dbt, stack.name)
         refresh = set(layers) if full_refresh else set()
         if command == "run" and generation is not None:
             refresh |= built.rebuild(layers, generation, select, events.notice)
-        whole = command == "run" and list(layers) == list(LAYERS) and not select
         inputs = _inputs(stack, used.path) if whole and generation is not None else None
         chosen: Plan | None = None
         if inputs is not None and not (force or refresh):
@@ -204,10 +211,13 @@ def run_dbt(
         if chosen is not None and chosen.models is not None:
             layers = [x for x in layers if _layer_has(used.path, x, chosen.models)]
         taken = built.building() if command == "run" else None
+        if child is None:
+            child = later.enter_context(runner.DbtChild())
         try:
             reports = pipeline.run_layers(
-                stack, layers, command, run_select, refresh, progress, starting, on_layer_done
-            )
+                stack, layers, command, run_select, refresh, progress, starting, on_layer_done,
+                child,
+            )  # fmt: skip
         except EcomctlError as exc:
             if exc.status == ExitStatus.UNHEALTHY:
                 _check_services_survived(stack, current[0])

@@ -91,3 +91,12 @@ def kill_group(proc: subprocess.Popen[str], group: bool = True) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("processes of the killed ecomctl are still alive")
+
+
+# dbt's words in its log when it cannot start from a saved parse (transform/parse_cache.py).
+NO_PARTIAL_PARSE = "Unable to do partial parsing"
+
+
+def dbt_log(home: Path) -> str:
+    """Everything dbt logged in a home (every run and test appends to one file)."""
+    return (home / "dbt" / "logs" / "dbt.log").read_text()

@@ -45,10 +45,20 @@ def path_for_duckdb(path: Path) -> str:
     return str(link / path.name)
 
 
-def config(paths: HomePaths) -> dict[str, Any]:
-    """Connection settings shared by ecomctl and the rendered dbt profiles."""
+def home_relative(paths: HomePaths, path: Path) -> str:
+    """path from the home, as dbt's profiles hold it: dbt's child works in the home, so that the
+    profiles name no home and one parse of the project serves every home (parse_cache)."""
+    return path.relative_to(paths.root).as_posix()
+
+
+def config(paths: HomePaths, in_home: bool = False) -> dict[str, Any]:
+    """Connection settings shared by ecomctl and the rendered dbt profiles. in_home: paths
+    relative to the home, for dbt's child, which works there (see home_relative)."""
+    extensions = paths.duckdb_extensions
     return {
-        "extension_directory": path_for_duckdb(paths.duckdb_extensions),
+        "extension_directory": home_relative(paths, extensions)
+        if in_home
+        else path_for_duckdb(extensions),
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": True,
     }

@@ -52,6 +52,8 @@ class DbtTarget:
     env: dict[str, str]  # secrets reach the dbt child through its environment only
     # profile -> parse group: profiles in one group compile the project alike, parsed once.
     parse_groups: dict[str, str] = field(default_factory=dict)
+    # Whether every home of the stack may start from one parse (see transform/parse_cache).
+    shared_parse: bool = False
 
 
 class Stack(Protocol):

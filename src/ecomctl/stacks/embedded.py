@@ -157,9 +157,9 @@ class EmbeddedStack:
     def dbt_target(self) -> DbtTarget:
         base = {
             "type": "duckdb",
-            "path": duck.path_for_duckdb(self.paths.warehouse),
+            "path": duck.home_relative(self.paths, self.paths.warehouse),
             "threads": self.settings.threads,
-            "config_options": duck.config(self.paths),
+            "config_options": duck.config(self.paths, in_home=True),
         }
         gold: PgEndpoint = self.postgres.endpoint()
         gold_attach = [{"path": gold.conninfo(), "type": "postgres", "alias": GOLD_CATALOG}]
@@ -175,6 +175,8 @@ class EmbeddedStack:
             env={"PGPASSWORD": self.postgres.password()},
             # All three profiles are DuckDB: they compile the project alike, so one parse serves.
             parse_groups=dict.fromkeys(outputs, "duckdb"),
+            # The parse's profile (bronze's) names no home: one parse serves every home.
+            shared_parse=True,
         )
 
     def gold_owner(self) -> PgLogin:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Callable, Collection
@@ -12,7 +13,7 @@ from typing import Any
 from ecomctl.errors import EcomctlError, ExitStatus
 from ecomctl.layers import PROFILE_OF_LAYER
 from ecomctl.stacks.base import DbtTarget, Stack
-from ecomctl.transform import project, runner
+from ecomctl.transform import parse_cache, project, runner
 from ecomctl.transform.runner import DbtContext, Invocation, NodeResult, Progress
 
 _SELECTOR = re.compile(r"^[A-Za-z0-9_.:/*+@,=-]+$")
@@ -100,10 +101,64 @@ def context(stack: Stack) -> tuple[DbtContext, DbtTarget]:
         project_dir=project.dbt_project(stack.settings).path,
         profiles_dir=write_profiles(stack.paths.dbt, target.profiles).parent,
         work_dir=stack.paths.dbt,
+        home=stack.paths.root,
         vars=target.vars,
         env=target.env,
     )
     return ctx, target
+
+
+def _invocations(
+    target: DbtTarget,
+    layers: list[str],
+    command: str,
+    select: list[str],
+    full_refresh: Collection[str],
+) -> list[Invocation]:
+    adapters = {
+        profile: str(next(iter(spec["outputs"].values()))["type"])
+        for profile, spec in target.profiles.items()
+    }
+    groups = target.parse_groups
+    # Each group is parsed with its first layer's profile, whichever layers run.
+    parse_profile: dict[str, str] = {}
+    for profile in PROFILE_OF_LAYER.values():
+        parse_profile.setdefault(groups.get(profile, ""), profile)
+    return [
+        Invocation(
+            command,
+            PROFILE_OF_LAYER[layer],
+            layer_selection(layer, select),
+            layer in full_refresh,
+            ["--indirect-selection", "cautious"],
+            parse_group=groups.get(PROFILE_OF_LAYER[layer], ""),
+            parse_profile=parse_profile[groups.get(PROFILE_OF_LAYER[layer], "")],
+            adapter=adapters.get(PROFILE_OF_LAYER[layer], ""),
+        )
+        for layer in layers
+    ]
+
+
+def parse_ahead(stack: Stack, child: runner.DbtChild, layers: list[str]) -> None:
+    """Have dbt's child parse the project for these layers now, while ecomctl goes on."""
+    ctx, target = context(stack)
+    invocations = _invocations(target, layers, "run", [], ())
+    _shared_parse(stack, ctx, target, invocations, parse_cache.restore)
+    child.parse(ctx, invocations)
+
+
+def _shared_parse(
+    stack: Stack,
+    ctx: DbtContext,
+    target: DbtTarget,
+    invocations: list[Invocation],
+    step: Callable[[Path, Path, str, Path], object],
+) -> None:
+    """Take the machine's shared parse (parse_cache.restore), or share this home's (keep)."""
+    if not target.shared_parse:
+        return
+    for group in {inv.parse_group for inv in invocations if inv.parse_group}:
+        step(stack.settings.cache, ctx.project_dir, group, ctx.parse_target(group))
 
 
 def run_layers(
@@ -115,33 +170,19 @@ def run_layers(
     progress: Progress | None = None,
     on_layer_start: Callable[[str], None] | None = None,
     on_layer_done: Callable[[LayerReport], None] | None = None,
+    child: runner.DbtChild | None = None,
 ) -> list[LayerReport]:
     """Run a dbt command layer by layer; a failed layer skips the layers after it on `run`.
 
-    All layers run in one dbt child process, so dbt starts once. Each layer writes only its
-    own schema, so counting a layer before the child and after it gives the layer's diff.
-    With on_layer_done, each layer is counted as it ends (the child waits) and its report
-    handed over then.
+    All layers run in one dbt child process (child, when one was started ahead), so dbt
+    starts once. Each layer writes only its own schema, so counting a layer before the child
+    and after it gives the layer's diff. With on_layer_done, each layer is counted as it ends
+    (the child waits) and its report handed over then.
     """
     counting = command in ("run", "build")
     before = {layer: stack.row_counts(layer) for layer in layers} if counting else {}
     ctx, target = context(stack)
-    adapters = {
-        profile: str(next(iter(spec["outputs"].values()))["type"])
-        for profile, spec in target.profiles.items()
-    }
-    invocations = [
-        Invocation(
-            command,
-            PROFILE_OF_LAYER[layer],
-            layer_selection(layer, select or []),
-            layer in full_refresh,
-            ["--indirect-selection", "cautious"],
-            parse_group=target.parse_groups.get(PROFILE_OF_LAYER[layer], ""),
-            adapter=adapters.get(PROFILE_OF_LAYER[layer], ""),
-        )
-        for layer in layers
-    ]
+    invocations = _invocations(target, layers, command, select or [], full_refresh)
     reports = [LayerReport(layer, PROFILE_OF_LAYER[layer], command) for layer in layers]
 
     def done(index: int, outcome: runner.DbtOutcome) -> None:
@@ -160,23 +201,28 @@ def run_layers(
             on_layer_done(report)
 
     begin = None if on_layer_start is None else (lambda i: on_layer_start(layers[i]))
-    # Only someone watching needs each layer as it ends: the child then waits after each one,
-    # and dbt-duckdb opens the warehouse again for the next (about 1.5 s at scale 1 over a
-    # first run). Otherwise every layer is read once the child is done.
-    outcomes = runner.invoke_all(
-        ctx,
-        invocations,
-        progress,
-        begin,
-        keep_going=command == "test",
-        on_done=None if on_layer_done is None else done,
-    )
-    for index, (report, outcome) in enumerate(zip(reports, outcomes, strict=True)):
-        if outcome is None:
-            report.skipped = True
-            report.success = False
-        elif on_layer_done is None:
-            done(index, outcome)
+    _shared_parse(stack, ctx, target, invocations, parse_cache.restore)
+    with contextlib.ExitStack() as owned:
+        dbt = child or owned.enter_context(runner.DbtChild())
+        # Only someone watching needs each layer as it ends: the child then waits after each
+        # one, and dbt-duckdb opens the warehouse again for the next (about 1.5 s at scale 1
+        # over a first run). Otherwise every layer is read once the child is done with them,
+        # while it ends.
+        outcomes = dbt.run(
+            ctx,
+            invocations,
+            progress,
+            begin,
+            keep_going=command == "test",
+            on_done=None if on_layer_done is None else done,
+        )
+        for index, (report, outcome) in enumerate(zip(reports, outcomes, strict=True)):
+            if outcome is None:
+                report.skipped = True
+                report.success = False
+            elif on_layer_done is None:
+                done(index, outcome)
+    _shared_parse(stack, ctx, target, invocations, parse_cache.keep)
     return reports
 
 

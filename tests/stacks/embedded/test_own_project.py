@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from support.helpers import ecomctl
+from support.helpers import NO_PARTIAL_PARSE, dbt_log, ecomctl
 
 from ecomctl.transform.project import bundled
 
@@ -87,3 +87,21 @@ def test_a_folder_that_is_not_a_dbt_project_is_a_usage_error(tmp_path: Path) -> 
         assert f"dbt project {folder}: not a dbt project" in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1
     assert not home.exists()  # refused before any work
+
+
+def test_a_new_home_starts_from_the_parse_of_the_project_before_its_edit(tmp_path: Path) -> None:
+    """The shared parse (transform/parse_cache.py) is dbt's partial parse: a model edited
+    since another home parsed the project is parsed again, and its edit reaches gold."""
+    env = {**TINY, "ECOMCTL_CACHE_DIR": str(tmp_path / "cache")}
+    project, first, second = tmp_path / "mine", tmp_path / "first", tmp_path / "second"
+    ecomctl("init", str(project), cwd=tmp_path)
+    try:
+        _tag_payment_mix(project, "before")
+        ecomctl("run", "--project-dir", str(project), home=first, env=env)
+        _tag_payment_mix(project, "after")
+        ecomctl("run", "--project-dir", str(project), home=second, env=env)
+        assert NO_PARTIAL_PARSE not in dbt_log(second), dbt_log(second)
+        assert _edited_by(second) == ["after"]
+    finally:
+        for home in (first, second):
+            ecomctl("down", home=home, check=False)
