@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     scale: float = Field(default=DEFAULT_SCALE, gt=0)
     seed: int = 42
     threads: int = Field(default=2, ge=1)
+    # The most memory DuckDB takes in dbt's child (DuckDB's own default is 80% of the machine):
+    # beyond it, joins, aggregates and sorts spill to a folder beside the warehouse. 1 GB holds
+    # scale 1 whole and keeps scale 10's run (10M geolocation rows) under 1.5 GB in all.
+    duckdb_memory_limit: str = Field(default="1GB", pattern=r"^\d+(\.\d+)?\s*[KMGT]i?B$")
     pg_start_timeout: float = Field(default=30.0, gt=0)
     # Extra dbt vars over the stack's own, e.g. {"silver_file_format": "delta"} on a remote Spark.
     dbt_vars: dict[str, str] = Field(default_factory=dict)

@@ -159,7 +159,10 @@ class EmbeddedStack:
             "type": "duckdb",
             "path": duck.home_relative(self.paths, self.paths.warehouse),
             "threads": self.settings.threads,
-            "config_options": duck.config(self.paths, in_home=True),
+            "config_options": {
+                **duck.config(self.paths, in_home=True),
+                "memory_limit": self.settings.duckdb_memory_limit,
+            },
         }
         gold: PgEndpoint = self.postgres.endpoint()
         gold_attach = [{"path": gold.conninfo(), "type": "postgres", "alias": GOLD_CATALOG}]

@@ -66,12 +66,18 @@ def project_files(project_dir: Path) -> dict[str, str]:
 
 
 def target_fingerprint(profiles: dict[str, Any], dbt_vars: dict[str, str]) -> str:
-    """Where dbt writes: threads change how fast, never what, so they are left out."""
+    """Where dbt writes: threads and DuckDB's memory limit change how fast, never what, so
+    they are left out."""
+
+    def what(spec: dict[str, Any]) -> dict[str, Any]:
+        kept = {k: v for k, v in spec.items() if k != "threads"}
+        if "config_options" in kept:  # DuckDB's
+            options = kept["config_options"].items()
+            kept["config_options"] = {k: v for k, v in options if k != "memory_limit"}
+        return kept
+
     where = {
-        name: {
-            output: {k: v for k, v in spec.items() if k != "threads"}
-            for output, spec in profile.get("outputs", {}).items()
-        }
+        name: {output: what(spec) for output, spec in profile.get("outputs", {}).items()}
         for name, profile in profiles.items()
     }
     text = json.dumps({"profiles": where, "vars": dbt_vars}, sort_keys=True, default=str)

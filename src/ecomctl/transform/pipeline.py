@@ -188,6 +188,9 @@ def run_layers(
     def done(index: int, outcome: runner.DbtOutcome) -> None:
         report = reports[index]
         _fill(report, outcome)
+        if outcome.adapter == "duckdb" and "Out of Memory Error" in report.error:
+            limit = stack.settings.duckdb_memory_limit
+            report.error += f" (DuckDB may take {limit}: ECOMCTL_DUCKDB_MEMORY_LIMIT raises it)"
         if counting and report.layer == "gold":
             _gold_for_bi(stack, ctx, report)
         if counting:

@@ -123,10 +123,13 @@ def test_a_removed_model_replaced_landing_or_other_engines_build_everything(
     assert changes.plan(before, before, None).models is None  # no graph to follow
 
 
-def test_threads_do_not_change_where_dbt_writes() -> None:
-    profile = {"p": {"outputs": {"o": {"type": "duckdb", "path": "w.duckdb", "threads": 1}}}}
-    faster = {"p": {"outputs": {"o": {"type": "duckdb", "path": "w.duckdb", "threads": 8}}}}
-    elsewhere = {"p": {"outputs": {"o": {"type": "duckdb", "path": "x.duckdb", "threads": 1}}}}
+def test_threads_and_memory_do_not_change_where_dbt_writes() -> None:
+    def profile(path: str, threads: int, memory: str) -> dict[str, Any]:
+        options = {"memory_limit": memory, "autoload_known_extensions": True}
+        output = {"type": "duckdb", "path": path, "threads": threads, "config_options": options}
+        return {"p": {"outputs": {"o": output}}}
+
     fp = changes.target_fingerprint
-    assert fp(profile, {}) == fp(faster, {}) != fp(elsewhere, {})
-    assert fp(profile, {}) != fp(profile, {"lake_database": "other"})
+    plain, faster = profile("w.duckdb", 1, "1GB"), profile("w.duckdb", 8, "4GB")
+    assert fp(plain, {}) == fp(faster, {}) != fp(profile("x.duckdb", 1, "1GB"), {})
+    assert fp(plain, {}) != fp(plain, {"lake_database": "other"})

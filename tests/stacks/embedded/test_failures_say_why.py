@@ -115,3 +115,28 @@ def test_query_never_starts_the_server(tmp_path: Path) -> None:
     assert proc.returncode == 3
     assert "is not running: `ecomctl up` starts it (query never does)" in proc.stderr
     assert not (home / "postgres" / "data" / "postmaster.pid").exists()
+
+
+def test_duckdbs_memory_limit_reaches_dbt_and_a_run_past_it_says_how_to_raise_it(
+    tmp_path: Path,
+) -> None:
+    """The limit (1 GB unless set) bounds DuckDB in dbt's child; a run that needs more than
+    a tiny one fails with DuckDB's words and the setting's name, and keeps what was built."""
+    home = tmp_path / "home"
+    try:
+        ecomctl("run", home=home, env=TINY)
+        profiles = json.loads((home / "dbt" / "profiles.yml").read_text())
+        assert profiles["trino"]["outputs"]["embedded"]["config_options"]["memory_limit"] == "1GB"
+        small = {**TINY, "ECOMCTL_DUCKDB_MEMORY_LIMIT": "2MB"}
+        proc = ecomctl("run", "--force", "--json", home=home, env=small, check=False)
+        assert proc.returncode == 1, proc.stderr
+        error = json.loads(proc.stdout)["layers"][0]["error"]
+        assert "Out of Memory Error" in error and "ECOMCTL_DUCKDB_MEMORY_LIMIT" in error, error
+        assert "2MB" in error
+        bad = ecomctl("run", home=home, env={**TINY, "ECOMCTL_DUCKDB_MEMORY_LIMIT": "lots"},
+                      check=False)  # fmt: skip
+        assert bad.returncode == 2 and "duckdb_memory_limit" in bad.stderr, bad.stderr
+        again = json.loads(ecomctl("run", "--json", home=home, env=TINY).stdout)
+        assert again["ok"] and all(layer["success"] for layer in again["layers"])
+    finally:
+        ecomctl("down", home=home, check=False)
