@@ -54,3 +54,18 @@ def test_each_project_folder_and_parse_group_has_its_own(tmp_path: Path) -> None
     for project, group in ((tmp_path / "two", "duckdb"), (tmp_path / "one", "trino")):
         assert not parse_cache.restore(cache, project, group, tmp_path / "b")
     assert not (tmp_path / "b" / FILE).exists()
+
+
+def test_the_parses_used_last_are_kept(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    projects = [tmp_path / f"project-{n}" for n in range(parse_cache.KEPT + 2)]
+    for n, project in enumerate(projects[: parse_cache.KEPT]):
+        parse_cache.keep(cache, project, "duckdb", _parse(tmp_path / f"home-{n}", b"p"))
+    # The first project's parse is given to a new home: used again, it outlives the second.
+    assert parse_cache.restore(cache, projects[0], "duckdb", tmp_path / "new-home")
+    for n, project in enumerate(projects[parse_cache.KEPT :], start=parse_cache.KEPT):
+        parse_cache.keep(cache, project, "duckdb", _parse(tmp_path / f"home-{n}", b"p"))
+    assert len(list((cache / "dbt-parse").glob("*.msgpack"))) == parse_cache.KEPT
+    assert parse_cache.restore(cache, projects[0], "duckdb", tmp_path / "again")
+    for gone in projects[1:3]:
+        assert not parse_cache.restore(cache, gone, "duckdb", tmp_path / "gone")

@@ -16,12 +16,16 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
 from importlib import metadata
 from pathlib import Path
 
 from ecomctl.secretfile import private_dir
 
 FILE = "partial_parse.msgpack"
+# Parses kept: one per dbt version, project folder and parse group (about 1 MB each); a
+# machine that saw more (clones, upgrades, projects of its own) keeps the ones used last.
+KEPT = 16
 
 
 def _slot(cache: Path, project_dir: Path, group: str) -> Path:
@@ -37,6 +41,7 @@ def restore(cache: Path, project_dir: Path, group: str, target: Path) -> bool:
         return False
     target.mkdir(parents=True, exist_ok=True)
     _copy(shared, mine)
+    _used(shared)
     return True
 
 
@@ -47,6 +52,21 @@ def keep(cache: Path, project_dir: Path, group: str, target: Path) -> None:
         return
     private_dir(shared.parent)
     _copy(mine, shared)
+    _used(shared)
+    _prune(shared.parent)
+
+
+def _used(path: Path) -> None:
+    """Mark path as used now: its access time (set here: mounts seldom keep it), not its
+    modification time, which tells a home's parse from the shared one."""
+    os.utime(path, (time.time(), path.stat().st_mtime))
+
+
+def _prune(folder: Path) -> None:
+    """Keep the KEPT parses kept or given last."""
+    found = sorted(folder.glob("*.msgpack"), key=lambda p: p.stat().st_atime, reverse=True)
+    for old in found[KEPT:]:
+        old.unlink(missing_ok=True)
 
 
 def _same(a: Path, b: Path) -> bool:
