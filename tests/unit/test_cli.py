@@ -50,8 +50,9 @@ def test_help_does_not_import_heavy_libraries() -> None:
 
 
 def test_status_imports_no_engine_client_nor_another_stack(tmp_path: Path) -> None:
-    """`status` is the command a person waits on most: it reads the embedded server over the
-    wire itself and loads no other stack's runner."""
+    """`status` is the command a person waits on most: on a home with no server to ask, it
+    loads no engine's client (psycopg only connects to a running one), no dbt and no other
+    stack's runner."""
     code = (
         "import sys\nfrom ecomctl.cli import main\n"
         f"try: main(['status', '--home', {str(tmp_path / 'h')!r}, '-q'])\n"
