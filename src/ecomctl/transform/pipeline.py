@@ -144,7 +144,9 @@ def parse_ahead(stack: Stack, child: runner.DbtChild, layers: list[str]) -> None
     ctx, target = context(stack)
     invocations = _invocations(target, layers, "run", [], ())
     _shared_parse(stack, ctx, target, invocations, parse_cache.restore)
-    child.parse(ctx, invocations)
+    # The first layer's group only (the embedded stack's one group): a lake stack's other
+    # profiles are parsed when their layer comes, since the run's plan may leave it out.
+    child.parse(ctx, invocations[:1])
 
 
 def _shared_parse(
