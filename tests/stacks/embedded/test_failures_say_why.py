@@ -130,9 +130,12 @@ def test_duckdbs_memory_limit_reaches_dbt_and_a_run_past_it_says_how_to_raise_it
         small = {**TINY, "ECOMCTL_DUCKDB_MEMORY_LIMIT": "2MB"}
         proc = ecomctl("run", "--force", "--json", home=home, env=small, check=False)
         assert proc.returncode == 1, proc.stderr
-        error = json.loads(proc.stdout)["layers"][0]["error"]
-        assert "Out of Memory Error" in error and "ECOMCTL_DUCKDB_MEMORY_LIMIT" in error, error
-        assert "2MB" in error
+        # A layer whose work passes 2 MB fails (on this tiny data, not always bronze).
+        errors = [layer["error"] for layer in json.loads(proc.stdout)["layers"] if layer["error"]]
+        said = [
+            e for e in errors if "Out of Memory Error" in e and "ECOMCTL_DUCKDB_MEMORY_LIMIT" in e
+        ]
+        assert said and all("2MB" in e for e in said), errors
         bad = ecomctl("run", home=home, env={**TINY, "ECOMCTL_DUCKDB_MEMORY_LIMIT": "lots"},
                       check=False)  # fmt: skip
         assert bad.returncode == 2 and "duckdb_memory_limit" in bad.stderr, bad.stderr
