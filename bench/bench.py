@@ -179,7 +179,7 @@ def _median(runs: list[Measurement]) -> Measurement:
 
 
 class Bench:
-    def __init__(self, work: Path, seed: int, memory_limit: int) -> None:
+    def __init__(self, work: Path, seed: int, memory_limit: int, with_baseline: bool) -> None:
         self.work = work
         self.seed = seed
         self.memory_limit = memory_limit
@@ -195,7 +195,7 @@ class Bench:
         # compiled again by every step if the caller's environment forbids writing it.
         self.env.pop("PYTHONDONTWRITEBYTECODE", None)
         self.homes: list[Path] = []
-        self.with_baseline = True
+        self.with_baseline = with_baseline
         # ecomctl's cache for the embedded steps: the bench's own, so that the first home's first
         # run parses the project from nothing, as on a new machine (native keeps the user's).
         self.cache = work / "cache"
@@ -241,9 +241,13 @@ class Bench:
         self._runs(step, home, result, total)
         self._new_homes(folder, files, result, total)
         self._status(home, result)
-        if not self.with_baseline:
-            _combine_and_compare(result)
-            return
+        if self.with_baseline:
+            self._baseline_and_floor(home, files, folder, result, total)
+        _combine_and_compare(result)
+
+    def _baseline_and_floor(
+        self, home: Path, files: Path, folder: Path, result: ScaleResult, total: int
+    ) -> None:
         self._baseline(home, files, folder / "baseline", result, total)
         floor = _checked(
             FLOOR,
@@ -254,8 +258,7 @@ class Bench:
         counts = json.loads(floor.stdout)
         if sum(counts.values()) != total:
             raise BenchError(f"the floor counted {counts}, the load {total} rows")
-        result.rows.append(_row(scale, FLOOR, floor, rows=total))
-        _combine_and_compare(result)
+        result.rows.append(_row(result.scale, FLOOR, floor, rows=total))
 
     def _stepper(self, home: Path, result: ScaleResult) -> Callable[..., Measurement]:
         """A function that runs one ecomctl command as the step `name` of this scale."""
@@ -741,8 +744,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = datetime.now(UTC)
     info = {"machine": machine(), "versions": versions(), "seed": args.seed,
             "baseline": not args.no_baseline}  # fmt: skip
-    bench = Bench(work, args.seed, int(args.max_gb * 1024**3))
-    bench.with_baseline = not args.no_baseline
+    bench = Bench(work, args.seed, int(args.max_gb * 1024**3), not args.no_baseline)
     results: list[ScaleResult] = []
     help_row: Row | None = None
     error = ""

@@ -189,8 +189,7 @@ def run_dbt(
         maybe_nothing = whole and not (force or full_refresh) and built.inputs() is not None
         child = None if maybe_nothing else later.enter_context(runner.DbtChild())
         stack.up(UpOptions(layers=layers), events)
-        if child is not None:
-            pipeline.parse_ahead(stack, child, layers)
+        dbt = None if child is None else pipeline.prepare(stack, child, layers)
         ensure_landing(stack, layers, events)
         _check_inputs_built(stack, layers)
         generation = landing.generation(stack.paths)
@@ -211,12 +210,12 @@ def run_dbt(
         if chosen is not None and chosen.models is not None:
             layers = [x for x in layers if _layer_has(used.path, x, chosen.models)]
         taken = built.building() if command == "run" else None
-        if child is None:
-            child = later.enter_context(runner.DbtChild())
+        if dbt is None:
+            dbt = pipeline.prepare(stack, later.enter_context(runner.DbtChild()), layers)
         try:
             reports = pipeline.run_layers(
-                stack, layers, command, run_select, refresh, progress, starting, on_layer_done,
-                child,
+                stack, dbt, layers, command, run_select, refresh, progress, starting,
+                on_layer_done,
             )  # fmt: skip
         except EcomctlError as exc:
             if exc.status == ExitStatus.UNHEALTHY:

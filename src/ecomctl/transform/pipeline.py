@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from collections.abc import Callable, Collection
@@ -123,7 +122,8 @@ def _invocations(
     # Each group is parsed with its first layer's profile, whichever layers run.
     parse_profile: dict[str, str] = {}
     for profile in PROFILE_OF_LAYER.values():
-        parse_profile.setdefault(groups.get(profile, ""), profile)
+        if profile in groups:
+            parse_profile.setdefault(groups[profile], profile)
     return [
         Invocation(
             command,
@@ -132,21 +132,32 @@ def _invocations(
             layer in full_refresh,
             ["--indirect-selection", "cautious"],
             parse_group=groups.get(PROFILE_OF_LAYER[layer], ""),
-            parse_profile=parse_profile[groups.get(PROFILE_OF_LAYER[layer], "")],
+            parse_profile=parse_profile.get(groups.get(PROFILE_OF_LAYER[layer], ""), ""),
             adapter=adapters.get(PROFILE_OF_LAYER[layer], ""),
         )
         for layer in layers
     ]
 
 
-def parse_ahead(stack: Stack, child: runner.DbtChild, layers: list[str]) -> None:
-    """Have dbt's child parse the project for these layers now, while ecomctl goes on."""
+@dataclass(frozen=True)
+class Prepared:
+    """dbt's child, told to parse the project, and where dbt finds the stack's engines."""
+
+    child: runner.DbtChild
+    ctx: DbtContext
+    target: DbtTarget
+
+
+def prepare(stack: Stack, child: runner.DbtChild, layers: list[str]) -> Prepared:
+    """Write the profiles and have dbt's child parse the project for these layers now (from
+    the machine's shared parse when this home has none), while ecomctl goes on."""
     ctx, target = context(stack)
     invocations = _invocations(target, layers, "run", [], ())
     _shared_parse(stack, ctx, target, invocations, parse_cache.restore)
     # The first layer's group only (the embedded stack's one group): a lake stack's other
     # profiles are parsed when their layer comes, since the run's plan may leave it out.
     child.parse(ctx, invocations[:1])
+    return Prepared(child, ctx, target)
 
 
 def _shared_parse(
@@ -165,6 +176,7 @@ def _shared_parse(
 
 def run_layers(
     stack: Stack,
+    dbt: Prepared,
     layers: list[str],
     command: str = "run",
     select: list[str] | None = None,
@@ -172,18 +184,16 @@ def run_layers(
     progress: Progress | None = None,
     on_layer_start: Callable[[str], None] | None = None,
     on_layer_done: Callable[[LayerReport], None] | None = None,
-    child: runner.DbtChild | None = None,
 ) -> list[LayerReport]:
     """Run a dbt command layer by layer; a failed layer skips the layers after it on `run`.
 
-    All layers run in one dbt child process (child, when one was started ahead), so dbt
-    starts once. Each layer writes only its own schema, so counting a layer before the child
+    All layers run in dbt's one child process (see prepare), so dbt starts once. Each layer writes only its own schema, so counting a layer before the child
     and after it gives the layer's diff. With on_layer_done, each layer is counted as it ends
     (the child waits) and its report handed over then.
     """
     counting = command in ("run", "build")
     before = {layer: stack.row_counts(layer) for layer in layers} if counting else {}
-    ctx, target = context(stack)
+    ctx, target = dbt.ctx, dbt.target
     invocations = _invocations(target, layers, command, select or [], full_refresh)
     reports = [LayerReport(layer, PROFILE_OF_LAYER[layer], command) for layer in layers]
 
@@ -206,27 +216,24 @@ def run_layers(
             on_layer_done(report)
 
     begin = None if on_layer_start is None else (lambda i: on_layer_start(layers[i]))
-    _shared_parse(stack, ctx, target, invocations, parse_cache.restore)
-    with contextlib.ExitStack() as owned:
-        dbt = child or owned.enter_context(runner.DbtChild())
-        # Only someone watching needs each layer as it ends: the child then waits after each
-        # one, and dbt-duckdb opens the warehouse again for the next (about 1.5 s at scale 1
-        # over a first run). Otherwise every layer is read once the child is done with them,
-        # while it ends.
-        outcomes = dbt.run(
-            ctx,
-            invocations,
-            progress,
-            begin,
-            keep_going=command == "test",
-            on_done=None if on_layer_done is None else done,
-        )
-        for index, (report, outcome) in enumerate(zip(reports, outcomes, strict=True)):
-            if outcome is None:
-                report.skipped = True
-                report.success = False
-            elif on_layer_done is None:
-                done(index, outcome)
+    # Only someone watching needs each layer as it ends: the child then waits after each one,
+    # and dbt-duckdb opens the warehouse again for the next (about 1.5 s at scale 1 over a
+    # first run). Otherwise every layer is read once the child is done with them, while it
+    # ends.
+    outcomes = dbt.child.run(
+        ctx,
+        invocations,
+        progress,
+        begin,
+        keep_going=command == "test",
+        on_done=None if on_layer_done is None else done,
+    )
+    for index, (report, outcome) in enumerate(zip(reports, outcomes, strict=True)):
+        if outcome is None:
+            report.skipped = True
+            report.success = False
+        elif on_layer_done is None:
+            done(index, outcome)
     _shared_parse(stack, ctx, target, invocations, parse_cache.keep)
     return reports
 

@@ -97,10 +97,11 @@ class DbtContext:
         """Where a parse group's parse keeps its partial-parse file (no manifest.json)."""
         return self.work_dir / "parse" / group
 
-    def args(self, inv: Invocation) -> list[str]:
+    def args(self, inv: Invocation, target: Path | None = None) -> list[str]:
+        """dbt's arguments for inv; target: another target folder than its profile's."""
         import json
 
-        target = self.target(inv.profile)
+        target = target or self.target(inv.profile)
         args = [
             *inv.command.split(),
             "--project-dir", str(self.project_dir),
@@ -417,9 +418,7 @@ def _parse_args(ctx: DbtContext, inv: Invocation) -> list[str]:
     """A parse writes only its partial-parse file, in a target folder of its own: the jobs'
     manifests (what the next run compares with) stay the last run's until a job writes."""
     parse = Invocation("parse", inv.parse_profile or inv.profile, [], extra=["--no-write-json"])
-    args = ctx.args(parse)
-    args[args.index("--target-path") + 1] = str(ctx.parse_target(inv.parse_group))
-    return [*args, *_QUIET]
+    return [*ctx.args(parse, ctx.parse_target(inv.parse_group)), *_QUIET]
 
 
 def invoke(ctx: DbtContext, inv: Invocation, progress: Progress | None = None) -> DbtOutcome:
