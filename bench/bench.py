@@ -55,9 +55,9 @@ from measure import Measurement, measure
 
 from ecomctl.data import generator
 from ecomctl.data.olist import BY_TABLE
+from ecomctl.resources import bundled
 from ecomctl.settings import load_settings
 from ecomctl.stacks import get_stack
-from ecomctl.transform import project
 from ecomctl.transform.runner import _QUIET_ENV  # the baseline's dbt runs as quietly as ecomctl's
 
 BENCH = Path(__file__).resolve().parent
@@ -342,7 +342,7 @@ class Bench:
             (NO_REVIEWS, ("seed",), ("--exclude", Path(reviews.filename).stem)),
         ):
             made = baseline.make_project(
-                project.bundled("dbt"),
+                bundled("dbt"),
                 files,
                 folder / (variant.replace(" ", "-") or "full"),
                 gold_output,

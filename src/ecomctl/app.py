@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # types only: `status` and `query` need none of these modules
     from ecomctl.data.publish import PublishResult
     from ecomctl.data.seeding import SeedResult
     from ecomctl.history import Recorder
-    from ecomctl.services.status import ServiceStatus
+    from ecomctl.results import ServiceStatus
     from ecomctl.transform.changes import Inputs, Plan
     from ecomctl.transform.pipeline import LayerReport
     from ecomctl.transform.runner import Progress

@@ -17,10 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
+from ecomctl import proc
 from ecomctl.errors import EcomctlError, ExitStatus, first_line
-from ecomctl.secretfile import write_private
-from ecomctl.services.net import pid_alive
-from ecomctl.services.processes import process_stat
+from ecomctl.home import write_private
 from ecomctl.settings import HomePaths
 
 if TYPE_CHECKING:
@@ -80,20 +79,6 @@ class RunRecord(TypedDict):
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def _process_started(pid: int) -> int | None:
-    """When the process started (clock ticks since boot; Linux), None where unknown."""
-    stat = process_stat(pid)
-    return None if stat is None else stat[1]
-
-
-def _alive(pid: int, started: int | None) -> bool:
-    """The process that wrote a record still runs (not another that took its pid since)."""
-    stat = process_stat(pid)
-    if stat is None:  # gone, or no /proc to ask (not Linux)
-        return started is None and pid_alive(pid)
-    return stat[0] not in ("Z", "X") and started in (None, stat[1])
 
 
 def _total(rows: list[int | None]) -> int | None:
@@ -190,7 +175,7 @@ class Recorder:
             "args": _without_home(args),
             "stack": stack,
             "pid": os.getpid(),
-            "pid_started": _process_started(os.getpid()),
+            "pid_started": proc.started(os.getpid()),
             "started_at": "",
             "ended_at": None,
             "seconds": None,
@@ -304,7 +289,7 @@ def read(paths: HomePaths, stack: str | None = None) -> list[RunRecord]:
         record = cast(RunRecord, loaded)
         if stack is not None and record.get("stack") != stack:
             continue
-        if record["status"] == "running" and not _alive(record["pid"], record["pid_started"]):
+        if record["status"] == "running" and not proc.alive(record["pid"], record["pid_started"]):
             record["status"] = "interrupted"
             record["error"] = "the process ended without recording its outcome (killed)"
         runs.append(record)

@@ -18,8 +18,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ecomctl import proc
 from ecomctl.errors import EcomctlError, ExitStatus
-from ecomctl.secretfile import private_home
+from ecomctl.home import private_home
 from ecomctl.settings import HomePaths
 
 
@@ -109,14 +110,8 @@ def _writer(root: Path) -> str | None:
         pid = int(json.loads(text)["pid"]) if text else 0
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if pid <= 0:
+    if pid <= 0 or not proc.exists(pid):
         return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        pass
     return _holder(text)
 
 

@@ -27,7 +27,7 @@ from support.faultlog import FaultLog
 from support.helpers import TEST_SCALE
 from support.native import NATIVE, native, pid_of, services
 
-from ecomctl.services import native_artifacts
+from ecomctl.runners.native import pins as native_artifacts
 from ecomctl.settings import load_settings
 from ecomctl.transform.changes import BuiltFrom, Inputs
 

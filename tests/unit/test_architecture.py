@@ -73,11 +73,11 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
 @pytest.mark.parametrize(
     ("package", "may_not_import"),
     [
-        ("ecomctl.engines", ("ecomctl.stacks", "ecomctl.services", "ecomctl.cli", "ecomctl.app")),
-        ("ecomctl.services", ("ecomctl.stacks", "ecomctl.cli", "ecomctl.app")),
-        ("ecomctl.data", ("ecomctl.stacks", "ecomctl.services", "ecomctl.cli", "ecomctl.app")),
-        ("ecomctl.transform", ("ecomctl.services", "ecomctl.cli", "ecomctl.app")),
-        ("ecomctl.outputs", ("ecomctl.stacks", "ecomctl.services.compose", "ecomctl.app")),
+        ("ecomctl.engines", ("ecomctl.stacks", "ecomctl.runners", "ecomctl.cli", "ecomctl.app")),
+        ("ecomctl.runners", ("ecomctl.stacks", "ecomctl.cli", "ecomctl.app")),
+        ("ecomctl.data", ("ecomctl.stacks", "ecomctl.runners", "ecomctl.cli", "ecomctl.app")),
+        ("ecomctl.transform", ("ecomctl.runners", "ecomctl.cli", "ecomctl.app")),
+        ("ecomctl.outputs", ("ecomctl.stacks", "ecomctl.runners.compose", "ecomctl.app")),
         ("ecomctl.stacks", ("ecomctl.cli", "ecomctl.app", "ecomctl.outputs")),
     ],
 )

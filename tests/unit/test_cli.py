@@ -57,8 +57,8 @@ def test_status_imports_no_engine_client_nor_another_stack(tmp_path: Path) -> No
         "import sys\nfrom ecomctl.cli import main\n"
         f"try: main(['status', '--home', {str(tmp_path / 'h')!r}, '-q'])\n"
         "except SystemExit: pass\n"
-        "heavy = ('psycopg', 'duckdb', 'dbt', 'trino', 'python_on_whales', 'ecomctl.services.native',"
-        " 'ecomctl.services.compose', 'ecomctl.transform.runner', 'ecomctl.data.landing')\n"
+        "heavy = ('psycopg', 'duckdb', 'dbt', 'trino', 'python_on_whales', 'ecomctl.runners.native.runner',"
+        " 'ecomctl.runners.compose', 'ecomctl.transform.runner', 'ecomctl.data.landing')\n"
         "print(','.join(m for m in heavy if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -140,9 +140,9 @@ def test_flags_for_services_ecomctl_starts_are_refused_on_other_stacks(
 
 
 def test_down_volumes_resets_the_embedded_home() -> None:
-    from ecomctl import secretfile
+    from ecomctl import home
 
-    secretfile.read_or_create(Path("h", "secrets", "postgres_password"))
+    home.read_or_create(Path("h", "secrets", "postgres_password"))
     Path("h", "warehouse.duckdb").write_text("")
     ran = cli("down", "--volumes", "--yes", "--home", "h")
     assert ran.code == 0, ran
@@ -190,12 +190,12 @@ def test_status_env_of_a_never_started_home_has_no_gold_lines() -> None:
 
 
 def test_the_psql_hint_reads_the_password_from_a_home_with_spaces(tmp_path: Path) -> None:
-    from ecomctl import secretfile
+    from ecomctl import home as homefiles
     from ecomctl.stacks import get_stack
 
     home = tmp_path / "my data $HOME 'x'"
     stack = get_stack(load_settings(home=home))
-    secret = secretfile.read_or_create(home / "secrets" / "gold_reader_password")
+    secret = homefiles.read_or_create(home / "secrets" / "gold_reader_password")
     hint = stack.endpoints().password_hint
     shell = subprocess.run(
         ["bash", "-c", f'PGPASSWORD={hint}; printf %s "$PGPASSWORD"'],

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from ecomctl.services import engine_conf, native_artifacts
-from ecomctl.services.compose import ComposeServices
-from ecomctl.services.engine_conf import EngineHosts
+from ecomctl.resources import bundled
+from ecomctl.runners import engine_conf
+from ecomctl.runners.compose import ComposeServices
+from ecomctl.runners.engine_conf import EngineHosts
+from ecomctl.runners.native import pins as native_artifacts
 from ecomctl.settings import load_settings
-from ecomctl.transform.project import bundled
 
 NATIVE = EngineHosts(
     metastore_host="127.0.0.1",

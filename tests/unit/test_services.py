@@ -10,10 +10,9 @@ import pytest
 
 from ecomctl.engines.sql import table_counts
 from ecomctl.errors import EcomctlError, ExitStatus, ServiceFailed
-from ecomctl.services.base import NoEvents
-from ecomctl.services.graph import ServiceGraph
-from ecomctl.services.health import wait_until_healthy
-from ecomctl.services.status import ServiceStatus, State
+from ecomctl.results import ServiceStatus, State
+from ecomctl.runners.base import NoEvents
+from ecomctl.runners.common import ServiceGraph, wait_until_healthy
 
 GRAPH = ServiceGraph(
     {

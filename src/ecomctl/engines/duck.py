@@ -31,7 +31,7 @@ def path_for_duckdb(path: Path) -> str:
         return text
     import hashlib
 
-    from ecomctl.secretfile import private_dir
+    from ecomctl.home import private_dir
 
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     links = private_dir(cache / "ecomctl" / "paths")

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # types only: `status` should not pay for loading the data mo
     from ecomctl.engines.sql import QueryResult
     from ecomctl.history import RunRecord
     from ecomctl.outputs.live import RunView
-    from ecomctl.services.status import ServiceStatus
+    from ecomctl.results import ServiceStatus
     from ecomctl.transform.pipeline import LayerReport
     from ecomctl.transform.project import DbtProject
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # types only: `status --json` would otherwise load seeding an
     from ecomctl.data.publish import PublishResult
     from ecomctl.data.seeding import SeedResult
     from ecomctl.engines.sql import QueryResult
-    from ecomctl.services.status import ServiceStatus
+    from ecomctl.results import ServiceStatus
     from ecomctl.transform.pipeline import LayerReport
     from ecomctl.transform.project import DbtProject
 

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from ecomctl.engines.sql import QueryResult
 from ecomctl.history import LayerRecord, RunRecord, latest
-from ecomctl.secretfile import write_private
+from ecomctl.home import write_private
 
 Query = Callable[[str], QueryResult]
 

@@ -28,18 +28,18 @@ def get_stack(settings: Settings) -> Stack:
     from ecomctl.stacks.lake import LakeStack
 
     if name == "native":
-        from ecomctl.services.native import NativeServices
+        from ecomctl.runners.native.runner import NativeServices
 
         native = NativeServices(settings)
         return LakeStack(name, settings, native.endpoints, native)
     if name == "compose":
-        from ecomctl.services.compose import ComposeServices
+        from ecomctl.runners.compose import ComposeServices
 
         compose = ComposeServices(settings)
         return LakeStack(name, settings, compose.endpoints, compose)
     if name == "remote":
         from ecomctl.engines import endpoints
-        from ecomctl.services.probe import ProbeOnly
+        from ecomctl.runners.probe import ProbeOnly
 
         def yours() -> endpoints.LakeEndpoints:
             return endpoints.from_settings(settings)

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ecomctl.engines.endpoints import PgLogin
 from ecomctl.engines.sql import QueryResult
 from ecomctl.errors import EcomctlError, reason
-from ecomctl.services.base import Events, NoEvents, UpOptions
-from ecomctl.services.status import ServiceStatus
+from ecomctl.results import ServiceStatus
+from ecomctl.runners.base import Events, NoEvents, UpOptions
 from ecomctl.settings import HomePaths, Settings
 
 if TYPE_CHECKING:

@@ -15,8 +15,8 @@ from ecomctl import lock
 from ecomctl.engines import duck, sql
 from ecomctl.engines.endpoints import PgEndpoint, PgLogin
 from ecomctl.errors import EcomctlError, ExitStatus
-from ecomctl.services.embedded_postgres import EmbeddedPostgres
-from ecomctl.services.status import ServiceStatus
+from ecomctl.results import ServiceStatus
+from ecomctl.runners.postgres import EmbeddedPostgres
 from ecomctl.settings import Settings
 from ecomctl.stacks.base import (
     DbtTarget,

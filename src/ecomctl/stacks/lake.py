@@ -15,8 +15,8 @@ from ecomctl.data import publish
 from ecomctl.data.publish import PublishResult
 from ecomctl.engines import clients, sql
 from ecomctl.engines.endpoints import LakeEndpoints, PgLogin
-from ecomctl.services.base import Services
-from ecomctl.services.status import ServiceStatus
+from ecomctl.results import ServiceStatus
+from ecomctl.runners.base import Services
 from ecomctl.settings import Settings
 from ecomctl.stacks.base import (
     DbtTarget,

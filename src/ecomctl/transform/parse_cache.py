@@ -20,7 +20,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from ecomctl.secretfile import private_dir
+from ecomctl.home import private_dir
 
 FILE = "partial_parse.msgpack"
 # Parses kept: one per dbt version, project folder and parse group (about 1 MB each); a

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ecomctl.errors import EcomctlError, ExitStatus
+from ecomctl.resources import bundled
 from ecomctl.settings import Settings
-
-_PACKAGE = Path(__file__).resolve().parent.parent  # src/ecomctl
 
 # What dbt writes into a project folder when run there by hand: never part of the project.
 BUILD_ARTEFACTS = ("target", "logs", "dbt_packages", "__pycache__", ".user.yml")
@@ -19,14 +18,6 @@ BUILD_ARTEFACTS = ("target", "logs", "dbt_packages", "__pycache__", ".user.yml")
 # project it is, and that neither meets the `dbt/` folder many repositories already have nor
 # the bundled project's own folder in a clone of ecomctl.
 DEFAULT_INIT_DIR = Path("ecomctl-dbt")
-
-
-def bundled(name: str) -> Path:
-    """The folder `name` ("dbt", "compose", "conf"): inside the wheel, or at the clone's top level."""
-    installed = _PACKAGE / "_bundled" / name
-    if installed.is_dir():
-        return installed
-    return _PACKAGE.parent.parent / name
 
 
 @dataclass(frozen=True)

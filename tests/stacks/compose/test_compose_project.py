@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from ecomctl.services import engine_conf
-from ecomctl.services.compose import ComposeServices
+from ecomctl.resources import bundled
+from ecomctl.runners import engine_conf
+from ecomctl.runners.compose import ComposeServices
 from ecomctl.settings import load_settings
-from ecomctl.transform.project import bundled
 
 COMPOSE_DIR = bundled("compose")
 COMPOSE_FILE = COMPOSE_DIR / "compose.yaml"
@@ -589,7 +589,7 @@ def test_rendered_secrets_appear_only_in_the_environment_of_services_that_need_t
 
 
 def _stack(home: Path, docker_config: Path, monkeypatch: pytest.MonkeyPatch, **flags: Any) -> Any:
-    from ecomctl.services.compose import ComposeServices
+    from ecomctl.runners.compose import ComposeServices
     from ecomctl.settings import load_settings
 
     monkeypatch.setenv("DOCKER_CONFIG", str(docker_config))

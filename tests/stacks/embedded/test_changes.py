@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from ecomctl.resources import bundled
 from ecomctl.transform import changes, project
 from ecomctl.transform.changes import Inputs
 
@@ -25,9 +26,7 @@ def manifest(pipeline_home: Path, first_run: object) -> dict[str, Any]:
 @pytest.fixture
 def dbt_copy(tmp_path: Path) -> Path:
     target = tmp_path / "dbt"
-    shutil.copytree(
-        project.bundled("dbt"), target, ignore=shutil.ignore_patterns(*project.BUILD_ARTEFACTS)
-    )
+    shutil.copytree(bundled("dbt"), target, ignore=shutil.ignore_patterns(*project.BUILD_ARTEFACTS))
     return target
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from support.helpers import NO_PARTIAL_PARSE, dbt_log, ecomctl
 
-from ecomctl.transform.project import bundled
+from ecomctl.resources import bundled
 
 TINY = {"ECOMCTL_SCALE": "0.005"}
 GOLD_MODEL = Path("models/gold/payment_type_mix.sql")

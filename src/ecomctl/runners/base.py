@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ecomctl.services.status import ServiceStatus
+from ecomctl.results import ServiceStatus
 
 
 @dataclass(frozen=True)

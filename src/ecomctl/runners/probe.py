@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 from ecomctl.engines import clients
 from ecomctl.engines.endpoints import LakeEndpoints
 from ecomctl.errors import EcomctlError, ExitStatus
-from ecomctl.services.base import Events, UpOptions
-from ecomctl.services.status import ServiceStatus, State
+from ecomctl.results import ServiceStatus, State
+from ecomctl.runners.base import Events, UpOptions
 
 # The servers a layer's run needs: its dbt profile's engine and where its rows are counted.
 SERVICES_OF_LAYER = {

@@ -9,7 +9,7 @@ import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ecomctl.transform import project
+from ecomctl.resources import bundled
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z0-9_]+)\s*\}\}")
 
@@ -28,7 +28,7 @@ class EngineHosts:
 
 
 def source() -> Path:
-    return project.bundled("conf")
+    return bundled("conf")
 
 
 def files() -> list[Path]:

@@ -27,7 +27,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from ecomctl import secretfile
+from ecomctl import home
 from ecomctl.engines import clients, s3
 from ecomctl.engines.endpoints import (
     LakeEndpoints,
@@ -37,16 +37,23 @@ from ecomctl.engines.endpoints import (
     TrinoEndpoint,
 )
 from ecomctl.errors import EcomctlError, ExitStatus, reason
-from ecomctl.services import engine_conf, java, native_artifacts, processes
-from ecomctl.services.artifacts import Artifact, Cache
-from ecomctl.services.base import Events, UpOptions
-from ecomctl.services.embedded_postgres import READER, EmbeddedPostgres
-from ecomctl.services.engine_conf import EngineHosts
-from ecomctl.services.graph import ServiceGraph
-from ecomctl.services.health import LOG_TAIL, wait_until_healthy
-from ecomctl.services.net import LOOPBACK, free_port, port_is_free
-from ecomctl.services.processes import Launch, Supervisor
-from ecomctl.services.status import ServiceStatus, State
+from ecomctl.results import ServiceStatus, State
+from ecomctl.runners import engine_conf
+from ecomctl.runners.base import Events, UpOptions
+from ecomctl.runners.common import (
+    LOG_TAIL,
+    LOOPBACK,
+    ServiceGraph,
+    free_port,
+    port_is_free,
+    wait_until_healthy,
+)
+from ecomctl.runners.engine_conf import EngineHosts
+from ecomctl.runners.native import java, processes
+from ecomctl.runners.native import pins as native_artifacts
+from ecomctl.runners.native.artifacts import Artifact, Cache
+from ecomctl.runners.native.processes import Launch, Supervisor
+from ecomctl.runners.postgres import READER, EmbeddedPostgres
 from ecomctl.settings import Settings
 
 # Each service with what it needs running first, in start order.
@@ -148,7 +155,7 @@ class NativeServices:
         path = self.secrets / name
         if not create and not path.exists():
             return None
-        return secretfile.read_or_create(path)
+        return home.read_or_create(path)
 
     # -- ports: chosen once per home, moved (and said) when another program took one --------
     def _ports(self) -> dict[str, int]:
@@ -404,7 +411,7 @@ class NativeServices:
                 }
             ]
         }
-        config = secretfile.write_private(self.secrets / "s3.json", json.dumps(identities))
+        config = home.write_private(self.secrets / "s3.json", json.dumps(identities))
         argv = [
             str(self._weed()), "mini", f"-dir={data}",
             # Every listener (master, volume, filer, S3, admin and their gRPC ports) on loopback.

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ecomctl import secretfile
+from ecomctl import home
 from ecomctl.engines.endpoints import (
     LakeEndpoints,
     PgEndpoint,
@@ -32,15 +32,21 @@ from ecomctl.engines.endpoints import (
     TrinoEndpoint,
 )
 from ecomctl.errors import EcomctlError, ExitStatus, ServiceFailed, first_line, reason
-from ecomctl.services import engine_conf
-from ecomctl.services.base import Events, UpOptions
-from ecomctl.services.engine_conf import EngineHosts
-from ecomctl.services.graph import ServiceGraph
-from ecomctl.services.health import LOG_TAIL, Failure, failed_service, wait_until_healthy
-from ecomctl.services.net import LOOPBACK, port_is_free
-from ecomctl.services.status import ServiceStatus, State
+from ecomctl.resources import bundled
+from ecomctl.results import ServiceStatus, State
+from ecomctl.runners import engine_conf
+from ecomctl.runners.base import Events, UpOptions
+from ecomctl.runners.common import (
+    LOG_TAIL,
+    LOOPBACK,
+    Failure,
+    ServiceGraph,
+    failed_service,
+    port_is_free,
+    wait_until_healthy,
+)
+from ecomctl.runners.engine_conf import EngineHosts
 from ecomctl.settings import Settings
-from ecomctl.transform import project
 
 GOLD_DATABASE = "analytics"
 SECRET_NAMES = ("POSTGRES_PASSWORD", "MINIO_ROOT_PASSWORD")
@@ -110,7 +116,7 @@ class ComposeServices:
         self.paths = settings.paths
         self.env_file = self.paths.compose / ".env"
         self.conf_dir = self.paths.compose / "conf"
-        self.compose_file = settings.compose_file or project.bundled("compose") / "compose.yaml"
+        self.compose_file = settings.compose_file or bundled("compose") / "compose.yaml"
 
     # -- where the engines are: this machine's loopback, at the published ports -------------
     def endpoints(self) -> LakeEndpoints:
@@ -141,7 +147,7 @@ class ComposeServices:
     def ensure_env(self) -> Path:
         """Write the .env (secrets kept from earlier runs or generated now, ports from settings)
         and the engines' configuration it points the services at."""
-        secretfile.private_dir(self.env_file.parent)
+        home.private_dir(self.env_file.parent)
         engine_conf.render(self.conf_dir, self.engine_hosts())
         _write_env(self.env_file, self._env_values(self._read_env()))
         return self.env_file
@@ -477,4 +483,4 @@ def _last_line(text: str, default: str) -> str:
 def _write_env(path: Path, values: dict[str, str]) -> Path:
     """Replace path with KEY=value lines, mode 0600 from the start (it holds passwords)."""
     header = "# Written by `ecomctl up --stack compose`; the passwords are this install's own.\n"
-    return secretfile.write_private(path, header + "".join(f"{k}={v}\n" for k, v in values.items()))
+    return home.write_private(path, header + "".join(f"{k}={v}\n" for k, v in values.items()))

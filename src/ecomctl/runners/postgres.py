@@ -22,13 +22,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ecomctl import secretfile
+from ecomctl import home
 from ecomctl.engines.clients import SERVER_FACTS_SQL
 from ecomctl.engines.endpoints import PgEndpoint
 from ecomctl.errors import EcomctlError, ExitStatus, reason
-from ecomctl.services.net import LOOPBACK as HOST
-from ecomctl.services.net import free_port, port_is_free
-from ecomctl.services.status import ServiceStatus
+from ecomctl.results import ServiceStatus
+from ecomctl.runners.common import LOOPBACK as HOST
+from ecomctl.runners.common import free_port, port_is_free
 
 USER = "ecomctl"  # the superuser: ecomctl's alone, its password never leaves its 0600 file
 DATABASE = "analytics"
@@ -108,7 +108,7 @@ class EmbeddedPostgres:
 
     # -- facts ---------------------------------------------------------------------------
     def password(self) -> str:
-        return secretfile.read_or_create(self.password_file)
+        return home.read_or_create(self.password_file)
 
     def port(self) -> int:
         """The remembered port, chosen once when the server is first set up."""
@@ -256,9 +256,7 @@ class EmbeddedPostgres:
             port=running or self.port(),
             user=READER if reader else USER,
             dbname=database,
-            password=secretfile.read_or_create(self.reader_password_file)
-            if reader
-            else self.password(),
+            password=home.read_or_create(self.reader_password_file) if reader else self.password(),
             connect_timeout=5,
             autocommit=autocommit,
         )
@@ -460,7 +458,7 @@ class EmbeddedPostgres:
         and nothing else (no other schema, no writes, no server files or programs)."""
         from psycopg import sql
 
-        self.ensure_login(READER, secretfile.read_or_create(self.reader_password_file))
+        self.ensure_login(READER, home.read_or_create(self.reader_password_file))
         reader, owner, db = sql.Identifier(READER), sql.Identifier(USER), sql.Identifier(DATABASE)
         with self.connect() as conn:
             for statement in (

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ecomctl.secretfile import private_dir
+from ecomctl.home import private_dir
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ Versions, and why:
 
 from __future__ import annotations
 
-from ecomctl.services.artifacts import Artifact
+from ecomctl.runners.native.artifacts import Artifact
 
 TRINO_VERSION = "476"
 METASTORE_VERSION = "4.0.0"

@@ -1,0 +1,129 @@
+"""Files and folders of ecomctl's own (the home, the cache): private where they hold anything,
+and always written whole.
+
+A file is written under a name of its own beside its target (mode 0600 from the start) and
+renamed over it; a folder is built beside its target and renamed into place. So no reader
+ever sees a half-written file or folder, and two processes building the same thing at once
+never write into each other's partial copy.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def private_dir(path: Path) -> Path:
+    """Create path (and its parents) and make it 0700."""
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+def private_home(path: Path) -> Path:
+    """Create the home folder (and its parents) private to its owner: 0700, or 0710 as root,
+    where the group is PostgreSQL's system account's, which needs a way through (only that)."""
+    path.mkdir(parents=True, exist_ok=True)
+    owner = path.stat().st_uid
+    if owner != os.geteuid():
+        import pwd
+
+        from ecomctl.errors import EcomctlError, ExitStatus
+
+        # Root taking over a user's home would hand its files to root and to system accounts.
+        try:
+            name = pwd.getpwuid(owner).pw_name
+        except KeyError:
+            name = f"uid {owner}"
+        raise EcomctlError(
+            f"{path} belongs to {name}: run ecomctl as that user,"
+            " or use a home of your own (--home)",
+            ExitStatus.ENVIRONMENT,
+        )
+    os.chmod(path, 0o710 if os.geteuid() == 0 else 0o700)
+    return path
+
+
+def _private_temp(folder: Path, name: str, data: str | bytes) -> str:
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")  # mkstemp creates it 0600
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data.encode() if isinstance(data, str) else data)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return tmp
+
+
+def write_private(path: Path, data: str | bytes) -> Path:
+    """Replace path with data, whole, mode 0600 from the start."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(_private_temp(path.parent, path.name, data), path)
+    return path
+
+
+def copy_whole(source: Path, dest: Path) -> Path:
+    """Replace dest with a copy of source (its times kept), whole."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.")
+    os.close(fd)
+    try:
+        shutil.copy2(source, tmp)
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return dest
+
+
+def link_whole(dest: Path, points_to: str) -> Path:
+    """Make dest a symbolic link to points_to, replacing whatever dest was, in one step."""
+    partial = dest.with_name(f".{dest.name}.{os.getpid()}")
+    partial.unlink(missing_ok=True)
+    os.symlink(points_to, partial)
+    os.replace(partial, dest)
+    return dest
+
+
+@contextmanager
+def building(target: Path, *, replace: bool = True) -> Iterator[Path]:
+    """A new, empty folder beside target to build in; put in place of target, whole, when the
+    block ends without an error, and removed when it raises.
+
+    replace=False: a target that another process put there meanwhile wins, and this build is
+    dropped (for content that is the same whoever builds it, such as an unpacked artifact)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.partial."))
+    try:
+        yield partial
+        if target.exists() and not replace:
+            return
+        if target.exists():
+            old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.old."))
+            target.rename(old / target.name)
+            partial.rename(target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            partial.rename(target)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+def read_or_create(path: Path) -> str:
+    """Return the secret stored at path, generating it (mode 0600) on first use."""
+    if not path.exists():
+        private_dir(path.parent)
+        tmp = _private_temp(path.parent, path.name, secrets.token_urlsafe(24) + "\n")
+        try:
+            # A link, not a rename: when two ecomctl processes race, the first secret stays.
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    return path.read_text().strip()
