@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from ecomctl.runners.compose import ComposeProject, parse_config
+from ecomctl.runners.compose_config import ComposeProject, parse_config
 
 FIXTURE = Path(__file__).parent / "fixtures" / "compose" / "config.json"
 
