@@ -121,3 +121,19 @@ def test_the_compose_spark_image_adds_exactly_the_native_stacks_jars() -> None:
         if line and not line.startswith("#")
     ]
     assert pinned == [(a.sha1, a.filename) for a in native_artifacts.SPARK_JARS]
+
+
+def test_rendering_again_replaces_the_folder_whole_readable_by_the_engines(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "conf"
+    engine_conf.render(target, NATIVE)
+    (target / "stale.properties").write_text("left from an older ecomctl\n")
+    moved = EngineHosts(**{**vars(NATIVE), "metastore_port": 42083})
+    engine_conf.render(target, moved)
+    assert not (target / "stale.properties").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["conf"]  # no side folder left
+    catalog = (target / "trino" / "catalog" / "iceberg.properties").read_text()
+    assert "thrift://127.0.0.1:42083" in catalog
+    assert {p.stat().st_mode & 0o777 for p in target.rglob("*") if p.is_file()} == {0o644}
+    assert {p.stat().st_mode & 0o777 for p in [target, *target.rglob("*")] if p.is_dir()} == {0o755}

@@ -1,18 +1,23 @@
-"""The pieces every service runner shares: the `--only` closure, the one wait for health, and
-row counts that never read a lost connection as "no tables"."""
+"""The pieces every service runner shares: the `--only` closure, the one wait for health, log
+tails and follows, the servers a layer needs, and row counts that never read a lost
+connection as "no tables"."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ecomctl.engines.sql import table_counts
 from ecomctl.errors import EcomctlError, ExitStatus, ServiceFailed
+from ecomctl.layers import ENGINES_OF_LAYER, LAYERS, PROFILE_OF_LAYER
 from ecomctl.results import ServiceStatus, State
+from ecomctl.runners import logs
 from ecomctl.runners.base import NoEvents
 from ecomctl.runners.common import ServiceGraph, wait_until_healthy
+from ecomctl.runners.probe import SERVICE_OF_ENGINE
 
 GRAPH = ServiceGraph(
     {
@@ -98,6 +103,45 @@ def _spark(answers: dict[str, Sequence[Sequence[Any]] | Exception]) -> Any:
         return answer
 
     return execute
+
+
+def test_a_log_tail_is_its_last_lines_and_nothing_before_the_file_exists(tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    assert logs.tail(log, 5) == ""
+    log.write_text("one\ntwo\nthree\n")
+    assert logs.tail(log, 2) == "two\nthree"
+    assert logs.tail(log, 0) == ""
+
+
+def test_several_logs_are_labelled_with_their_service(tmp_path: Path) -> None:
+    (tmp_path / "a.log").write_text("a1\na2\n")
+    (tmp_path / "b.log").write_text("")
+    both = {"a": tmp_path / "a.log", "b": tmp_path / "b.log"}
+    assert list(logs.read(both, 1, follow=False)) == ["a | a2"]
+    assert list(logs.read({"a": tmp_path / "a.log"}, 5, follow=False)) == ["a1\na2"]
+
+
+def test_following_gives_the_tail_then_each_line_as_it_is_written(tmp_path: Path) -> None:
+    quiet, old = tmp_path / "logs" / "s3.log", tmp_path / "old.log"  # s3: not started yet
+    old.write_text("before\n")
+    lines = logs.read({"s3": quiet, "old": old}, 10, follow=True)
+    assert next(lines) == "before\n"  # the tails; none for the log that did not exist
+    with quiet.open("a") as out:  # the follow made it
+        out.write("new\n")
+    assert next(lines) == "new\n"
+
+
+def test_a_run_needs_the_servers_its_layers_are_built_and_read_on() -> None:
+    needed = {
+        layer: [SERVICE_OF_ENGINE[e] for e in ENGINES_OF_LAYER[layer].engines] for layer in LAYERS
+    }
+    assert needed == {
+        "bronze": ["trino"],
+        "silver": ["spark-thrift"],
+        "gold": ["trino", "postgres"],
+    }
+    assert PROFILE_OF_LAYER == {"bronze": "trino", "silver": "spark", "gold": "gold"}
+    assert ENGINES_OF_LAYER["landing"].engines == ("trino",)
 
 
 def test_spark_row_counts_of_a_missing_schema_are_empty() -> None:

@@ -1,5 +1,5 @@
 """What every runner that starts services shares: loopback ports, the `--only` closure, the
-one wait for health, and reading a log file's tail or following it."""
+one wait for health."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ecomctl.errors import EcomctlError, ExitStatus, ServiceFailed
 from ecomctl.graphs import reachable
+from ecomctl.proc import poll_until
 from ecomctl.results import ServiceStatus
 from ecomctl.runners.base import Events
 
@@ -79,21 +80,24 @@ def wait_until_healthy(
     """Read the services' states until all are healthy; raise ServiceFailed, with the
     service's last log lines, when one fails or `limit` seconds pass first."""
     begin = time.monotonic()
-    while True:
+    last: list[ServiceStatus] = []
+
+    def all_healthy() -> list[ServiceStatus] | None:
         states = read_states()
-        elapsed = time.monotonic() - begin
-        events.services(states, elapsed)
+        events.services(states, time.monotonic() - begin)
         failed = failure(states)
         if failed is not None:
             raise ServiceFailed(failed[0], failed[1], logs_of(failed[0]))
-        if all(s.healthy for s in states):
-            return states
-        if elapsed > limit:
-            late = next(s for s in states if not s.healthy)
-            detail = f", {late.detail}" if late.detail else ""
-            raise ServiceFailed(
-                late.name,
-                f"not healthy after {limit:.0f} s (state {late.state}{detail})",
-                logs_of(late.name),
-            )
-        time.sleep(poll)
+        last[:] = states
+        return states if all(s.healthy for s in states) else None
+
+    healthy = poll_until(all_healthy, limit, poll)
+    if healthy is not None:
+        return healthy
+    late = next(s for s in last if not s.healthy)
+    detail = f", {late.detail}" if late.detail else ""
+    raise ServiceFailed(
+        late.name,
+        f"not healthy after {limit:.0f} s (state {late.state}{detail})",
+        logs_of(late.name),
+    )

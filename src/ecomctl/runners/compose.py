@@ -18,7 +18,6 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,79 +32,23 @@ from ecomctl.engines.endpoints import (
 )
 from ecomctl.errors import EcomctlError, ExitStatus, ServiceFailed, first_line, reason
 from ecomctl.resources import bundled
-from ecomctl.results import ServiceStatus, State
+from ecomctl.results import ServiceStatus
 from ecomctl.runners import engine_conf
 from ecomctl.runners.base import Events, UpOptions
 from ecomctl.runners.common import (
     LOG_TAIL,
     LOOPBACK,
     Failure,
-    ServiceGraph,
     failed_service,
     port_is_free,
     wait_until_healthy,
 )
+from ecomctl.runners.compose_config import ComposeProject, parse_config, service_status
 from ecomctl.runners.engine_conf import EngineHosts
 from ecomctl.settings import Settings
 
 GOLD_DATABASE = "analytics"
 SECRET_NAMES = ("POSTGRES_PASSWORD", "MINIO_ROOT_PASSWORD")
-SETTLE_SECONDS = 3.0
-
-
-@dataclass(frozen=True)
-class ServiceSpec:
-    """One service of the compose project, as `docker compose config` renders it."""
-
-    name: str
-    image: str
-    ports: list[tuple[str, int, int]]  # (host ip, host port, container port)
-    depends_on: dict[str, str]  # service -> condition
-    one_shot: bool = False
-    built: bool = False  # made from a Dockerfile in compose/, not pulled
-
-
-@dataclass
-class ComposeProject:
-    services: dict[str, ServiceSpec] = field(default_factory=dict)
-
-    @property
-    def graph(self) -> ServiceGraph:
-        return ServiceGraph({n: list(s.depends_on) for n, s in self.services.items()})
-
-    def closure(self, names: list[str]) -> list[str]:
-        """The services named and everything they depend on, in file order."""
-        return self.graph.closure(names)
-
-
-def parse_config(config: dict[str, Any]) -> ComposeProject:
-    services: dict[str, Any] = config.get("services") or {}
-    conditions = {
-        name: {d: str((c or {}).get("condition", "service_started")) for d, c in deps.items()}
-        for name, svc in services.items()
-        for deps in [svc.get("depends_on") or {}]
-    }
-    # A one-shot job is what another service waits on to complete, not to be healthy.
-    one_shot = {
-        d for deps in conditions.values() for d, c in deps.items()
-        if c == "service_completed_successfully"
-    }  # fmt: skip
-    specs: dict[str, ServiceSpec] = {}
-    for name, svc in services.items():
-        ports = [
-            (str(p.get("host_ip") or "0.0.0.0"), int(p["published"]), int(p["target"]))
-            for p in svc.get("ports") or []
-            if p.get("published")
-        ]
-        specs[name] = ServiceSpec(
-            name,
-            str(svc.get("image", "")),
-            ports,
-            conditions[name],
-            one_shot=name in one_shot,
-            built="build" in svc,
-        )
-    return ComposeProject(specs)
 
 
 class ComposeServices:
@@ -373,7 +316,7 @@ class ComposeServices:
             c.config.labels.get("com.docker.compose.service"): c for c in self._containers()
         }
         now = datetime.now(UTC)
-        return [_service_status(proj.services[n], containers.get(n), now) for n in names]
+        return [service_status(proj.services[n], containers.get(n), now) for n in names]
 
     def _containers(self) -> list[Any]:
         if not self.env_file.exists():
@@ -432,33 +375,6 @@ class ComposeServices:
             services, tail=str(tail), follow=True, stream=True
         ):
             yield chunk.decode(errors="replace")
-
-
-def _service_status(spec: ServiceSpec, container: Any, now: datetime) -> ServiceStatus:
-    endpoint = ", ".join(f"{ip}:{port}" for ip, port, _ in spec.ports) or "-"
-    version = spec.image.rsplit(":", 1)[-1] if ":" in spec.image else spec.image
-    if container is None:
-        return ServiceStatus(spec.name, "stopped", endpoint, version, detail="not created")
-    facts = container.state
-    status = str(facts.status)
-    health = facts.health.status if facts.health is not None else None
-    started = facts.started_at
-    uptime = (now - started).total_seconds() if status == "running" and started else None
-    if status == "exited":
-        code = int(facts.exit_code or 0)
-        if spec.one_shot and code == 0:
-            return ServiceStatus(spec.name, "completed", endpoint, version, detail="exit code 0")
-        return ServiceStatus(spec.name, "exited", endpoint, version, detail=f"exit code {code}")
-    if status == "running":
-        if health in ("starting", "unhealthy"):
-            return ServiceStatus(spec.name, health, endpoint, version, uptime, f"health: {health}")
-        if health == "healthy":
-            return ServiceStatus(spec.name, "running", endpoint, version, uptime, "healthy")
-        # Without a health check, staying up a few seconds is the only sign it started well.
-        settled = uptime is not None and uptime >= SETTLE_SECONDS
-        state: State = "running" if settled else "starting"
-        return ServiceStatus(spec.name, state, endpoint, version, uptime, "no health check")
-    return ServiceStatus(spec.name, "starting", endpoint, version, detail=status)
 
 
 def _docker_cli(*args: str) -> subprocess.CompletedProcess[str]:

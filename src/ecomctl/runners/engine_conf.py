@@ -5,10 +5,10 @@ processes. One source; only hosts and ports differ, never a key."""
 from __future__ import annotations
 
 import re
-import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ecomctl import home
 from ecomctl.resources import bundled
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z0-9_]+)\s*\}\}")
@@ -57,19 +57,12 @@ def render_text(text: str, hosts: EngineHosts) -> str:
 def render(target: Path, hosts: EngineHosts) -> Path:
     """Write every configuration file under target (replaced whole: rendered beside, then
     swapped in), readable by the engines' own users (it holds no secret)."""
-    partial = target.with_name(target.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    for relative in files():
-        out = partial / relative
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(render_text((source() / relative).read_text(), hosts))
-        out.chmod(0o644)
-    for folder in [partial, *(p for p in partial.rglob("*") if p.is_dir())]:
-        folder.chmod(0o755)
-    old = target.with_name(target.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    partial.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+    with home.building(target) as partial:
+        for relative in files():
+            out = partial / relative
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(render_text((source() / relative).read_text(), hosts))
+            out.chmod(0o644)
+        for folder in [partial, *(p for p in partial.rglob("*") if p.is_dir())]:
+            folder.chmod(0o755)
     return target

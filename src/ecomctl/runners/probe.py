@@ -7,15 +7,13 @@ from collections.abc import Callable, Iterator
 from ecomctl.engines import clients
 from ecomctl.engines.endpoints import LakeEndpoints
 from ecomctl.errors import EcomctlError, ExitStatus
+from ecomctl.layers import ENGINES_OF_LAYER
 from ecomctl.results import ServiceStatus, State
 from ecomctl.runners.base import Events, UpOptions
 
-# The servers a layer's run needs: its dbt profile's engine and where its rows are counted.
-SERVICES_OF_LAYER = {
-    "bronze": ("trino",),
-    "silver": ("spark-thrift",),
-    "gold": ("trino", "postgres"),
-}
+# The server of each engine. A layer's run needs its dbt profile's engine and the one where
+# its rows are counted (layers.ENGINES_OF_LAYER).
+SERVICE_OF_ENGINE = {"trino": "trino", "spark": "spark-thrift", "postgres": "postgres"}
 
 
 class ProbeOnly:
@@ -30,7 +28,11 @@ class ProbeOnly:
                 " and waits on (compose, native): the remote stack's servers are yours",
                 ExitStatus.USAGE,
             )
-        needed = {s for layer in opts.layers or [] for s in SERVICES_OF_LAYER[layer]}
+        needed = {
+            SERVICE_OF_ENGINE[engine]
+            for layer in opts.layers or []
+            for engine in ENGINES_OF_LAYER[layer].engines
+        }
         found = self._probe(needed or None)
         down = [s for s in found if not s.healthy]
         if down:

@@ -6,9 +6,7 @@ writes into its PostgreSQL catalog in the guide's architecture).
 from __future__ import annotations
 
 import shlex
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ecomctl import lock
@@ -16,7 +14,8 @@ from ecomctl.engines import duck, sql
 from ecomctl.engines.endpoints import PgEndpoint, PgLogin
 from ecomctl.errors import EcomctlError, ExitStatus
 from ecomctl.results import ServiceStatus
-from ecomctl.runners.postgres import EmbeddedPostgres
+from ecomctl.runners.postgres.runner import PostgresServices
+from ecomctl.runners.postgres.server import EmbeddedPostgres
 from ecomctl.settings import Settings
 from ecomctl.stacks.base import (
     DbtTarget,
@@ -48,8 +47,9 @@ class EmbeddedStack:
             self.paths.secrets / "postgres_password",
             settings.pg_start_timeout,
         )
+        self.services = PostgresServices(self.postgres)
 
-    # -- lifecycle -----------------------------------------------------------------------
+    # -- lifecycle: the runner's ------------------------------------------------------------
     def up(self, opts: UpOptions, events: Events) -> list[ServiceStatus]:
         if opts.custom:
             raise EcomctlError(
@@ -57,56 +57,29 @@ class EmbeddedStack:
                 " and waits on (compose, native): the embedded stack has one server",
                 ExitStatus.USAGE,
             )
-        self._ensure_running(events)
+        duck.ensure_extension(self.paths, "postgres")
+        self.services.start(opts, events)
         return self.status()
 
-    def _ensure_running(self, events: Events) -> None:
-        duck.ensure_extension(self.paths, "postgres")
-        if self.postgres.server_pid() is None:
-            events.notice("starting PostgreSQL (gold's server) ...")
-        self.postgres.ensure_running()
-        for notice in self.postgres.notices:
-            events.notice(notice)
-        self.postgres.notices.clear()
-
     def down(self, remove_data: bool) -> tuple[bool, str]:
-        stopped = self.postgres.stop()
-        if remove_data:
-            # A reset: everything this home holds goes (its lock aside, held by this command);
-            # the next command starts afresh, with new secrets.
-            import shutil
+        if not remove_data:
+            return self.services.stop(remove_data=False)
+        stopped, _ = self.services.stop(remove_data=True)
+        # A reset: everything this home holds goes (its lock aside, held by this command);
+        # the next command starts afresh, with new secrets.
+        import shutil
 
-            for entry in self.paths.root.iterdir() if self.paths.root.is_dir() else []:
-                if entry.name == "lock":
-                    continue
-                if entry.is_dir() and not entry.is_symlink():
-                    shutil.rmtree(entry)
-                else:
-                    entry.unlink()
-            return stopped, f"embedded stack reset: postgres stopped, {self.paths.root} emptied"
-        return stopped, "postgres stopped" if stopped else "postgres was not running"
+        for entry in self.paths.root.iterdir() if self.paths.root.is_dir() else []:
+            if entry.name == "lock":
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        return stopped, f"embedded stack reset: postgres stopped, {self.paths.root} emptied"
 
     def logs(self, service: str | None, tail: int, follow: bool) -> Iterator[str]:
-        if service not in (None, "postgres"):
-            raise EcomctlError(
-                f"no service {service!r} on the embedded stack: its one server is postgres",
-                ExitStatus.USAGE,
-            )
-        log = self.postgres.log
-        if not follow:
-            yield _tail(log, tail)
-            return
-        log.parent.mkdir(parents=True, exist_ok=True)
-        log.touch()
-        yield _tail(log, tail) + "\n"
-        with log.open(errors="replace") as handle:
-            handle.seek(0, 2)
-            while True:
-                line = handle.readline()
-                if line:
-                    yield line
-                else:
-                    time.sleep(0.5)
+        return self.services.logs(service, tail, follow)
 
     def status(self) -> list[ServiceStatus]:
         from importlib.metadata import version  # not duckdb itself: status stays quick
@@ -121,7 +94,7 @@ class EmbeddedStack:
             f"DuckDB {version('duckdb')}",
             detail="in-process" if made else "no warehouse yet: `ecomctl seed` or `ecomctl run`",
         )
-        return [lake, self.postgres.status()]
+        return [lake, *self.services.states()]
 
     def endpoints(self) -> Endpoints:
         """Endpoints as ECOMCTL_* variables; never a secret.
@@ -243,10 +216,3 @@ class EmbeddedStack:
                 return sql.result_of(con.execute(statement))
             finally:
                 con.close()
-
-
-def _tail(log: Path, lines: int) -> str:
-    if not log.exists():
-        return ""
-    text = log.read_text(errors="replace").splitlines()
-    return "\n".join(text[-lines:] if lines else [])

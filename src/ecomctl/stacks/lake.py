@@ -15,6 +15,7 @@ from ecomctl.data import publish
 from ecomctl.data.publish import PublishResult
 from ecomctl.engines import clients, sql
 from ecomctl.engines.endpoints import LakeEndpoints, PgLogin
+from ecomctl.layers import ENGINES_OF_LAYER
 from ecomctl.results import ServiceStatus
 from ecomctl.runners.base import Services
 from ecomctl.settings import Settings
@@ -28,8 +29,6 @@ from ecomctl.stacks.base import (
     query_errors,
 )
 
-# The engine each layer's tables are read through (for row counts and `ecomctl query`).
-ENGINE_OF_LAYER = {"landing": "trino", "bronze": "trino", "silver": "spark", "gold": "postgres"}
 # How a query's unqualified names find the layer's tables (Trino: the connection's schema).
 _USE_SCHEMA = {"postgres": "set search_path = {}, public", "spark": "use `{}`"}
 _TRINO_SECRET_ENV = "DBT_ENV_SECRET_TRINO_PASSWORD"  # dbt scrubs DBT_ENV_SECRET_* from its logs
@@ -143,7 +142,7 @@ class LakeStack:
 
     # -- reading layers --------------------------------------------------------------------
     def row_counts(self, layer: str) -> dict[str, int]:
-        engine = ENGINE_OF_LAYER[layer]
+        engine = ENGINES_OF_LAYER[layer].read_on
         with query_errors(f"{layer} (counting rows on {engine})"), self._cursor(layer) as cur:
             return sql.table_counts(lambda text: clients.fetch(cur, text), layer, engine == "spark")
 
@@ -160,7 +159,7 @@ class LakeStack:
             ) as conn:  # fmt: skip
                 return sql.read_only_statement(conn, layer, statement)
         with query_errors(layer), self._cursor(layer) as cur:
-            use_schema = _USE_SCHEMA.get(ENGINE_OF_LAYER[layer])
+            use_schema = _USE_SCHEMA.get(ENGINES_OF_LAYER[layer].read_on)
             if use_schema:
                 cur.execute(use_schema.format(layer))
             cur.execute(statement)
@@ -169,7 +168,7 @@ class LakeStack:
     def _cursor(self, layer: str) -> Any:
         """A cursor on the engine the layer is read through (Trino: in its schema)."""
         where = self.where()
-        engine = ENGINE_OF_LAYER[layer]
+        engine = ENGINES_OF_LAYER[layer].read_on
         if engine == "postgres":
             return clients.postgres(where.gold, where.gold_password)
         if engine == "spark":

