@@ -55,50 +55,50 @@ def _root(
     ] = False,
 ) -> None:
     # `ecomctl --home DIR run` as `ecomctl run --home DIR`; the command's own flag wins.
-    run = context.run_of(ctx)
-    run.home, run.stack = home, stack
+    call = context.invocation_of(ctx)
+    call.home, call.stack = home, stack
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run one command (argv: the arguments after the program name; sys.argv by default)."""
     args = sys.argv[1:] if argv is None else argv
-    run = context.Run(args)
+    call = context.Invocation(args)
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, run.terminated)
+        signal.signal(signal.SIGTERM, call.terminated)
     # Not click's standalone mode: usage errors and Ctrl-C then reach us, so with --json they
     # are JSON documents too, and Ctrl-C exits 130 rather than click's 1.
     try:
-        code = app(args=args, prog_name="ecomctl", standalone_mode=False, obj=run)
+        code = app(args=args, prog_name="ecomctl", standalone_mode=False, obj=call)
     except ServiceFailed as exc:
         if exc.logs:
-            run.screen.service_failure_logs(exc.service, exc.logs)
-        run.fail(exc.message, exc.status)
+            call.screen.service_failure_logs(exc.service, exc.logs)
+        call.fail(exc.message, exc.status)
     except EcomctlError as exc:
-        run.fail(exc.message, exc.status)
+        call.fail(exc.message, exc.status)
     except OSError as exc:  # the machine's refusal (a full disk, a home that is a file, ...)
         where = f"{exc.filename}: " if exc.filename else ""
-        run.fail(f"{where}{exc.strerror or exc}", ExitStatus.ENVIRONMENT)
+        call.fail(f"{where}{exc.strerror or exc}", ExitStatus.ENVIRONMENT)
     except typer.Abort:  # a prompt answered with Ctrl-C or end of input
-        run.fail("interrupted", ExitStatus.INTERRUPTED)
+        call.fail("interrupted", ExitStatus.INTERRUPTED)
     except typer.TyperException as exc:  # click's usage errors, found before any work
-        _usage_error(run, exc)
+        _usage_error(call, exc)
     except Exception as exc:
         # DuckDB's own errors (a full disk under the warehouse, say) are one line too; any
         # other exception is a bug, whose traceback is worth having.
         if type(exc).__module__.lstrip("_") != "duckdb":
             raise
-        run.fail(f"warehouse: {first_line(str(exc))}", ExitStatus.FAILURE)
+        call.fail(f"warehouse: {first_line(str(exc))}", ExitStatus.FAILURE)
     if code == ExitStatus.INTERRUPTED:  # typer turns Ctrl-C into this exit code
-        run.fail("interrupted", ExitStatus.INTERRUPTED)
+        call.fail("interrupted", ExitStatus.INTERRUPTED)
     sys.exit(code if isinstance(code, int) else ExitStatus.SUCCESS)
 
 
-def _usage_error(run: context.Run, exc: Exception) -> None:
+def _usage_error(call: context.Invocation, exc: Exception) -> None:
     usage: Any = exc  # typer does not type its vendored click's exceptions
     usage.show()
-    if "--json" in run.args:
+    if "--json" in call.args:
         command = getattr(getattr(usage, "ctx", None), "command", None)
         name = getattr(command, "name", "")
-        run.command, run.json = ("" if name == app.info.name else name), True
-        run.fail(usage.format_message(), ExitStatus.USAGE, quiet=True)
+        call.command, call.json = ("" if name == app.info.name else name), True
+        call.fail(usage.format_message(), ExitStatus.USAGE, quiet=True)
     sys.exit(ExitStatus.USAGE)

@@ -21,14 +21,14 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class Run:
+class Invocation:
     args: list[str] = field(default_factory=list)  # the command line after the program name
     command: str = ""
     json: bool = False  # whether the command owes stdout a JSON document
     signal: str = ""  # "SIGTERM" once that signal came
     home: Path | None = None  # --home and --stack given before the command
     stack: str | None = None
-    _screen: Screen | None = None
+    _screen: Screen | None = field(default=None, init=False, repr=False)
 
     @property
     def screen(self) -> Screen:
@@ -94,7 +94,7 @@ class Run:
         sys.exit(status)
 
 
-def run_of(ctx: typer.Context) -> Run:
+def invocation_of(ctx: typer.Context) -> Invocation:
     """The invocation's context (a fresh one when Typer runs without main(), as tests may)."""
-    run: Run = ctx.ensure_object(Run)
-    return run
+    found: Invocation = ctx.ensure_object(Invocation)
+    return found

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ecomctl.cli.context import run_of
+from ecomctl.cli.context import invocation_of
 from ecomctl.cli.options import HomeOpt, JsonOpt, QuietOpt, StackOpt, examples
 from ecomctl.errors import ExitStatus
 
@@ -55,17 +55,17 @@ def seed(
 ) -> None:
     """Generate Olist-shaped files (or take yours with --from) and load the landing zone
     (on the lake stacks: then publish it to the lake as Parquet)."""
-    run = run_of(ctx)
-    screen = run.start("seed", json_, quiet)
+    call = invocation_of(ctx)
+    screen = call.start("seed", json_, quiet)
     from ecomctl.commands import data
     from ecomctl.outputs import json_docs, watch
 
-    st = run.open_stack(home=home, stack=stack, scale=scale, seed=seed)
-    with run.recording(st) as record, watch.stack_events(screen) as events:
+    st = call.open_stack(home=home, stack=stack, scale=scale, seed=seed)
+    with call.recording(st) as record, watch.stack_events(screen) as events:
         done = data.seed(st, from_dir, increment, max_bad_rows, events, record)
     screen.seeded(done.result, st.paths.warehouse)
     lake: dict[str, Any] = {}
     if done.published is not None:
         screen.published(done.published)
         lake = {"lake": json_docs.published(done.published)}
-    run.finish(ExitStatus.SUCCESS, **json_docs.seed(done.result), **lake)
+    call.finish(ExitStatus.SUCCESS, **json_docs.seed(done.result), **lake)

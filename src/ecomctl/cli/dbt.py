@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ecomctl.cli.context import Run, run_of
+from ecomctl.cli.context import Invocation, invocation_of
 from ecomctl.cli.options import (
     HomeOpt,
     JsonOpt,
@@ -68,12 +68,13 @@ def run(
 ) -> None:
     """Run the pipeline layer by layer (seeding first when landing is empty); a whole run
     builds only what changed since the last one."""
-    run_of(ctx).start("run", json_, quiet)
+    call = invocation_of(ctx)
+    call.start("run", json_, quiet)
     from ecomctl.commands.dbt import DbtRequest
     from ecomctl.layers import parse_layers
 
     request = DbtRequest("run", parse_layers(layer), select, full_refresh, force, fail_on_drop)
-    _run_dbt(run_of(ctx), request, home, stack, project_dir, junit_xml)
+    _run_dbt(call, request, home, stack, project_dir, junit_xml)
 
 
 @app.command(epilog=examples("ecomctl test", "ecomctl test --layer silver --junit-xml silver.xml"))
@@ -89,16 +90,17 @@ def test(
     quiet: QuietOpt = False,
 ) -> None:
     """Run the dbt tests of each layer and list failures."""
-    run_of(ctx).start("test", json_, quiet)
+    call = invocation_of(ctx)
+    call.start("test", json_, quiet)
     from ecomctl.commands.dbt import DbtRequest
     from ecomctl.layers import parse_layers
 
     request = DbtRequest("test", parse_layers(layer), select)
-    _run_dbt(run_of(ctx), request, home, stack, project_dir, junit_xml)
+    _run_dbt(call, request, home, stack, project_dir, junit_xml)
 
 
 def _run_dbt(
-    run: Run,
+    call: Invocation,
     request: DbtRequest,
     home: Path | None,
     stack: str | None,
@@ -108,9 +110,9 @@ def _run_dbt(
     from ecomctl.commands.dbt import run_dbt
     from ecomctl.outputs import watch
 
-    screen = run.screen
-    st = run.open_stack(home=home, stack=stack, dbt_project=project_dir)
-    with run.recording(st) as record:
+    screen = call.screen
+    st = call.open_stack(home=home, stack=stack, dbt_project=project_dir)
+    with call.recording(st) as record:
         with watch.stack_events(screen) as events, watch.run_watch(screen) as watching:
             done = run_dbt(st, request, events, watching, record)
         screen.layer_reports([r for r in done.reports if r.layer not in watching.shown])
@@ -121,9 +123,9 @@ def _run_dbt(
             screen.gold_hint(done.gold.gold_url, done.gold.password_hint, home)
         if request.fail_on_drop is not None:
             screen.dropped(done.verdict.dropped or [], request.fail_on_drop)
-        _report_for_ci(run, st.settings, done, junit_xml)
+        _report_for_ci(call, st.settings, done, junit_xml)
     status = ExitStatus.SUCCESS if done.verdict.ok else ExitStatus.FAILURE
-    run.finish(status, **_document(st.name, done))
+    call.finish(status, **_document(st.name, done))
 
 
 def _document(stack: str, done: DbtRun) -> dict[str, Any]:
@@ -149,18 +151,18 @@ def _document(stack: str, done: DbtRun) -> dict[str, Any]:
     return fields
 
 
-def _report_for_ci(run: Run, settings: Settings, done: DbtRun, junit: Path | None) -> None:
+def _report_for_ci(call: Invocation, settings: Settings, done: DbtRun, junit: Path | None) -> None:
     from ecomctl.outputs import github
     from ecomctl.outputs import junit as junit_xml
 
     if junit is not None:
         junit_xml.write(junit, done.reports)
-        run.screen.err.print(f"JUnit report: {junit}")
+        call.screen.err.print(f"JUnit report: {junit}")
     if settings.github_actions:
-        stream = sys.stderr if run.json else sys.stdout
+        stream = sys.stderr if call.json else sys.stdout
         for line in github.error_lines(done.reports):
             print(line, file=stream)
         if settings.github_step_summary is not None:
             github.append_summary(
-                settings.github_step_summary, github.summary_markdown(run.command, done.reports)
+                settings.github_step_summary, github.summary_markdown(call.command, done.reports)
             )

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ecomctl.cli.context import run_of
+from ecomctl.cli.context import invocation_of
 from ecomctl.cli.options import HomeOpt, JsonOpt, QuietOpt, StackOpt, examples
 from ecomctl.errors import ExitStatus
 
@@ -31,14 +31,14 @@ def history(
 ) -> None:
     """List the home's runs (run, test, seed), oldest first: when, how they ended, each layer's
     time and rows."""
-    run = run_of(ctx)
-    screen = run.start("history", json_, quiet)
+    call = invocation_of(ctx)
+    screen = call.start("history", json_, quiet)
     from ecomctl.commands import history as work
 
-    found = work.runs(last, stack is not None, **run.flags(home=home, stack=stack))
+    found = work.runs(last, stack is not None, **call.flags(home=home, stack=stack))
     if not json_:
         screen.runs(found.runs)
-    run.finish(ExitStatus.SUCCESS, home=str(found.home), runs=found.runs)
+    call.finish(ExitStatus.SUCCESS, home=str(found.home), runs=found.runs)
 
 
 @app.command(epilog=examples("ecomctl report --open", "ecomctl report -o gold.html"))
@@ -61,15 +61,15 @@ def report(
 ) -> None:
     """Write one HTML file, viewable offline: gold as charts and tables, the last run, the dbt
     tests' results, and the history of the home's runs."""
-    run = run_of(ctx)
-    screen = run.start("report", json_, quiet)
+    call = invocation_of(ctx)
+    screen = call.start("report", json_, quiet)
     from ecomctl.commands import history as work
 
-    path = work.report(run.open_stack(home=home, stack=stack), output)
+    path = work.report(call.open_stack(home=home, stack=stack), output)
     screen.out.print(str(path), markup=False, highlight=False)
     if open_:
         import webbrowser
 
         if not webbrowser.open(path.as_uri()):
             screen.err.print("no web browser found here: open the file yourself")
-    run.finish(ExitStatus.SUCCESS, path=str(path))
+    call.finish(ExitStatus.SUCCESS, path=str(path))

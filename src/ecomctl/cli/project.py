@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ecomctl.cli.context import run_of
+from ecomctl.cli.context import invocation_of
 from ecomctl.cli.options import HomeOpt, JsonOpt, ProjectOpt, QuietOpt, StackOpt, examples
 from ecomctl.errors import ExitStatus
 
@@ -28,18 +28,18 @@ def docs(
     quiet: QuietOpt = False,
 ) -> None:
     """Generate the dbt docs site for the project (and serve it on 127.0.0.1)."""
-    run = run_of(ctx)
-    screen = run.start("docs", json_, quiet)
+    call = invocation_of(ctx)
+    screen = call.start("docs", json_, quiet)
     from ecomctl.commands import project
     from ecomctl.outputs import watch
 
-    st = run.open_stack(home=home, stack=stack, dbt_project=project_dir)
+    st = call.open_stack(home=home, stack=stack, dbt_project=project_dir)
     with watch.stack_events(screen) as events:
         site = project.docs(st, events)
     screen.out.print(f"docs: {site / 'index.html'}")
     if serve:
         project.serve(site, port, lambda url: screen.err.print(f"serving {url} (Ctrl-C stops)"))
-    run.finish(ExitStatus.SUCCESS, site=str(site / "index.html"))
+    call.finish(ExitStatus.SUCCESS, site=str(site / "index.html"))
 
 
 @app.command(
@@ -59,10 +59,10 @@ def init(
     quiet: QuietOpt = False,
 ) -> None:
     """Copy the bundled dbt project into FOLDER, to edit and run as your own."""
-    run = run_of(ctx)
-    screen = run.start("init", json_, quiet)
+    call = invocation_of(ctx)
+    screen = call.start("init", json_, quiet)
     from ecomctl.commands import project
 
     made = project.init(folder)
     screen.initialised(made.given, made.files)
-    run.finish(ExitStatus.SUCCESS, path=str(made.path), files=made.files)
+    call.finish(ExitStatus.SUCCESS, path=str(made.path), files=made.files)

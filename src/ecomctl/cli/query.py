@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ecomctl.cli.context import run_of
+from ecomctl.cli.context import invocation_of
 from ecomctl.cli.options import HomeOpt, JsonOpt, QuietOpt, StackOpt, choice, examples
 from ecomctl.errors import ExitStatus
 
@@ -35,15 +35,15 @@ def query(
     quiet: QuietOpt = False,
 ) -> None:
     """Query a layer where it lives, without knowing engines, ports or passwords."""
-    run = run_of(ctx)
-    screen = run.start("query", json_, quiet)
+    call = invocation_of(ctx)
+    screen = call.start("query", json_, quiet)
     from ecomctl.commands import query as work
     from ecomctl.layers import QUERY_LAYERS
     from ecomctl.outputs import json_docs
 
     choice("--layer", layer, QUERY_LAYERS)
     choice("--format", fmt, ("table", "csv", "json"))
-    result = work.query(run.open_stack(home=home, stack=stack), layer, sql)
+    result = work.query(call.open_stack(home=home, stack=stack), layer, sql)
     if not json_:
         screen.query_result(result, fmt)
-    run.finish(ExitStatus.SUCCESS, layer=layer, **json_docs.query(result))
+    call.finish(ExitStatus.SUCCESS, layer=layer, **json_docs.query(result))

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from ecomctl.cli.context import run_of
+from ecomctl.cli.context import invocation_of
 from ecomctl.cli.options import HomeOpt, JsonOpt, ProjectOpt, QuietOpt, StackOpt, choice, examples
 from ecomctl.errors import EcomctlError, ExitStatus, counted
 
@@ -54,15 +54,15 @@ def up(
     quiet: QuietOpt = False,
 ) -> None:
     """Start the stack's services and wait until they are healthy."""
-    run = run_of(ctx)
-    screen = run.start("up", json_, quiet)
+    call = invocation_of(ctx)
+    screen = call.start("up", json_, quiet)
     from ecomctl.commands import services
     from ecomctl.outputs import json_docs, watch
     from ecomctl.stacks.base import UpOptions
 
     names = [s.strip() for s in only.split(",") if s.strip()] if only is not None else None
     opts = UpOptions(only=names, timeout=timeout, wait=not no_wait, offline=offline)
-    st = run.open_stack(home=home, stack=stack)
+    st = call.open_stack(home=home, stack=stack)
     started = time.monotonic()
     with watch.stack_events(screen) as events:
         rows = services.up(st, opts, events)
@@ -74,7 +74,7 @@ def up(
         screen.err.print(f"{counted(len(rows), 'service')} healthy in {seconds:.1f} s")
     url = st.endpoints().gold_url
     screen.err.print(f"gold: {url}")
-    run.finish(
+    call.finish(
         ExitStatus.SUCCESS,
         stack=st.name,
         services=json_docs.services(rows),
@@ -109,13 +109,13 @@ def status(
     quiet: QuietOpt = False,
 ) -> None:
     """Show each service: state, endpoint, version, uptime. Exit 1 when one is down."""
-    run = run_of(ctx)
+    call = invocation_of(ctx)
     choice("--output", output, ("table", "json", "env"))
-    screen = run.start("status", json_ or output == "json", quiet)
+    screen = call.start("status", json_ or output == "json", quiet)
     from ecomctl.commands import services
     from ecomctl.outputs import json_docs
 
-    st = run.open_stack(home=home, stack=stack, dbt_project=project_dir)
+    st = call.open_stack(home=home, stack=stack, dbt_project=project_dir)
     found = services.status(st)
     if output == "env":
         # `export`: after `eval "$(ecomctl status -o env)"` child processes see them too.
@@ -125,7 +125,7 @@ def status(
         screen.services(found.services)
         screen.dbt_project(found.project)
     problem = {"error": found.problem} if found.problem else {}
-    run.finish(
+    call.finish(
         ExitStatus.SUCCESS if found.healthy else ExitStatus.FAILURE,
         stack=st.name,
         healthy=found.healthy,
@@ -156,12 +156,12 @@ def down(
     quiet: QuietOpt = False,
 ) -> None:
     """Stop the stack's services; data is kept unless --volumes."""
-    run = run_of(ctx)
-    screen = run.start("down", json_, quiet)
+    call = invocation_of(ctx)
+    screen = call.start("down", json_, quiet)
     from ecomctl.commands import services
     from ecomctl.outputs import watch
 
-    st = run.open_stack(home=home, stack=stack)
+    st = call.open_stack(home=home, stack=stack)
     if volumes and not yes:
         if not sys.stdin.isatty():
             raise EcomctlError(
@@ -173,7 +173,7 @@ def down(
     with watch.stack_events(screen) as events:
         stopped, message = services.down(st, volumes, events)
     screen.err.print(message)
-    run.finish(
+    call.finish(
         ExitStatus.SUCCESS, stack=st.name, stopped=stopped, message=message, volumes_removed=volumes
     )
 
@@ -202,20 +202,20 @@ def logs(
     quiet: QuietOpt = False,
 ) -> None:
     """Print a service's log (compose containers, native processes, the embedded PostgreSQL)."""
-    run = run_of(ctx)
-    run.start("logs", json_, quiet)
+    call = invocation_of(ctx)
+    call.start("logs", json_, quiet)
     from ecomctl.commands import services
 
     if follow and json_:
         raise EcomctlError("--follow and --json cannot go together", ExitStatus.USAGE)
-    st = run.open_stack(home=home, stack=stack)
+    st = call.open_stack(home=home, stack=stack)
     if follow:
         for chunk in services.logs(st, service, tail, follow=True):
             sys.stdout.write(chunk)
             sys.stdout.flush()
-        run.finish(ExitStatus.SUCCESS)
+        call.finish(ExitStatus.SUCCESS)
         return
     text = "".join(services.logs(st, service, tail, follow=False))
     if not json_:
         sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
-    run.finish(ExitStatus.SUCCESS, service=service, lines=text.splitlines())
+    call.finish(ExitStatus.SUCCESS, service=service, lines=text.splitlines())
