@@ -1,5 +1,5 @@
-"""The layout keeps its promises: imports point one way, only the factory knows stacks by
-name, and the CLI uses a stack through the `Stack` protocol alone."""
+"""The layout keeps its promises: imports point one way (and follow the rules below), only
+the factory knows stacks by name, and the CLI uses a stack through the `Stack` protocol alone."""
 
 from __future__ import annotations
 
@@ -70,23 +70,64 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
     assert _cycle({"a": {"b"}, "b": set()}) is None
 
 
+def _within(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+def _wrong_imports(package: str, may_not_import: tuple[str, ...]) -> list[str]:
+    """`module imports [targets]` for each module of package that imports one it may not."""
+    modules = _modules()
+    wrong = []
+    for name, path in sorted(modules.items()):
+        if _within(name, package):
+            found = sorted(
+                t
+                for t in _imports(name, path, set(modules))
+                if any(_within(t, banned) for banned in may_not_import)
+            )
+            wrong += [f"{name} imports {found}"] if found else []
+    return wrong
+
+
 @pytest.mark.parametrize(
     ("package", "may_not_import"),
     [
-        ("ecomctl.engines", ("ecomctl.stacks", "ecomctl.runners", "ecomctl.cli", "ecomctl.app")),
-        ("ecomctl.runners", ("ecomctl.stacks", "ecomctl.cli", "ecomctl.app")),
-        ("ecomctl.data", ("ecomctl.stacks", "ecomctl.runners", "ecomctl.cli", "ecomctl.app")),
-        ("ecomctl.transform", ("ecomctl.runners", "ecomctl.cli", "ecomctl.app")),
-        ("ecomctl.outputs", ("ecomctl.stacks", "ecomctl.runners.compose", "ecomctl.app")),
-        ("ecomctl.stacks", ("ecomctl.cli", "ecomctl.app", "ecomctl.outputs")),
+        (
+            "ecomctl.engines",
+            ("ecomctl.stacks", "ecomctl.runners", "ecomctl.cli", "ecomctl.commands"),
+        ),
+        ("ecomctl.runners", ("ecomctl.stacks", "ecomctl.cli", "ecomctl.commands")),
+        ("ecomctl.data", ("ecomctl.stacks", "ecomctl.runners", "ecomctl.cli", "ecomctl.commands")),
+        ("ecomctl.transform", ("ecomctl.runners", "ecomctl.cli", "ecomctl.commands")),
+        ("ecomctl.outputs", ("ecomctl.stacks", "ecomctl.runners.compose", "ecomctl.commands")),
+        ("ecomctl.stacks", ("ecomctl.cli", "ecomctl.commands", "ecomctl.outputs")),
+        ("ecomctl.commands", ("ecomctl.cli",)),
     ],
 )
 def test_arrows_point_one_way(package: str, may_not_import: tuple[str, ...]) -> None:
-    modules = _modules()
-    for name, path in modules.items():
-        if name == package or name.startswith(package + "."):
-            wrong = [t for t in _imports(name, path, set(modules)) if t.startswith(may_not_import)]
-            assert not wrong, f"{name} imports {wrong}"
+    wrong = _wrong_imports(package, may_not_import)
+    assert not wrong, "; ".join(wrong)
+
+
+@pytest.mark.parametrize(
+    ("importer", "imported"),
+    [
+        # Who runs the services knows nothing of dbt: the stacks hand dbt its engines.
+        ("ecomctl.runners", "ecomctl.transform"),
+        # The record of runs is read by commands alone, never by who runs services.
+        ("ecomctl.history", "ecomctl.runners"),
+        # The CLI reaches dbt, the project and the pipeline only through commands/.
+        ("ecomctl.cli", "ecomctl.transform"),
+    ],
+)
+def test_import_rules(importer: str, imported: str) -> None:
+    wrong = _wrong_imports(importer, (imported,))
+    assert not wrong, "; ".join(wrong)
+
+
+def test_the_import_rules_see_a_wrong_import() -> None:
+    """The rules read real imports: the commands import the pipeline, which they may."""
+    assert _wrong_imports("ecomctl.commands", ("ecomctl.transform",))
 
 
 def test_only_the_factory_names_a_stack() -> None:
@@ -113,10 +154,10 @@ def test_the_cli_asks_a_stack_only_what_the_protocol_offers() -> None:
     offered = {name for name in vars(Stack) if not name.startswith("_")} | set(
         Stack.__annotations__
     )
-    tree = ast.parse((SRC / "cli.py").read_text())
     used = {
         node.attr
-        for node in ast.walk(tree)
+        for path in sorted((SRC / "cli").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
         if isinstance(node, ast.Attribute)
         and isinstance(node.value, ast.Name)
         and node.value.id == "st"

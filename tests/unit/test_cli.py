@@ -262,3 +262,22 @@ def test_a_fresh_home_calls_duckdb_empty_not_ready() -> None:
     ran = cli("status", "--json", "--home", "h")
     duck = next(s for s in ran.document()["services"] if s["name"] == "duckdb")
     assert duck["state"] == "empty" and "no warehouse yet" in duck["detail"]
+
+
+def test_sigterm_takes_ctrl_cs_way_out_with_its_own_code_and_words() -> None:
+    """A command stopped by SIGTERM (a CI runner cancelling a job) ends as Ctrl-C ends it,
+    but exits 143 and says which signal it was."""
+    import os
+    import signal
+    import threading
+
+    previous = signal.getsignal(signal.SIGTERM)
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    try:
+        ran = cli("logs", "--follow", "--home", "h")  # follows the log until stopped
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGTERM, previous)
+    assert ran.code == 143, ran
+    assert ran.stderr.endswith("ecomctl: terminated (SIGTERM)\n"), ran.stderr

@@ -27,8 +27,25 @@ from ecomctl.graphs import reachable
 from ecomctl.layers import LAYERS
 from ecomctl.transform.project import BUILD_ARTEFACTS
 
-_LANDING = "source.ecom_analytics.landing."
 _MODEL = "model."
+
+
+@dataclass(frozen=True)
+class DbtRequest:
+    """What `run` or `test` was asked to do: what to build (decide() reads it), and how many
+    rows a model may lose before the run counts as failed."""
+
+    command: str  # run or test
+    layers: list[str]
+    select: list[str] | None = None
+    full_refresh: bool = False
+    force: bool = False
+    fail_on_drop: float | None = None  # a percentage; None: any drop is fine
+
+    @property
+    def whole(self) -> bool:
+        """Every layer and no --select: a run that may build only what changed."""
+        return self.command == "run" and list(self.layers) == list(LAYERS) and not self.select
 
 
 @dataclass(frozen=True)
@@ -50,6 +67,21 @@ class Plan:
     @property
     def up_to_date(self) -> bool:
         return self.models == frozenset()
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What dbt is to build, as decide() chose it."""
+
+    layers: list[str]  # the layers dbt runs
+    select: list[str] | None  # its selectors: the user's, or the models that changed
+    refresh: set[str]  # layers rebuilt from scratch
+    compared: Plan | None  # what a whole run found changed (None: built as asked)
+    inputs: Inputs | None  # what a whole run is built from, recorded once it succeeds
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.compared is not None and self.compared.up_to_date
 
 
 def project_files(project_dir: Path) -> dict[str, str]:
@@ -84,9 +116,48 @@ def target_fingerprint(profiles: dict[str, Any], dbt_vars: dict[str, str]) -> st
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def decide(
+    request: DbtRequest,
+    built: BuiltFrom,
+    generation: int | None,
+    today: Callable[[], Inputs],
+    project_dir: Path,
+    notice: Callable[[str], None],
+) -> RunPlan:
+    """What `run` or `test` builds: every layer asked, from scratch where landing was replaced
+    since it was built (or --full-refresh); a whole run only what changed since the last one
+    (today: its inputs now; generation: landing's, None when landing has none)."""
+    refresh = set(request.layers) if request.full_refresh else set()
+    if request.command == "run" and generation is not None:
+        refresh |= built.rebuild(request.layers, generation, request.select, notice)
+    inputs = today() if request.whole and generation is not None else None
+    if inputs is None or request.force or refresh:
+        return RunPlan(request.layers, request.select, refresh, None, inputs)
+    chosen = plan(built.inputs(), inputs, last_manifest(built.dbt_dir))
+    if chosen.models is None:
+        return RunPlan(request.layers, request.select, refresh, chosen, inputs)
+    if not chosen.up_to_date:
+        notice(f"{chosen.why}: building {len(chosen.models)} models and no others")
+    layers = [x for x in request.layers if _layer_has(project_dir, x, chosen.models)]
+    return RunPlan(layers, sorted(chosen.models), refresh, chosen, inputs)
+
+
+def may_be_up_to_date(request: DbtRequest, built: BuiltFrom) -> bool:
+    """Whether decide() may find nothing to build (so dbt need not be started ahead)."""
+    forced = request.force or request.full_refresh
+    return request.whole and not forced and built.inputs() is not None
+
+
+def _layer_has(project_dir: Path, layer: str, models: frozenset[str]) -> bool:
+    """Whether any of the models lives in the layer (its folder of the project)."""
+    folder = project_dir / "models" / layer
+    return any(path.stem in models for path in folder.rglob("*.sql"))
+
+
 def plan(before: Inputs | None, now: Inputs, manifest: dict[str, Any] | None) -> Plan:
     """Compare the last whole run's inputs with today's (manifest: that run's dbt graph)."""
-    if before is None or manifest is None:
+    project = project_name(manifest)
+    if before is None or manifest is None or not project:
         return Plan(None, "no earlier whole run to compare with")
     if before.target != now.target:
         return Plan(None, "the engines or the project's vars changed")
@@ -108,9 +179,9 @@ def plan(before: Inputs | None, now: Inputs, manifest: dict[str, Any] | None) ->
         known = models_by_file.get(path.removesuffix(".yml") + ".sql")
         if known is None and path.endswith(".yml"):
             return Plan(None, f"{path} changed")  # properties of no model found: all
-        starts.add(known or f"{_MODEL}ecom_analytics.{stem}")  # a new model
+        starts.add(known or f"{_MODEL}{project}.{stem}")  # a new model
     starts |= {
-        f"{_LANDING}{table}"
+        f"source.{project}.landing.{table}"
         for table, value in now.landing.items()
         if before.landing.get(table) != value
     }
@@ -119,6 +190,13 @@ def plan(before: Inputs | None, now: Inputs, manifest: dict[str, Any] | None) ->
         return Plan(frozenset(), "landing, the dbt project and the engines are as they were")
     changed = sorted(s.rsplit(".", 1)[-1] for s in starts)
     return Plan(frozenset(models), f"changed since the last run: {', '.join(changed)}")
+
+
+def project_name(manifest: dict[str, Any] | None) -> str:
+    """The dbt project's name, as dbt wrote it into the manifest (a user's own project has its
+    own: it names every node, `model.<name>.orders`). "" when the manifest has none."""
+    metadata = (manifest or {}).get("metadata")
+    return str(metadata.get("project_name") or "") if isinstance(metadata, dict) else ""
 
 
 def _models_by_file(manifest: dict[str, Any]) -> dict[str, str]:
@@ -155,6 +233,7 @@ class BuiltFrom:
 
     def __init__(self, dbt_dir: Path, stack: str) -> None:
         self.stack = stack
+        self.dbt_dir = dbt_dir
         self.path = dbt_dir / "built.json"
 
     def _all(self) -> dict[str, dict[str, Any]]:

@@ -187,9 +187,10 @@ def run_layers(
 ) -> list[LayerReport]:
     """Run a dbt command layer by layer; a failed layer skips the layers after it on `run`.
 
-    All layers run in dbt's one child process (see prepare), so dbt starts once. Each layer writes only its own schema, so counting a layer before the child
-    and after it gives the layer's diff. With on_layer_done, each layer is counted as it ends
-    (the child waits) and its report handed over then.
+    All layers run in dbt's one child process (see prepare), so dbt starts once. Each layer
+    writes only its own schema, so counting a layer before the child and after it gives the
+    layer's diff. With on_layer_done, each layer is counted as it ends (the child waits) and
+    its report handed over then.
     """
     counting = command in ("run", "build")
     before = {layer: stack.row_counts(layer) for layer in layers} if counting else {}
@@ -198,22 +199,9 @@ def run_layers(
     reports = [LayerReport(layer, PROFILE_OF_LAYER[layer], command) for layer in layers]
 
     def done(index: int, outcome: runner.DbtOutcome) -> None:
-        report = reports[index]
-        _fill(report, outcome)
-        if outcome.adapter == "duckdb" and "Out of Memory Error" in report.error:
-            limit = stack.settings.duckdb_memory_limit
-            report.error += f" (DuckDB may take {limit}: ECOMCTL_DUCKDB_MEMORY_LIMIT raises it)"
-        if counting and report.layer == "gold":
-            _gold_for_bi(stack, ctx, report)
-        if counting:
-            after = stack.row_counts(report.layer)
-            report.diffs = [
-                ModelDiff(n.relation, before[report.layer].get(n.relation), after.get(n.relation))
-                for n in sorted(outcome.nodes, key=lambda node: node.relation)
-                if n.resource_type == "model"
-            ]
+        _layer_ended(stack, ctx, reports[index], outcome, before if counting else None)
         if on_layer_done is not None:
-            on_layer_done(report)
+            on_layer_done(reports[index])
 
     begin = None if on_layer_start is None else (lambda i: on_layer_start(layers[i]))
     # Only someone watching needs each layer as it ends: the child then waits after each one,
@@ -236,6 +224,30 @@ def run_layers(
             done(index, outcome)
     _shared_parse(stack, ctx, target, invocations, parse_cache.keep)
     return reports
+
+
+def _layer_ended(
+    stack: Stack,
+    ctx: DbtContext,
+    report: LayerReport,
+    outcome: runner.DbtOutcome,
+    before: dict[str, dict[str, int]] | None,
+) -> None:
+    """Fill a layer's report from dbt's outcome; with before (the layers' rows before the run),
+    gold's keys and comments and the rows each model gained or lost too."""
+    _fill(report, outcome)
+    if outcome.adapter == "duckdb" and "Out of Memory Error" in report.error:
+        limit = stack.settings.duckdb_memory_limit
+        report.error += f" (DuckDB may take {limit}: ECOMCTL_DUCKDB_MEMORY_LIMIT raises it)"
+    if before is not None and report.layer == "gold":
+        _gold_for_bi(stack, ctx, report)
+    if before is not None:
+        after = stack.row_counts(report.layer)
+        report.diffs = [
+            ModelDiff(n.relation, before[report.layer].get(n.relation), after.get(n.relation))
+            for n in sorted(outcome.nodes, key=lambda node: node.relation)
+            if n.resource_type == "model"
+        ]
 
 
 def _fill(report: LayerReport, outcome: runner.DbtOutcome) -> None:

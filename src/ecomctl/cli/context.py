@@ -1,0 +1,100 @@
+"""One invocation's context: which command runs, how it prints, what came before it on the
+command line, and whether SIGTERM ended it. main() makes it and hands it to Typer as `ctx.obj`;
+every command reads it from there."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from ecomctl.errors import ExitStatus
+
+if TYPE_CHECKING:
+    from ecomctl.history import Recorder
+    from ecomctl.outputs.console import Screen
+    from ecomctl.stacks.base import Stack
+
+
+@dataclass
+class Invocation:
+    args: list[str] = field(default_factory=list)  # the command line after the program name
+    command: str = ""
+    json: bool = False  # whether the command owes stdout a JSON document
+    signal: str = ""  # "SIGTERM" once that signal came
+    home: Path | None = None  # --home and --stack given before the command
+    stack: str | None = None
+    _screen: Screen | None = field(default=None, init=False, repr=False)
+
+    @property
+    def screen(self) -> Screen:
+        """Human output as the command's flags say (plain until a command starts)."""
+        if self._screen is None:
+            from ecomctl.outputs.console import Screen
+
+            self._screen = Screen()
+        return self._screen
+
+    def start(self, command: str, json_mode: bool, quiet: bool) -> Screen:
+        from ecomctl.outputs.console import Screen
+
+        self.command, self.json = command, json_mode
+        self._screen = Screen(json_mode, quiet)
+        return self._screen
+
+    def finish(self, status: ExitStatus, **fields: Any) -> None:
+        """Emit the command's JSON document (with --json) and exit with status."""
+        from ecomctl.outputs import json_docs
+
+        if self.json:
+            ok = status == ExitStatus.SUCCESS
+            print(json_docs.dumps(json_docs.envelope(self.command, ok, int(status), **fields)))
+        if status != ExitStatus.SUCCESS:
+            raise typer.Exit(status)
+
+    def flags(self, **flags: Any) -> dict[str, Any]:
+        """A command's setting flags, with --home and --stack from before the command where
+        the command has none of its own."""
+        before = {"home": self.home, "stack": self.stack}
+        return {**flags, **{k: v for k, v in before.items() if flags.get(k) is None}}
+
+    def open_stack(self, **flags: Any) -> Stack:
+        from ecomctl.commands import open_stack
+
+        return open_stack(**self.flags(**flags))
+
+    def recording(self, st: Stack) -> AbstractContextManager[Recorder]:
+        """The command's record in the home's history, however it ends."""
+        from ecomctl import history
+
+        return history.recording(
+            st.paths, self.command, st.name, list(self.args), lambda: self.signal == "SIGTERM"
+        )
+
+    def terminated(self, signum: int, frame: object) -> None:
+        """SIGTERM takes Ctrl-C's way out (children stopped, locks released, JSON written);
+        only the message and the exit code say which it was."""
+        self.signal = "SIGTERM"
+        raise KeyboardInterrupt
+
+    def fail(self, message: str, status: ExitStatus, quiet: bool = False) -> None:
+        if status == ExitStatus.INTERRUPTED and self.signal == "SIGTERM":
+            message, status = "terminated (SIGTERM)", ExitStatus.TERMINATED
+        if self.json:
+            from ecomctl.outputs import json_docs
+
+            document = json_docs.envelope(self.command, False, int(status), error=message)
+            print(json_docs.dumps(document))
+        if not quiet:
+            print(f"ecomctl: {message}", file=sys.stderr)
+        sys.exit(status)
+
+
+def invocation_of(ctx: typer.Context) -> Invocation:
+    """The invocation's context (a fresh one when Typer runs without main(), as tests may)."""
+    found: Invocation = ctx.ensure_object(Invocation)
+    return found

@@ -1,0 +1,239 @@
+"""`run` and `test`: the services the layers need, landing, then dbt layer by layer; and the
+run's verdict (failed layers, rows lost beyond --fail-on-drop), which the CLI renders."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ecomctl.commands import dbt_project, writing
+from ecomctl.commands.data import ensure_landing
+from ecomctl.errors import EcomctlError, ExitStatus, cause
+from ecomctl.layers import LAYERS
+from ecomctl.stacks.base import Endpoints, Events, Stack, UpOptions
+from ecomctl.transform.changes import DbtRequest
+from ecomctl.transform.project import DbtProject
+
+if TYPE_CHECKING:  # types only: `status` and `query` need none of these modules
+    from ecomctl.history import Recorder
+    from ecomctl.transform.changes import BuiltFrom, Inputs, Plan, RunPlan
+    from ecomctl.transform.pipeline import LayerReport, ModelDiff, Prepared
+
+__all__ = ["DbtRequest", "DbtRun", "Verdict", "Watch", "run_dbt", "verdict"]
+
+
+class Watch(Protocol):
+    """Who follows a run as it goes (the CLI's live view or progress lines)."""
+
+    def progress(self, kind: str, unique_id: str, data: dict[str, Any]) -> None: ...
+    def layer_start(self, layer: str) -> None: ...
+    @property
+    def layer_done(self) -> Callable[[LayerReport], None] | None: ...
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How a run ended, beyond its layers' own results."""
+
+    success: bool  # every layer succeeded
+    dropped: list[ModelDiff] | None  # models that lost rows beyond --fail-on-drop (None: not asked)
+    error: str  # the one line that says why it failed ("" when it did not)
+
+    @property
+    def ok(self) -> bool:
+        return self.success and not self.dropped
+
+
+@dataclass(frozen=True)
+class DbtRun:
+    project: DbtProject
+    reports: list[LayerReport]
+    verdict: Verdict
+    plan: Plan | None = None  # what `run` chose to build, and why (None: as asked)
+    built_at: str = ""  # when the run it compared with finished
+    gold: Endpoints | None = None  # where gold is, after a run that builds it
+
+
+def verdict(reports: list[LayerReport], fail_on_drop: float | None) -> Verdict:
+    """A run fails when a layer failed, or (with fail_on_drop) a model lost more than that
+    percentage of its rows; the error names the first failed layer, else the models."""
+    from ecomctl.transform.pipeline import drops_beyond
+
+    success = all(r.success for r in reports)
+    dropped = None if fail_on_drop is None else drops_beyond(reports, fail_on_drop)
+    failed = next((r for r in reports if not r.success and not r.skipped), None)
+    error = ""
+    if failed is not None:
+        error = f"{failed.layer}: {cause(failed.error)}"
+    elif dropped:
+        error = f"row counts fell beyond --fail-on-drop: {', '.join(d.name for d in dropped)}"
+    return Verdict(success, dropped, error)
+
+
+def run_dbt(
+    stack: Stack,
+    request: DbtRequest,
+    events: Events,
+    watch: Watch | None = None,
+    record: Recorder | None = None,
+) -> DbtRun:
+    """`run` or `test`, and its verdict (given to the record too).
+
+    A layer built from another generation of landing than the one there now (`seed` replaced
+    it since) is rebuilt from scratch, whatever the flags say: incremental models would keep
+    the old data's rows beside the new. A whole `run` (every layer, no --select) builds only
+    what changed since the last one (see transform/changes.py), unless forced."""
+    from ecomctl.transform import pipeline
+
+    # A bad selector or project setting fails before any work.
+    used = dbt_project(stack)
+    pipeline.layer_selection(request.layers[0], request.select or [])
+    with writing(stack, request.command, events, record):
+        reports, chosen, built_at = _build(stack, request, used, events, watch, record)
+    judged = verdict(reports, request.fail_on_drop)
+    if record is not None:
+        record.finish(judged.ok, judged.error)
+    builds_gold = request.command == "run" and "gold" in request.layers
+    gold = stack.endpoints() if builds_gold else None
+    return DbtRun(used, reports, judged, chosen, built_at, gold)
+
+
+def _build(
+    stack: Stack,
+    request: DbtRequest,
+    used: DbtProject,
+    events: Events,
+    watch: Watch | None,
+    record: Recorder | None,
+) -> tuple[list[LayerReport], Plan | None, str]:
+    """What the run built: its layers' reports, what it compared with (and when that was)."""
+    from ecomctl.data import landing
+    from ecomctl.transform import changes, pipeline, runner
+
+    with contextlib.ExitStack() as later:
+        if not used.bundled:
+            events.notice(f"dbt project: {used.path}")
+        built = changes.BuiltFrom(stack.paths.dbt, stack.name)
+        # dbt's child starts now, so that its start, imports and parse overlap the work below;
+        # unless this run may find nothing to do, when it starts once there is something.
+        maybe_nothing = changes.may_be_up_to_date(request, built)
+        child = None if maybe_nothing else later.enter_context(runner.DbtChild())
+        stack.up(UpOptions(layers=request.layers), events)
+        dbt = None if child is None else pipeline.prepare(stack, child, request.layers)
+        ensure_landing(stack, request.layers, events)
+        _check_inputs_built(stack, request.layers)
+        generation = landing.generation(stack.paths)
+        today = functools.partial(_inputs, stack, used.path)
+        chosen = changes.decide(request, built, generation, today, used.path, events.notice)
+        if chosen.up_to_date:
+            if record is not None:
+                record.up_to_date()
+            return [], chosen.compared, built.finished()
+        taken = built.building() if request.command == "run" else None
+        if dbt is None:
+            dbt = pipeline.prepare(stack, later.enter_context(runner.DbtChild()), chosen.layers)
+        reports = _run_layers(stack, dbt, request, chosen, watch)
+        if record is not None:
+            record.layers(reports)
+        _remember(built, request, chosen, generation, reports, taken)
+        _check_selected(request, chosen.layers, reports)
+        if not all(r.success for r in reports):
+            _check_services_survived(stack, next(r.layer for r in reports if not r.success))
+        return reports, chosen.compared, built.finished() if chosen.compared else ""
+
+
+def _run_layers(
+    stack: Stack, dbt: Prepared, request: DbtRequest, chosen: RunPlan, watch: Watch | None
+) -> list[LayerReport]:
+    from ecomctl.transform import pipeline
+
+    current = [request.layers[0]]  # the layer under way, should a server die under it
+
+    def starting(layer: str) -> None:
+        current[0] = layer
+        if watch is not None:
+            watch.layer_start(layer)
+
+    try:
+        return pipeline.run_layers(
+            stack, dbt, chosen.layers, request.command, chosen.select, chosen.refresh,
+            None if watch is None else watch.progress, starting,
+            None if watch is None else watch.layer_done,
+        )  # fmt: skip
+    except EcomctlError as exc:
+        if exc.status == ExitStatus.UNHEALTHY:
+            _check_services_survived(stack, current[0])
+        raise
+
+
+def _remember(
+    built: BuiltFrom,
+    request: DbtRequest,
+    chosen: RunPlan,
+    generation: int | None,
+    reports: list[LayerReport],
+    taken: dict[str, Any] | None,
+) -> None:
+    """What the layers are now built from, for the next run to compare with."""
+    if request.command == "run" and generation is not None and not request.select:
+        done = [r.layer for r in reports if r.success and not r.skipped]
+        whole_done = chosen.inputs is not None and all(r.success for r in reports)
+        built.record(done, generation, chosen.inputs if whole_done else None)
+    if all(r.success for r in reports):
+        built.kept(taken)
+
+
+def _check_selected(request: DbtRequest, layers: list[str], reports: list[LayerReport]) -> None:
+    """--select that matched nothing in any layer is a usage error, in dbt's words."""
+    if request.select and not any(r.nodes for r in reports):
+        said = next((r.unselected for r in reports if r.unselected), "")
+        raise EcomctlError(
+            f"--select {' '.join(request.select)}: selects nothing in {', '.join(layers)}"
+            + (f" (dbt: {said})" if said else ""),
+            ExitStatus.USAGE,
+        )
+
+
+def _inputs(stack: Stack, project_dir: Path) -> Inputs:
+    from ecomctl.data import landing
+    from ecomctl.transform import changes
+
+    target = stack.dbt_target()
+    return changes.Inputs(
+        landing=landing.fingerprint(stack.paths),
+        files=changes.project_files(project_dir),
+        target=changes.target_fingerprint(target.profiles, target.vars),
+    )
+
+
+def _check_inputs_built(stack: Stack, layers: list[str]) -> None:
+    """A layer run alone needs the layer before it built: say so once, not per model."""
+    for layer in layers:
+        before = LAYERS[LAYERS.index(layer) - 1] if layer != LAYERS[0] else None
+        if before is not None and before not in layers and not stack.row_counts(before):
+            raise EcomctlError(
+                f"{before} has not been built yet, and {layer} is built from it: run"
+                f" `ecomctl run --layer {before}` first, or every layer with `ecomctl run`"
+            )
+
+
+def _check_services_survived(stack: Stack, layer: str) -> None:
+    """A layer that failed because a server died under it is a service failure (exit 3),
+    not a model's: say which server, and that `up` (or the next run) starts it again."""
+    try:
+        states = stack.status()
+    except EcomctlError:
+        return  # nothing more to learn: the layer's own error stands
+    down = [s for s in states if not s.healthy]
+    if down:
+        first = down[0]
+        detail = f" ({first.detail})" if first.detail else ""
+        raise EcomctlError(
+            f"{first.name} is {first.state}{detail}: it stopped during {layer};"
+            f" `ecomctl up --stack {stack.name}` or the next run starts it again",
+            ExitStatus.UNHEALTHY,
+        )

@@ -1,0 +1,49 @@
+"""`up`, `status`, `down` and `logs`: the stack's services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ecomctl.commands import dbt_project, writing
+from ecomctl.results import ServiceStatus
+from ecomctl.stacks.base import Events, Stack, UpOptions
+from ecomctl.transform.project import DbtProject
+
+
+def up(stack: Stack, opts: UpOptions, events: Events) -> list[ServiceStatus]:
+    with writing(stack, "up", events):
+        return stack.up(opts, events)
+
+
+@dataclass(frozen=True)
+class Status:
+    project: DbtProject  # the dbt project the stack's commands run
+    services: list[ServiceStatus]
+
+    @property
+    def healthy(self) -> bool:
+        return all(s.healthy for s in self.services)
+
+    @property
+    def problem(self) -> str:
+        """The first service down, in a line ("" when all are healthy)."""
+        down = next((s for s in self.services if not s.healthy), None)
+        return "" if down is None else f"{down.name} is {down.state}: {down.detail}"
+
+
+def status(stack: Stack) -> Status:
+    return Status(dbt_project(stack), stack.status())
+
+
+def down(stack: Stack, remove_data: bool, events: Events) -> tuple[bool, str]:
+    with writing(stack, "down", events):
+        if remove_data:  # what was built is gone: the next run compares with nothing
+            from ecomctl.transform.changes import BuiltFrom
+
+            BuiltFrom(stack.paths.dbt, stack.name).forget()
+        return stack.down(remove_data)
+
+
+def logs(stack: Stack, service: str | None, tail: int, follow: bool) -> Iterator[str]:
+    return stack.logs(service, tail, follow=follow)
