@@ -46,8 +46,7 @@ def landing_checksums(home: Path) -> dict[str, tuple[int, int]]:
     left out: they differ on every load."""
     import duckdb
 
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         tables = [
             str(name)
             for (name,) in con.execute(
@@ -65,8 +64,6 @@ def landing_checksums(home: Path) -> dict[str, tuple[int, int]]:
             assert row is not None
             sums[table] = (int(row[0]), int(row[1]))
         return sums
-    finally:
-        con.close()
 
 
 def rows_lost(before: dict[str, int], after: dict[str, int]) -> int:
