@@ -138,12 +138,14 @@ def test_a_download_cut_midway_is_resumed_by_the_next_up(
     resumed = f"{big.filename}@{kept}" in repository.served
     faults.record(
         "native: artifact download cut midway, then up again",
-        first.returncode == 4
-        and "the next `ecomctl up` resumes" in first.stderr
-        and kept == big.size // 2
-        and again.returncode == 0
-        and whole
-        and resumed,
+        {
+            "the cut up exits 4": first.returncode == 4,
+            "it says the next up resumes": "the next `ecomctl up` resumes" in first.stderr,
+            "the half downloaded kept": kept == big.size // 2,
+            "the next up exits 0": again.returncode == 0,
+            "the artifact whole": whole,
+            "the download resumed": resumed,
+        },
         note=(first.stderr.strip().splitlines() or [""])[-1][:100],
     )
 
@@ -159,11 +161,13 @@ def test_a_checksum_mismatch_is_refused_and_nothing_is_kept(
     left = sorted(p.name for p in folder.glob(f"{bad.filename}*")) if folder.exists() else []
     faults.record(
         "native: an artifact whose SHA-1 does not match",
-        proc.returncode == 4
-        and f"{bad.filename} from {repository.url}" in proc.stderr
-        and f"is not the published {bad.sha1}" in proc.stderr
-        and left == []
-        and not (home / "native" / "run" / "metastore.json").exists(),
+        {
+            "exit 4": proc.returncode == 4,
+            "it names the artifact": f"{bad.filename} from {repository.url}" in proc.stderr,
+            "it says the checksum": f"is not the published {bad.sha1}" in proc.stderr,
+            "nothing kept": left == [],
+            "the metastore not started": not (home / "native" / "run" / "metastore.json").exists(),
+        },
         note=proc.stderr.strip()[-100:],
     )
 
@@ -184,9 +188,12 @@ def test_no_java_new_enough_for_trino_exits_4_before_any_work(home: Path, faults
     proc = native("up", "--only", "trino", home=home, env=env, check=False)
     faults.record(
         "native: no Java new enough for Trino",
-        proc.returncode == 4
-        and "trino needs Java 24 or newer, but the setting gives Java 17" in proc.stderr
-        and not (home / "native" / "run").exists(),
+        {
+            "exit 4": proc.returncode == 4,
+            "it says which Java": "trino needs Java 24 or newer, but the setting gives Java 17"
+            in proc.stderr,
+            "nothing started": not (home / "native" / "run").exists(),
+        },
         note=proc.stderr.strip()[-100:],
     )
 
@@ -208,11 +215,13 @@ def test_a_port_taken_while_down_moves_the_service_and_says_so(
     new = json.loads((home / "native" / "ports.json").read_text())["s3"]
     faults.record(
         "native: a port taken by another program",
-        moved.returncode == 0
-        and new != old
-        and f"s3: port {old} on 127.0.0.1 is taken by another program; now using {new}"
-        in moved.stderr
-        and services(home)["s3"]["healthy"],
+        {
+            "exit 0": moved.returncode == 0,
+            "a new port": new != old,
+            "it says so": f"s3: port {old} on 127.0.0.1 is taken by another program; now using"
+            f" {new}" in moved.stderr,
+            "s3 healthy": bool(services(home)["s3"]["healthy"]),
+        },
         note=moved.stderr.strip()[-100:],
     )
 
@@ -278,10 +287,12 @@ def test_processes_of_a_sigkilled_ecomctl_are_found_by_pid_and_stopped(
     stranger.kill()
     faults.record(
         "native: ecomctl SIGKILLed while starting services",
-        f"pid {orphan}" in status["s3"]["detail"]
-        and gone
-        and after["state"] == "stopped"
-        and spared,
+        {
+            "the orphan found by pid": f"pid {orphan}" in status["s3"]["detail"],
+            "the orphan stopped": gone,
+            "a stranger's pid reads as stopped": after["state"] == "stopped",
+            "the stranger spared": spared,
+        },
         note=f"orphan pid {orphan} found and stopped; a stranger's pid left alone",
     )
 
@@ -312,12 +323,14 @@ def test_trino_killed_during_bronze_exits_3_and_the_next_run_recovers(
                               home=native_home).stdout)["rows"]  # fmt: skip
     faults.record(
         "native: Trino SIGKILLed during bronze",
-        run.returncode == 3
-        and len(message) == 1
-        and "trino is stopped" in message[0]
-        and "during bronze" in message[0]
-        and again.returncode == 0
-        and sorted(map(str, after)) == sorted(map(str, before)),
+        {
+            "exit 3": run.returncode == 3,
+            "one error line": len(message) == 1,
+            "it says trino is stopped": "trino is stopped" in (message or [""])[0],
+            "it says during bronze": "during bronze" in (message or [""])[0],
+            "the next run exits 0": again.returncode == 0,
+            "gold as before": sorted(map(str, after)) == sorted(map(str, before)),
+        },
         note=f"exit {run.returncode}, then {again.returncode}; gold equal: {sorted(map(str, after)) == sorted(map(str, before))}; "
         + (message or ["(no message)"])[0][:80]
         + ("" if again.returncode == 0 else f"; the next run: {again.stderr.strip()[-300:]}"),

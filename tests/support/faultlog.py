@@ -3,6 +3,7 @@ how many stored rows were lost; the table of all faults is printed at the end of
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,9 +25,16 @@ RESULTS: list[Fault] = []
 
 
 class FaultLog:
-    def record(self, name: str, survived: bool, rows_lost: int = 0, note: str = "") -> None:
-        RESULTS.append(Fault(name, survived, rows_lost, note))
-        assert survived, f"{name}: {note}"
+    def record(
+        self, name: str, survived: bool | Mapping[str, bool], rows_lost: int = 0, note: str = ""
+    ) -> None:
+        """Add the fault to the table, then fail the test unless it was survived. survived is
+        one condition, or several by name ({"exit 3": code == 3, ...}): it was survived when
+        every one held, and a failure names those that did not."""
+        conditions = survived if isinstance(survived, Mapping) else {"survived": survived}
+        broken = [what for what, held in conditions.items() if not held]
+        RESULTS.append(Fault(name, not broken, rows_lost, note))
+        assert not broken, f"{name}: not {'; not '.join(broken)} ({note})"
         assert rows_lost == 0, f"{name}: {rows_lost} rows lost"
 
 
