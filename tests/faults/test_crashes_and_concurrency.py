@@ -14,6 +14,8 @@ import pytest
 from support.faultlog import FaultLog, counts, landing_checksums, rows_lost
 from support.helpers import ecomctl, kill_group, start, wait_for
 
+from ecomctl.proc import exists, poll_until
+
 SCALE = {"ECOMCTL_SCALE": "0.005"}
 
 
@@ -151,12 +153,7 @@ def test_postgres_killed_from_outside(
     ecomctl("run", home=home, env=SCALE)
     pid = int((home / "postgres" / "data" / "postmaster.pid").read_text().split()[0])
     os.kill(pid, signal.SIGKILL)
-    for _ in range(100):  # the kernel reaps it asynchronously
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.05)
+    poll_until(lambda: not exists(pid), 5, every=0.05)  # the kernel reaps it asynchronously
     status = ecomctl("status", home=home, check=False)
     rerun = ecomctl("run", home=home, env=SCALE)
     survived = {

@@ -17,7 +17,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from support.faultlog import FaultLog
 from support.helpers import TEST_SCALE
 from support.native import NATIVE, native, pid_of, services
 
+from ecomctl.proc import alive, poll_until
 from ecomctl.runners.native import pins as native_artifacts
 from ecomctl.settings import load_settings
 from ecomctl.transform.changes import BuiltFrom, Inputs
@@ -102,15 +102,6 @@ def repository(native_home: Path) -> Iterator[Repository]:
 
 def _env(repo: Repository, cache: Path) -> dict[str, str]:
     return {"ECOMCTL_MAVEN_URL": repo.url, "ECOMCTL_CACHE_DIR": str(cache)}
-
-
-def _alive(pid: int) -> bool:
-    """Running, not a zombie (this machine's PID 1 does not reap orphans' children)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat[stat.rindex(")") + 2] not in "ZX"
 
 
 @pytest.fixture
@@ -263,20 +254,16 @@ def test_processes_of_a_sigkilled_ecomctl_are_found_by_pid_and_stopped(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 120
-    while not (home / "native" / "run" / "s3.json").exists():
-        assert time.monotonic() < deadline and proc.poll() is None, "s3 never started"
-        time.sleep(0.1)
+    started = home / "native" / "run" / "s3.json"
+    poll_until(lambda: started.exists() or proc.poll() is not None, 120)
+    assert started.exists(), "s3 never started"
     proc.kill()  # ecomctl only: the services run in sessions of their own
     proc.wait()
     orphan = pid_of(home, "s3")
-    deadline = time.monotonic() + 60
-    while not services(home)["s3"]["healthy"]:
-        assert time.monotonic() < deadline, services(home)["s3"]
-        time.sleep(0.5)
+    assert poll_until(lambda: services(home)["s3"]["healthy"], 60, every=0.5), services(home)["s3"]
     status = services(home)
     native("down", home=home)
-    gone = not _alive(orphan)
+    gone = not alive(orphan)  # (not a zombie either: this machine's PID 1 reaps no orphans)
     # A record naming a live process that is not ours (another start time): never touched.
     stranger = subprocess.Popen(["sleep", "60"])
     record = home / "native" / "run" / "s3.json"
