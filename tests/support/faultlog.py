@@ -34,7 +34,7 @@ class FaultLog:
         conditions = survived if isinstance(survived, Mapping) else {"survived": survived}
         broken = [what for what, held in conditions.items() if not held]
         RESULTS.append(Fault(name, not broken, rows_lost, note))
-        assert not broken, f"{name}: not {'; not '.join(broken)} ({note})"
+        assert not broken, f"{name}: did not hold: {'; '.join(broken)} ({note})"
         assert rows_lost == 0, f"{name}: {rows_lost} rows lost"
 
 
