@@ -9,6 +9,7 @@ never write into each other's partial copy.
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import shutil
@@ -16,6 +17,8 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from ecomctl import proc
 
 
 def private_dir(path: Path) -> Path:
@@ -83,10 +86,13 @@ def copy_whole(source: Path, dest: Path) -> Path:
 
 def link_whole(dest: Path, points_to: str) -> Path:
     """Make dest a symbolic link to points_to, replacing whatever dest was, in one step."""
-    partial = dest.with_name(f".{dest.name}.{os.getpid()}")
-    partial.unlink(missing_ok=True)
+    partial = dest.with_name(f".{dest.name}.{os.getpid()}.{secrets.token_hex(4)}")
     os.symlink(points_to, partial)
-    os.replace(partial, dest)
+    try:
+        os.replace(partial, dest)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     return dest
 
 
@@ -98,20 +104,57 @@ def building(target: Path, *, replace: bool = True) -> Iterator[Path]:
     replace=False: a target that another process put there meanwhile wins, and this build is
     dropped (for content that is the same whoever builds it, such as an unpacked artifact)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.partial."))
+    _sweep(target)
+    partial = _beside(target, "partial")
     try:
         yield partial
-        if target.exists() and not replace:
-            return
-        if target.exists():
-            old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.old."))
-            target.rename(old / target.name)
-            partial.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            partial.rename(target)
+        _put_in_place(partial, target, replace)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
+
+
+def _beside(target: Path, kind: str) -> Path:
+    """A new folder beside target, named after it, the kind and this process (see _sweep); made
+    by mkdir, so with the mode a folder made in place would have (mkdtemp's is 0700)."""
+    while True:
+        folder = target.with_name(f".{target.name}.{kind}.{os.getpid()}.{secrets.token_hex(4)}")
+        try:
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            continue
+
+
+def _put_in_place(partial: Path, target: Path, replace: bool) -> None:
+    """Rename partial to target. A rename never replaces a folder with something in it, so
+    another process's target in the way is moved aside first (replace), or wins (not)."""
+    while True:
+        if target.exists() and not replace:
+            return
+        try:
+            partial.rename(target)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
+                raise
+        old = _beside(target, "old")
+        try:
+            target.rename(old / target.name)
+        except FileNotFoundError:  # another process moved it meanwhile: try again
+            pass
+        finally:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _sweep(target: Path) -> None:
+    """Remove what builds of target left when their process was killed (its pid is in the
+    name; a live process's build, or a pid since reused, is left alone)."""
+    for kind in ("partial", "old"):
+        prefix = f".{target.name}.{kind}."
+        for entry in target.parent.iterdir():
+            pid = entry.name[len(prefix) :].split(".", 1)[0]
+            if entry.name.startswith(prefix) and pid.isdigit() and not proc.exists(int(pid)):
+                shutil.rmtree(entry, ignore_errors=True)
 
 
 def read_or_create(path: Path) -> str:

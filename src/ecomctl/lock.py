@@ -84,19 +84,18 @@ READERS_WAIT = 600.0  # seconds a writer waits for queries under way before givi
 
 
 def _wait_for_readers(fd: int, warn: Callable[[str], None]) -> None:
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return
-    except BlockingIOError:
-        warn("waiting for the queries reading the warehouse to end ...")
-    deadline = time.monotonic() + READERS_WAIT
-    while time.monotonic() < deadline:
-        time.sleep(0.1)
+    def taken() -> bool:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
         except BlockingIOError:
-            continue
+            return False
+        return True
+
+    if taken():
+        return
+    warn("waiting for the queries reading the warehouse to end ...")
+    if proc.poll_until(taken, READERS_WAIT):
+        return
     raise EcomctlError(
         f"queries have read the warehouse for {READERS_WAIT:.0f} s: stop them and try again",
         ExitStatus.ENVIRONMENT,

@@ -14,6 +14,8 @@ import pytest
 from support.faultlog import FaultLog, counts, landing_checksums, rows_lost
 from support.helpers import ecomctl, kill_group, start, wait_for
 
+from ecomctl.proc import exists, poll_until
+
 SCALE = {"ECOMCTL_SCALE": "0.005"}
 
 
@@ -75,7 +77,11 @@ def test_sigkill_during_a_layer(
         t: (reference.get(t), at_kill.get(t)) for t in reference if at_kill.get(t) != reference[t]
     }
     after = ecomctl("run", home=home, env=SCALE, check=False)
-    survived = not torn and after.returncode == 0 and counts(home) == reference
+    survived = {
+        "no table changed at the kill": not torn,
+        "the next run exits 0": after.returncode == 0,
+        "then the reference's row counts": counts(home) == reference,
+    }
     faults.record(
         f"SIGKILL of run --full-refresh during {layer}",
         survived,
@@ -107,10 +113,16 @@ def test_a_second_ecomctl_on_the_same_home_exits_at_once(home: Path, faults: Fau
         second = ecomctl("run", home=home, check=False)
         quick = time.monotonic() - started < 30
         message = f"another ecomctl (pid {first.pid}, started "
-        refused = second.returncode == 4 and message in second.stderr and str(home) in second.stderr
         seed = ecomctl("seed", home=home, check=False)
         status = ecomctl("status", home=home, check=False)
-        survived = refused and quick and seed.returncode == 4 and status.returncode == 0
+        survived = {
+            "the second run exits 4": second.returncode == 4,
+            "it names the holder": message in second.stderr,
+            "it names the home": str(home) in second.stderr,
+            "it exits within 30 s": quick,
+            "seed exits 4": seed.returncode == 4,
+            "status exits 0": status.returncode == 0,
+        }
         faults.record(
             "a second run and seed while a run holds the home",
             survived,
@@ -128,9 +140,10 @@ def test_a_lock_left_by_a_dead_process_is_taken_over(home: Path, faults: FaultLo
     # Only ecomctl itself is killed: its dbt child must not live on holding the warehouse.
     kill_group(proc, group=False)
     again = ecomctl("run", home=home)
-    took_over = (
-        f"left by ecomctl (pid {proc.pid}" in again.stderr and "which is gone" in again.stderr
-    )
+    took_over = {
+        "names the killed run": f"left by ecomctl (pid {proc.pid}" in again.stderr,
+        "says it is gone": "which is gone" in again.stderr,
+    }
     faults.record("a lock left by a killed run", took_over)
 
 
@@ -140,16 +153,15 @@ def test_postgres_killed_from_outside(
     ecomctl("run", home=home, env=SCALE)
     pid = int((home / "postgres" / "data" / "postmaster.pid").read_text().split()[0])
     os.kill(pid, signal.SIGKILL)
-    for _ in range(100):  # the kernel reaps it asynchronously
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.05)
+    poll_until(lambda: not exists(pid), 5, every=0.05)  # the kernel reaps it asynchronously
     status = ecomctl("status", home=home, check=False)
-    reported = status.returncode == 1 and "process is gone" in status.stdout
     rerun = ecomctl("run", home=home, env=SCALE)
-    survived = reported and rerun.returncode == 0 and counts(home) == reference
+    survived = {
+        "status exits 1": status.returncode == 1,
+        "status says the process is gone": "process is gone" in status.stdout,
+        "the next run exits 0": rerun.returncode == 0,
+        "then the reference's row counts": counts(home) == reference,
+    }
     faults.record(
         "PostgreSQL SIGKILLed under a running stack", survived, rows_lost(reference, counts(home))
     )
@@ -168,15 +180,15 @@ def test_postgres_sigkilled_during_gold_exits_3_with_one_line_and_a_document(
     errors = [line for line in err.splitlines() if line.startswith("ecomctl:")]
     doc = json.loads(out) if out.strip() else {}
     again = ecomctl("run", home=home, check=False)
-    survived = (
-        proc.returncode == 3
-        and doc.get("exit_code") == 3
-        and len(errors) == 1
-        and "postgres" in errors[0]
-        and "Traceback" not in err
-        and again.returncode == 0
-        and counts(home) == reference
-    )
+    survived = {
+        "exit 3": proc.returncode == 3,
+        "a document with exit_code 3": doc.get("exit_code") == 3,
+        "one error line": len(errors) == 1,
+        "the error names postgres": "postgres" in (errors or [""])[0],
+        "no traceback": "Traceback" not in err,
+        "the next run exits 0": again.returncode == 0,
+        "then the reference's row counts": counts(home) == reference,
+    }
     faults.record(
         "PostgreSQL SIGKILLed during gold",
         survived,
@@ -202,7 +214,11 @@ def test_readers_never_break_a_writer(home: Path, faults: FaultLog) -> None:
     clean = all(
         q.returncode == 4 and "is being written by ecomctl (pid " in q.stderr for q in refused
     )
-    survived = run.returncode == 0 and long_query.returncode == 0 and clean
+    survived = {
+        "the run exits 0": run.returncode == 0,
+        "the long query exits 0": long_query.returncode == 0,
+        "a refused query exits 4 and says who writes": clean,
+    }
     faults.record(
         "queries of the warehouse before and during a run",
         survived,

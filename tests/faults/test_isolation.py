@@ -17,7 +17,6 @@ import stat
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +25,8 @@ import psycopg
 import pytest
 from support.faultlog import FaultLog
 from support.helpers import ecomctl, kill_group, open_way_to, start, wait_for
+
+from ecomctl.proc import poll_until
 
 TINY = {"ECOMCTL_SCALE": "0.002"}
 STRANGER = "ecomctl_stranger"
@@ -71,12 +72,12 @@ def test_no_shell_ever_sees_a_home_path(tmp_path: Path, faults: FaultLog) -> Non
         for h in homes:
             ecomctl("down", home=h, check=False)
         ecomctl("down", cwd=project, check=False)
-    worked = all(r.returncode == 0 for r in results) and all(gold) and len(set(map(str, gold))) == 1
+    same_gold = all(gold) and len(set(map(str, gold))) == 1
     # The one character DuckDB cannot take in a database path is refused before any work.
     question = ecomctl("run", home=tmp_path / "why?", check=False)
     refused = question.returncode == 2 and "a ? in the home's path" in question.stderr
     why = [f"run exited {r.returncode}: {r.stderr.strip()[-300:]}" for r in results if r.returncode]
-    if not why and not (all(gold) and len(set(map(str, gold))) == 1):
+    if not why and not same_gold:
         why.append(f"gold differs between the homes: {[len(g) for g in gold]} rows")
     if not refused:
         why.append(f"a ? was not refused: exit {question.returncode}: {question.stderr.strip()}")
@@ -84,7 +85,13 @@ def test_no_shell_ever_sees_a_home_path(tmp_path: Path, faults: FaultLog) -> Non
         why.append("a command ran")
     faults.record(
         "shell metacharacters and a newline in the home path",
-        worked and refused and not marker.exists() and not (tmp_path / "why?").exists(),
+        {
+            "every run exits 0": all(r.returncode == 0 for r in results),
+            "the same gold in every home": same_gold,
+            "a ? refused": refused,
+            "no command ran": not marker.exists(),
+            "no home made at the ? path": not (tmp_path / "why?").exists(),
+        },
         note="; ".join(why),
     )
 
@@ -103,15 +110,15 @@ def test_root_never_widens_a_folder_outside_the_home(
     theirs.mkdir(mode=0o700)
     shutil.chown(theirs, stranger)
     other = ecomctl("up", home=theirs, check=False)
-    refused = (
-        proc.returncode == 4
-        and f"cannot pass through {locked} (mode 700)" in proc.stderr
-        and stat.S_IMODE(locked.stat().st_mode) == 0o700
-        and other.returncode == 4
-        and f"belongs to {stranger}" in other.stderr
-        and theirs.stat().st_uid == pwd.getpwnam(stranger).pw_uid
-        and not (theirs / "postgres").exists()
-    )
+    refused = {
+        "up below a shut folder exits 4": proc.returncode == 4,
+        "it names the folder": f"cannot pass through {locked} (mode 700)" in proc.stderr,
+        "the folder stays 0700": stat.S_IMODE(locked.stat().st_mode) == 0o700,
+        "up in another user's home exits 4": other.returncode == 4,
+        "it names the owner": f"belongs to {stranger}" in other.stderr,
+        "the home stays the owner's": theirs.stat().st_uid == pwd.getpwnam(stranger).pw_uid,
+        "nothing made in it": not (theirs / "postgres").exists(),
+    }
     faults.record(
         "root: a home its server cannot reach, a home of another user",
         refused,
@@ -148,16 +155,16 @@ def test_readers_get_a_read_only_login_on_gold_only(
         "query", "commit; drop table payment_type_mix", home=pipeline_home, check=False
     )
     writes = ecomctl("query", "delete from payment_type_mix", home=pipeline_home, check=False)
-    survived = (
-        values["ECOMCTL_PG_USER"] == "gold_reader"
-        and superuser_password not in env
-        and n > 0
-        and len(refused) == 5
-        and smuggled.returncode == 2
-        and "exactly one statement" in smuggled.stderr
-        and writes.returncode == 1
-        and bool(_gold(pipeline_home))
-    )
+    survived = {
+        "the login is gold_reader": values["ECOMCTL_PG_USER"] == "gold_reader",
+        "no superuser password": superuser_password not in env,
+        "gold reads": n > 0,
+        "every attack refused": len(refused) == 5,
+        "`commit; drop` exits 2": smuggled.returncode == 2,
+        "it says exactly one statement": "exactly one statement" in smuggled.stderr,
+        "a delete exits 1": writes.returncode == 1,
+        "gold still there": bool(_gold(pipeline_home)),
+    }
     faults.record(
         "readers: superuser rights, `commit; drop table` through query",
         survived,
@@ -206,7 +213,7 @@ def test_another_user_can_read_nothing_in_a_home(
     denied = all(a.returncode != 0 and "Permission denied" in a.stderr for a in attempts)
     faults.record(
         "another local user reads the warehouse, secrets, files",
-        control.returncode == 0 and denied,
+        {"the stranger reads what is public": control.returncode == 0, "every read denied": denied},
         note="; ".join(a.stderr.strip()[-40:] for a in attempts if a.returncode == 0),
     )
 
@@ -221,15 +228,21 @@ def test_a_copied_home_never_touches_the_original(tmp_path: Path, faults: FaultL
         ecomctl("seed", "--seed", "43", home=copy, env=TINY)
         ecomctl("run", home=copy)
         ecomctl("down", home=copy)
-        untouched = _server_pid(original) == pid and _gold(original) == gold
-        own = "not this home's server" in status.stdout and status.returncode == 1
+        server_kept = _server_pid(original) == pid
+        gold_kept = _gold(original) == gold
+        own = "not this home's server" in status.stdout
     finally:
         ecomctl("down", home=copy, check=False)
         ecomctl("down", home=original, check=False)
     faults.record(
         "a copied home: status, seed, run, down on the copy",
-        untouched and own,
-        note="" if own else status.stdout.strip()[-80:],
+        {
+            "the original's server kept": server_kept,
+            "the original's gold kept": gold_kept,
+            "the copy's status says not this home's server": own,
+            "the copy's status exits 1": status.returncode == 1,
+        },
+        note="" if own and status.returncode == 1 else status.stdout.strip()[-80:],
     )
 
 
@@ -273,13 +286,13 @@ def test_the_password_goes_only_to_this_homes_server(home: Path, faults: FaultLo
         query = ecomctl("query", "select 1 as one", home=home, check=False)
     finally:
         stranger.close()
-    survived = (
-        stranger.connections == 0
-        and status.returncode == 1
-        and up.returncode == 0
-        and f"port {port} on 127.0.0.1 is taken" in up.stderr
-        and query.returncode == 0
-    )
+    survived = {
+        "no connection offered to the stranger": stranger.connections == 0,
+        "status exits 1": status.returncode == 1,
+        "up exits 0": up.returncode == 0,
+        "up says the port is taken": f"port {port} on 127.0.0.1 is taken" in up.stderr,
+        "a query exits 0": query.returncode == 0,
+    }
     faults.record(
         "a stale pid file and a stranger on the port",
         survived,
@@ -306,17 +319,17 @@ def test_a_killed_or_stale_server_is_recovered(home: Path, faults: FaultLog) -> 
         stranger.kill()
         stranger.wait()
     outputs = status.stderr + rerun.stderr + up.stderr
-    survived = (
-        status.returncode == 1
-        and rerun.returncode == 0
-        and up.returncode == 0
-        and "Traceback" not in outputs
-        and _gold(home) == gold
-    )
+    survived = {
+        "status exits 1": status.returncode == 1,
+        "the next run exits 0": rerun.returncode == 0,
+        "up past a stranger's pid exits 0": up.returncode == 0,
+        "no traceback": "Traceback" not in outputs,
+        "gold kept": _gold(home) == gold,
+    }
     faults.record(
         "PostgreSQL SIGKILLed (zombie), a stale pid of another program",
         survived,
-        note=outputs.strip()[-80:] if not survived else "",
+        note=outputs.strip()[-80:] if not all(survived.values()) else "",
     )
 
 
@@ -324,11 +337,19 @@ def test_no_password_on_disk_outside_its_file_when_set_up_is_killed(
     home: Path, faults: FaultLog
 ) -> None:
     proc = start(home, "up")
-    partial = home / "postgres" / "data.partial"
-    deadline = time.monotonic() + 60
+
+    def initdb_writing() -> bool:
+        """The new cluster's folder, built beside data/ (data.partial, or home.building's
+        .data.partial.<pid>.<token>), has something in it."""
+        try:
+            found = list((home / "postgres").iterdir())
+            partial = [p for p in found if p.name.lstrip(".").startswith("data.partial")]
+            return any(any(p.iterdir()) for p in partial if p.is_dir())
+        except FileNotFoundError:  # not made yet, or just renamed into place
+            return False
+
     # Killed while initdb writes the new cluster: the moment a password file would exist.
-    while not (partial.exists() and any(partial.iterdir())) and time.monotonic() < deadline:
-        time.sleep(0.005)
+    poll_until(initdb_writing, 60, every=0.005)
     kill_group(proc)
     left = {
         str(p.relative_to(home)): p.read_bytes()
@@ -340,7 +361,7 @@ def test_no_password_on_disk_outside_its_file_when_set_up_is_killed(
     copies = [name for name, content in left.items() if password in content]
     faults.record(
         "up SIGKILLed while setting up PostgreSQL",
-        not copies and up.returncode == 0,
+        {"no copy of the password": not copies, "the next up exits 0": up.returncode == 0},
         note=", ".join(copies),
     )
 
@@ -360,19 +381,21 @@ def test_sigterm_is_handled_as_ctrl_c(home: Path, faults: FaultLog) -> None:
                 home=home).stdout
     )["rows"]  # fmt: skip
     leftovers = [t for (t,) in tables if "__dbt_" in t]
-    survived = (
-        proc.returncode == 143
-        and doc["exit_code"] == 143
-        and doc["error"] == "terminated (SIGTERM)"
-        and "leaked semaphore" not in err
-        and "Traceback" not in err
-        and not leftovers
-        and _gold(home) == gold
-    )
+    survived = {
+        "exit 143": proc.returncode == 143,
+        "a document with exit_code 143": doc.get("exit_code") == 143,
+        "its error says terminated (SIGTERM)": doc.get("error") == "terminated (SIGTERM)",
+        "no leaked semaphore": "leaked semaphore" not in err,
+        "no traceback": "Traceback" not in err,
+        "no dbt temporary table left": not leftovers,
+        "gold kept": _gold(home) == gold,
+    }
     faults.record(
         "SIGTERM during gold",
         survived,
-        note="" if survived else f"exit {proc.returncode}; leftovers {leftovers}; {err[-600:]}",
+        note=""
+        if all(survived.values())
+        else f"exit {proc.returncode}; leftovers {leftovers}; {err[-600:]}",
     )
 
 
@@ -401,7 +424,11 @@ def test_an_unusable_home_fails_with_one_line(tmp_path: Path, faults: FaultLog) 
         ecomctl("down", home=home, check=False)
     faults.record(
         "a home that is a file, below a file; --from a file; a garbled port file",
-        one_line and up.returncode == 0 and "held no port number" in up.stderr,
+        {
+            "one error line each, exit 2 or 4": one_line,
+            "up past a garbled port file exits 0": up.returncode == 0,
+            "it says the file held no port number": "held no port number" in up.stderr,
+        },
         note="; ".join(a.stderr.strip()[:40] for a in attempts),
     )
 
@@ -433,7 +460,11 @@ def test_a_folder_that_is_not_a_home_is_left_as_it_was(tmp_path: Path, faults: F
     again = ecomctl("seed", home=home, env=TINY, check=False)
     faults.record(
         "a project folder given as the home (run, down --volumes, seed)",
-        refused and untouched and again.returncode == 0,
+        {
+            "every command exits 2, saying why": refused,
+            "the folder left as it was": untouched,
+            "a home emptied by down --volumes is still one": again.returncode == 0,
+        },
         note=attempts[0].stderr.strip()[:60],
     )
 
@@ -468,20 +499,20 @@ def test_a_full_disk_fails_with_its_cause_and_leaves_nothing_half_made(
             leftovers = [
                 str(p.relative_to(home))
                 for p in home.rglob("*")
-                if (".tmp" in p.name or p.name.endswith(".partial")) and "pg_stat_tmp" not in str(p)
+                if (".tmp" in p.name or ".partial" in p.name) and "pg_stat_tmp" not in str(p)
             ]
             subprocess.run(["mount", "-o", "remount,size=400m", str(disk)], check=True)
             again = ecomctl("run", home=home, env=scale, check=False)
         finally:
             ecomctl("down", home=home, check=False)
-    survived = (
-        full.returncode != 0
-        and len(errors) == 1
-        and "No space left on device" in errors[0]
-        and "Traceback" not in full.stderr
-        and not leftovers
-        and again.returncode == 0
-    )
+    survived = {
+        "the full run fails": full.returncode != 0,
+        "one error line": len(errors) == 1,
+        "it says No space left on device": "No space left on device" in (errors or [""])[0],
+        "no traceback": "Traceback" not in full.stderr,
+        "nothing half-made left": not leftovers,
+        "the run with room again exits 0": again.returncode == 0,
+    }
     faults.record(
         f"a full disk ({megabytes} MB) under the home, then room again",
         survived,

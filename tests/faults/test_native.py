@@ -17,7 +17,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from support.faultlog import FaultLog
 from support.helpers import TEST_SCALE
 from support.native import NATIVE, native, pid_of, services
 
+from ecomctl.proc import alive, poll_until
 from ecomctl.runners.native import pins as native_artifacts
 from ecomctl.settings import load_settings
 from ecomctl.transform.changes import BuiltFrom, Inputs
@@ -104,15 +104,6 @@ def _env(repo: Repository, cache: Path) -> dict[str, str]:
     return {"ECOMCTL_MAVEN_URL": repo.url, "ECOMCTL_CACHE_DIR": str(cache)}
 
 
-def _alive(pid: int) -> bool:
-    """Running, not a zombie (this machine's PID 1 does not reap orphans' children)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat[stat.rindex(")") + 2] not in "ZX"
-
-
 @pytest.fixture
 def home(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "home"
@@ -138,12 +129,14 @@ def test_a_download_cut_midway_is_resumed_by_the_next_up(
     resumed = f"{big.filename}@{kept}" in repository.served
     faults.record(
         "native: artifact download cut midway, then up again",
-        first.returncode == 4
-        and "the next `ecomctl up` resumes" in first.stderr
-        and kept == big.size // 2
-        and again.returncode == 0
-        and whole
-        and resumed,
+        {
+            "the cut up exits 4": first.returncode == 4,
+            "it says the next up resumes": "the next `ecomctl up` resumes" in first.stderr,
+            "the half downloaded kept": kept == big.size // 2,
+            "the next up exits 0": again.returncode == 0,
+            "the artifact whole": whole,
+            "the download resumed": resumed,
+        },
         note=(first.stderr.strip().splitlines() or [""])[-1][:100],
     )
 
@@ -159,11 +152,13 @@ def test_a_checksum_mismatch_is_refused_and_nothing_is_kept(
     left = sorted(p.name for p in folder.glob(f"{bad.filename}*")) if folder.exists() else []
     faults.record(
         "native: an artifact whose SHA-1 does not match",
-        proc.returncode == 4
-        and f"{bad.filename} from {repository.url}" in proc.stderr
-        and f"is not the published {bad.sha1}" in proc.stderr
-        and left == []
-        and not (home / "native" / "run" / "metastore.json").exists(),
+        {
+            "exit 4": proc.returncode == 4,
+            "it names the artifact": f"{bad.filename} from {repository.url}" in proc.stderr,
+            "it says the checksum": f"is not the published {bad.sha1}" in proc.stderr,
+            "nothing kept": left == [],
+            "the metastore not started": not (home / "native" / "run" / "metastore.json").exists(),
+        },
         note=proc.stderr.strip()[-100:],
     )
 
@@ -184,9 +179,12 @@ def test_no_java_new_enough_for_trino_exits_4_before_any_work(home: Path, faults
     proc = native("up", "--only", "trino", home=home, env=env, check=False)
     faults.record(
         "native: no Java new enough for Trino",
-        proc.returncode == 4
-        and "trino needs Java 24 or newer, but the setting gives Java 17" in proc.stderr
-        and not (home / "native" / "run").exists(),
+        {
+            "exit 4": proc.returncode == 4,
+            "it says which Java": "trino needs Java 24 or newer, but the setting gives Java 17"
+            in proc.stderr,
+            "nothing started": not (home / "native" / "run").exists(),
+        },
         note=proc.stderr.strip()[-100:],
     )
 
@@ -208,11 +206,13 @@ def test_a_port_taken_while_down_moves_the_service_and_says_so(
     new = json.loads((home / "native" / "ports.json").read_text())["s3"]
     faults.record(
         "native: a port taken by another program",
-        moved.returncode == 0
-        and new != old
-        and f"s3: port {old} on 127.0.0.1 is taken by another program; now using {new}"
-        in moved.stderr
-        and services(home)["s3"]["healthy"],
+        {
+            "exit 0": moved.returncode == 0,
+            "a new port": new != old,
+            "it says so": f"s3: port {old} on 127.0.0.1 is taken by another program; now using"
+            f" {new}" in moved.stderr,
+            "s3 healthy": bool(services(home)["s3"]["healthy"]),
+        },
         note=moved.stderr.strip()[-100:],
     )
 
@@ -254,20 +254,16 @@ def test_processes_of_a_sigkilled_ecomctl_are_found_by_pid_and_stopped(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 120
-    while not (home / "native" / "run" / "s3.json").exists():
-        assert time.monotonic() < deadline and proc.poll() is None, "s3 never started"
-        time.sleep(0.1)
+    started = home / "native" / "run" / "s3.json"
+    poll_until(lambda: started.exists() or proc.poll() is not None, 120)
+    assert started.exists(), "s3 never started"
     proc.kill()  # ecomctl only: the services run in sessions of their own
     proc.wait()
     orphan = pid_of(home, "s3")
-    deadline = time.monotonic() + 60
-    while not services(home)["s3"]["healthy"]:
-        assert time.monotonic() < deadline, services(home)["s3"]
-        time.sleep(0.5)
+    assert poll_until(lambda: services(home)["s3"]["healthy"], 60, every=0.5), services(home)["s3"]
     status = services(home)
     native("down", home=home)
-    gone = not _alive(orphan)
+    gone = not alive(orphan)  # (not a zombie either: this machine's PID 1 reaps no orphans)
     # A record naming a live process that is not ours (another start time): never touched.
     stranger = subprocess.Popen(["sleep", "60"])
     record = home / "native" / "run" / "s3.json"
@@ -278,10 +274,12 @@ def test_processes_of_a_sigkilled_ecomctl_are_found_by_pid_and_stopped(
     stranger.kill()
     faults.record(
         "native: ecomctl SIGKILLed while starting services",
-        f"pid {orphan}" in status["s3"]["detail"]
-        and gone
-        and after["state"] == "stopped"
-        and spared,
+        {
+            "the orphan found by pid": f"pid {orphan}" in status["s3"]["detail"],
+            "the orphan stopped": gone,
+            "a stranger's pid reads as stopped": after["state"] == "stopped",
+            "the stranger spared": spared,
+        },
         note=f"orphan pid {orphan} found and stopped; a stranger's pid left alone",
     )
 
@@ -312,12 +310,14 @@ def test_trino_killed_during_bronze_exits_3_and_the_next_run_recovers(
                               home=native_home).stdout)["rows"]  # fmt: skip
     faults.record(
         "native: Trino SIGKILLed during bronze",
-        run.returncode == 3
-        and len(message) == 1
-        and "trino is stopped" in message[0]
-        and "during bronze" in message[0]
-        and again.returncode == 0
-        and sorted(map(str, after)) == sorted(map(str, before)),
+        {
+            "exit 3": run.returncode == 3,
+            "one error line": len(message) == 1,
+            "it says trino is stopped": "trino is stopped" in (message or [""])[0],
+            "it says during bronze": "during bronze" in (message or [""])[0],
+            "the next run exits 0": again.returncode == 0,
+            "gold as before": sorted(map(str, after)) == sorted(map(str, before)),
+        },
         note=f"exit {run.returncode}, then {again.returncode}; gold equal: {sorted(map(str, after)) == sorted(map(str, before))}; "
         + (message or ["(no message)"])[0][:80]
         + ("" if again.returncode == 0 else f"; the next run: {again.stderr.strip()[-300:]}"),

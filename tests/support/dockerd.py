@@ -19,11 +19,12 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from ecomctl.proc import poll_until
 
 TEST_IMAGE = "ecomctl-test/busybox:1"
 BUSYBOX_APPLETS = ("sh", "sleep", "echo", "touch", "test", "true", "false", "cat", "ls")
@@ -131,15 +132,16 @@ def docker_engine(compose_cli: dict[str, str]) -> Iterator[dict[str, str]]:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     env = {**os.environ, **compose_cli, "DOCKER_HOST": f"unix://{socket_path}"}
     try:
-        deadline = time.monotonic() + 60
-        while True:
+
+        def started() -> str | None:
             ping = subprocess.run(["docker", "version"], env=env, capture_output=True, check=False)
             if ping.returncode == 0:
-                break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
-                pytest.fail(f"the test Docker engine did not start:\n{tail}")
-            time.sleep(0.5)
+                return "up"
+            return "ended" if proc.poll() is not None else None
+
+        if poll_until(started, 60, every=0.5) != "up":
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+            pytest.fail(f"the test Docker engine did not start:\n{tail}")
         _import_test_image(env, root)
         yield {**compose_cli, "DOCKER_HOST": env["DOCKER_HOST"]}
     finally:

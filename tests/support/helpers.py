@@ -10,6 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from ecomctl.proc import poll_until
+
 # Small enough for the suite to stay quick, big enough that every status, payment type and
 # quirk of the generator appears.
 TEST_SCALE = 0.02
@@ -83,14 +85,15 @@ def kill_group(proc: subprocess.Popen[str], group: bool = True) -> None:
     else:
         proc.kill()
     proc.wait(timeout=30)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+
+    def group_gone() -> bool:
         try:
             os.killpg(proc.pid, 0)
         except ProcessLookupError:
-            return
-        time.sleep(0.05)
-    raise AssertionError("processes of the killed ecomctl are still alive")
+            return True
+        return False
+
+    assert poll_until(group_gone, 30, every=0.05), "processes of the killed ecomctl are still alive"
 
 
 # dbt's words in its log when it cannot start from a saved parse (transform/parse_cache.py).

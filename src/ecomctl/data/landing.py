@@ -211,83 +211,81 @@ def load(
     for spec, path in files:
         _check_header(path, spec)
     result = LoadResult({})
-    con = duck.connect(paths)
-    try:
-        con.execute("begin transaction")
-        con.execute(f"create schema if not exists {SCHEMA}")
-        stamp = _next_stamp(con, batch_time).isoformat(sep=" ", timespec="microseconds")
-        scope = _this_load(stamp)
-        result.generation = _next_generation(con, append)
-        # A full load starts its rejects afresh; an increment adds to them.
-        create = "create table if not exists" if append else "create or replace table"
-        con.execute(
-            f"{create} {SCHEMA}.{REJECTS} (file varchar, line bigint,"
-            " column_name varchar, reason varchar, raw_line varchar)"
-        )
-        for spec, path in files:
-            rejects = f"rejects_{spec.table}" if max_bad_rows is not None else None
-            select = (
-                f"select *, timestamp {literal(stamp)} as _loaded_at"
-                f" from {_read_csv_sql(path, spec, rejects)}"
+    with duck.connect(paths) as con:
+        try:
+            con.execute("begin transaction")
+            con.execute(f"create schema if not exists {SCHEMA}")
+            stamp = _next_stamp(con, batch_time).isoformat(sep=" ", timespec="microseconds")
+            scope = _this_load(stamp)
+            result.generation = _next_generation(con, append)
+            # A full load starts its rejects afresh; an increment adds to them.
+            create = "create table if not exists" if append else "create or replace table"
+            con.execute(
+                f"{create} {SCHEMA}.{REJECTS} (file varchar, line bigint,"
+                " column_name varchar, reason varchar, raw_line varchar)"
             )
-            if append:
-                statement = f"insert into {SCHEMA}.{spec.table} {select}"
-            else:
-                statement = f"create or replace table {SCHEMA}.{spec.table} as {select}"
-            try:
-                con.execute(statement)
-            except duckdb.CatalogException as exc:
-                raise EcomctlError(
-                    f"{path}: no landing table {spec.table} to append to: run a full `ecomctl seed` first"
-                ) from exc
-            except duckdb.Error as exc:
-                raise EcomctlError(_csv_error(path, exc)) from exc
-            bad = 0
-            if rejects is not None:
-                con.execute(
-                    f"insert into {SCHEMA}.{REJECTS} select {literal(spec.filename)}, line,"
-                    f" column_name, error_message, csv_line from {rejects}"
+            for spec, path in files:
+                rejects = f"rejects_{spec.table}" if max_bad_rows is not None else None
+                select = (
+                    f"select *, timestamp {literal(stamp)} as _loaded_at"
+                    f" from {_read_csv_sql(path, spec, rejects)}"
                 )
-                bad = int(con.execute(f"select count(*) from {rejects}").fetchone()[0])
-                bad += _set_aside_empty_keys(con, spec, scope) if spec.key else 0
-                bad += _drop_duplicates(con, spec, scope) if spec.key else 0
-            elif (empty := _empty_key(con, spec, scope)) is not None:
-                column, line = empty
-                raise EcomctlError(
-                    f"{path}: line {line}: column {column}: empty key ({spec.filename} has one"
-                    f" row per {', '.join(spec.key)}, never an empty one)"
+                if append:
+                    statement = f"insert into {SCHEMA}.{spec.table} {select}"
+                else:
+                    statement = f"create or replace table {SCHEMA}.{spec.table} as {select}"
+                try:
+                    con.execute(statement)
+                except duckdb.CatalogException as exc:
+                    raise EcomctlError(
+                        f"{path}: no landing table {spec.table} to append to: run a full `ecomctl seed` first"
+                    ) from exc
+                except duckdb.Error as exc:
+                    raise EcomctlError(_csv_error(path, exc)) from exc
+                bad = 0
+                if rejects is not None:
+                    con.execute(
+                        f"insert into {SCHEMA}.{REJECTS} select {literal(spec.filename)}, line,"
+                        f" column_name, error_message, csv_line from {rejects}"
+                    )
+                    bad = int(con.execute(f"select count(*) from {rejects}").fetchone()[0])
+                    bad += _set_aside_empty_keys(con, spec, scope) if spec.key else 0
+                    bad += _drop_duplicates(con, spec, scope) if spec.key else 0
+                elif (empty := _empty_key(con, spec, scope)) is not None:
+                    column, line = empty
+                    raise EcomctlError(
+                        f"{path}: line {line}: column {column}: empty key ({spec.filename} has one"
+                        f" row per {', '.join(spec.key)}, never an empty one)"
+                    )
+                elif (dup := _duplicate(con, spec, scope)) is not None:
+                    described, rows = dup
+                    raise EcomctlError(
+                        f"{path}: duplicate key {described} in data rows {', '.join(map(str, rows))}"
+                        f" ({spec.filename} has one row per {', '.join(spec.key)})"
+                    )
+                if bad:
+                    result.rejects_by_file[spec.filename] = bad
+                    result.rejected += bad
+                count = con.execute(
+                    f"select count(*), count(*) filter ({scope}) from {SCHEMA}.{spec.table}"
+                ).fetchone()
+                result.rows[spec.table], result.loaded[spec.table] = (
+                    (int(count[0]), int(count[1])) if count else (0, 0)
                 )
-            elif (dup := _duplicate(con, spec, scope)) is not None:
-                described, rows = dup
+            if max_bad_rows is not None and result.rejected > max_bad_rows:
+                worst = ", ".join(f"{f}: {n}" for f, n in result.rejects_by_file.items())
                 raise EcomctlError(
-                    f"{path}: duplicate key {described} in data rows {', '.join(map(str, rows))}"
-                    f" ({spec.filename} has one row per {', '.join(spec.key)})"
+                    f"{counted(result.rejected, 'bad row')} ({worst}), more than --max-bad-rows"
+                    f" {max_bad_rows};"
+                    " nothing was loaded"
                 )
-            if bad:
-                result.rejects_by_file[spec.filename] = bad
-                result.rejected += bad
-            count = con.execute(
-                f"select count(*), count(*) filter ({scope}) from {SCHEMA}.{spec.table}"
-            ).fetchone()
-            result.rows[spec.table], result.loaded[spec.table] = (
-                (int(count[0]), int(count[1])) if count else (0, 0)
-            )
-        if max_bad_rows is not None and result.rejected > max_bad_rows:
-            worst = ", ".join(f"{f}: {n}" for f, n in result.rejects_by_file.items())
-            raise EcomctlError(
-                f"{counted(result.rejected, 'bad row')} ({worst}), more than --max-bad-rows"
-                f" {max_bad_rows};"
-                " nothing was loaded"
-            )
-        con.execute("commit")
-    except BaseException:
-        # Nothing half-written: the previous landing tables stay as they were. (A failed
-        # commit has ended the transaction already: its own error is the one to report.)
-        with contextlib.suppress(duckdb.TransactionException):
-            con.execute("rollback")
-        raise
-    finally:
-        con.close()
+            con.execute("commit")
+        except BaseException:
+            # Nothing half-written: the previous landing tables stay as they were. (A failed
+            # commit has ended the transaction already: its own error is the one to report.)
+            with contextlib.suppress(duckdb.TransactionException):
+                con.execute("rollback")
+            raise
     return result
 
 
@@ -303,11 +301,8 @@ def generation(paths: HomePaths) -> int | None:
     """The landing zone's generation; None when nothing is loaded yet."""
     if not paths.warehouse.exists():
         return None
-    con = duck.connect(paths, read_only=True)
-    try:
+    with duck.connect(paths, read_only=True) as con:
         return _current_generation(con)
-    finally:
-        con.close()
 
 
 def fingerprint(paths: HomePaths) -> dict[str, str]:
@@ -315,8 +310,7 @@ def fingerprint(paths: HomePaths) -> dict[str, str]:
     stamped in increasing order whatever the clock says, so an append always changes it."""
     if not paths.warehouse.exists():
         return {}
-    con = duck.connect(paths, read_only=True)
-    try:
+    with duck.connect(paths, read_only=True) as con:
         current = _current_generation(con)
         found = {}
         for spec in FILES:
@@ -328,8 +322,6 @@ def fingerprint(paths: HomePaths) -> dict[str, str]:
             newest, rows = row if row else (None, 0)
             found[spec.table] = f"{current}/{newest}/{rows}"
         return found
-    finally:
-        con.close()
 
 
 def _current_generation(con: Any) -> int | None:

@@ -98,10 +98,9 @@ def publish(stack: str, where: LakeEndpoints, paths: HomePaths) -> PublishResult
         )
 
     duck.ensure_extension(paths, "httpfs")
-    con = duck.connect(paths, read_only=True)
     rows: dict[str, int] = {}
     columns: dict[str, list[tuple[str, str]]] = {}
-    try:
+    with duck.connect(paths, read_only=True) as con:
         con.load_extension("httpfs")
         # Parameters, not SQL text: the secret never appears in a statement DuckDB could echo
         # back in an error. TEMPORARY: it lives in this connection only, never on disk.
@@ -125,8 +124,6 @@ def publish(stack: str, where: LakeEndpoints, paths: HomePaths) -> PublishResult
                     " the lake's landing tables were not changed"
                 ) from exc
             rows[table] = int(written[0]) if written else 0
-    finally:
-        con.close()
 
     _register(where, location, batch, columns)
     seconds = time.monotonic() - started

@@ -14,6 +14,7 @@ from typing import Any
 from ecomctl.data import landing
 from ecomctl.data.olist import BY_TABLE
 from ecomctl.errors import EcomctlError, ExitStatus
+from ecomctl.home import building
 from ecomctl.settings import HomePaths
 
 
@@ -73,14 +74,10 @@ def generated_files(paths: HomePaths, scale: float, seed: int) -> tuple[Path, bo
     params = {"scale": scale, "seed": seed, "generator": generator.VERSION}
     if _params(paths) == params:
         return target, False
-    # Generate beside, then swap: a half-generated folder is never taken for a whole one.
-    partial = target.with_name(target.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    generator.generate(partial, scale=scale, seed=seed)
-    (partial / ".params.json").write_text(json.dumps(params))
-    shutil.rmtree(target, ignore_errors=True)
-    partial.rename(target)
+    # Generated beside, then put in place: a half-generated folder is never taken for a whole one.
+    with building(target) as partial:
+        generator.generate(partial, scale=scale, seed=seed)
+        (partial / ".params.json").write_text(json.dumps(params))
     return target, True
 
 
@@ -115,16 +112,14 @@ def increment(paths: HomePaths) -> SeedResult:
     done = sorted(paths.increments.glob("batch-*")) if paths.increments.exists() else []
     batch = len(done) + 1
     folder = paths.increments / f"batch-{batch:04d}"
-    partial = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    written = generator.generate_increment(partial, params["scale"], params["seed"], batch)
-    wanted = max(_MIN_UPDATES, written["orders"] // _NEW_ORDERS_PER_UPDATE)
-    updated = _deliver_late(_shipped_orders(paths), batch, wanted)
-    _append_orders(partial / BY_TABLE["orders"].filename, updated)
-    loaded = landing.load(paths, partial, append=True)
-    # Renamed only once loaded: a failed append leaves no batch that looks done.
-    partial.rename(folder)
+    # Put in place only once loaded (the load is inside the block): a failed append leaves no
+    # batch that looks done.
+    with building(folder) as partial:
+        written = generator.generate_increment(partial, params["scale"], params["seed"], batch)
+        wanted = max(_MIN_UPDATES, written["orders"] // _NEW_ORDERS_PER_UPDATE)
+        updated = _deliver_late(_shipped_orders(paths), batch, wanted)
+        _append_orders(partial / BY_TABLE["orders"].filename, updated)
+        loaded = landing.load(paths, partial, append=True)
     return _result(folder, True, loaded, batch, len(updated))
 
 
@@ -145,8 +140,7 @@ def _shipped_orders(paths: HomePaths) -> list[dict[str, str]]:
         f"coalesce(strftime({c.name}, '{_CSV_TIME}'), '')" if c.type == "TIMESTAMP" else c.name
         for c in spec.columns
     )
-    con = duck.connect(paths, read_only=True)
-    try:
+    with duck.connect(paths, read_only=True) as con:
         rows = con.execute(
             f"select {fields} from (select *, row_number() over (partition by order_id"
             f" order by _loaded_at desc) as n from {landing.SCHEMA}.orders)"
@@ -154,8 +148,6 @@ def _shipped_orders(paths: HomePaths) -> list[dict[str, str]]:
             " and order_delivered_carrier_date is not null"
             " and order_estimated_delivery_date is not null"
         ).fetchall()
-    finally:
-        con.close()
     return [dict(zip(spec.column_names, row, strict=True)) for row in rows]
 
 

@@ -14,6 +14,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
+from ecomctl import proc
 from ecomctl.engines.endpoints import PgEndpoint, SparkEndpoint, TrinoEndpoint
 from ecomctl.errors import EcomctlError, ExitStatus, reason
 
@@ -115,17 +116,22 @@ NOT_YET_SECONDS = 30.0
 
 
 def fetch(cursor: Any, sql: str) -> list[tuple[Any, ...]]:
-    import time
+    not_yet: list[Exception] = []  # the last such answer, raised when the time is up
 
-    deadline = time.monotonic() + NOT_YET_SECONDS
-    while True:
-        try:
+    def attempt() -> list[tuple[Any, ...]] | None:
+        try:  # (Trino's client may report the error on fetching)
             cursor.execute(sql)
             return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
         except Exception as exc:
-            if getattr(exc, "error_name", "") != _NOT_YET or time.monotonic() > deadline:
+            if getattr(exc, "error_name", "") != _NOT_YET:
                 raise
-        time.sleep(1.0)
+            not_yet[:] = [exc]
+            return None
+
+    rows = proc.poll_until(attempt, NOT_YET_SECONDS, every=1.0)
+    if rows is None:
+        raise not_yet[0]
+    return rows
 
 
 # -- probes: fast answers for `status`, never an exception ----------------------------------
@@ -143,10 +149,16 @@ def probe_trino(endpoint: TrinoEndpoint) -> Probe:
             info = json.loads(resp.read())
     except Exception as exc:
         return Probe(False, detail=reason(exc))
+    return trino_info(info)
+
+
+def trino_info(info: dict[str, Any]) -> Probe:
+    """What Trino's /v1/info answer says: its version, its uptime, and whether it is still
+    starting (then it takes no queries)."""
     version = f"Trino {info.get('nodeVersion', {}).get('version', '?')}"
     if info.get("starting"):
         return Probe(False, version, detail="starting")
-    return Probe(True, version, _trino_uptime(str(info.get("uptime", ""))))
+    return Probe(True, version, trino_uptime(str(info.get("uptime", ""))))
 
 
 def probe_trino_query(endpoint: TrinoEndpoint) -> Probe:
@@ -169,7 +181,8 @@ def probe_trino_query(endpoint: TrinoEndpoint) -> Probe:
     return info
 
 
-def _trino_uptime(text: str) -> float | None:
+def trino_uptime(text: str) -> float | None:
+    """Seconds in a duration as Trino writes it ("1.23m", "4.56h", "850.00ms")."""
     units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
     for unit in sorted(units, key=len, reverse=True):
         if text.endswith(unit):

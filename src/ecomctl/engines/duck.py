@@ -31,17 +31,14 @@ def path_for_duckdb(path: Path) -> str:
         return text
     import hashlib
 
-    from ecomctl.home import private_dir
+    from ecomctl.home import link_whole, private_dir
 
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     links = private_dir(cache / "ecomctl" / "paths")
     folder = str(path.parent)
     link = links / hashlib.sha256(folder.encode()).hexdigest()[:16]
     if not (link.is_symlink() and os.readlink(link) == folder):
-        partial = link.with_name(f"{link.name}.{os.getpid()}")
-        partial.unlink(missing_ok=True)
-        os.symlink(folder, partial)
-        os.replace(partial, link)
+        link_whole(link, folder)
     return str(link / path.name)
 
 
@@ -97,11 +94,8 @@ def ensure_extension(paths: HomePaths, name: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         named = Path(tmp) / f"{installed}.duckdb_extension"
         shutil.copyfile(shipped, named)
-        con = duckdb.connect(config=config(paths))
-        try:
+        with duckdb.connect(config=config(paths)) as con:
             con.install_extension(str(named))
-        finally:
-            con.close()
 
 
 def table_counts(paths: HomePaths, schema: str) -> dict[str, int]:
@@ -110,15 +104,14 @@ def table_counts(paths: HomePaths, schema: str) -> dict[str, int]:
 
     if not paths.warehouse.exists():
         return {}
-    con = connect(paths, read_only=True)
-    try:
+    with connect(paths, read_only=True) as con:
         return sql.table_counts(lambda text: con.execute(text).fetchall(), schema)
-    finally:
-        con.close()
 
 
 def connect(paths: HomePaths, read_only: bool = False) -> Any:
-    """A connection to the warehouse file (created on first write; a reader makes nothing)."""
+    """A connection to the warehouse file (created on first write; a reader makes nothing).
+    Used as `with duck.connect(paths) as con:`, which closes it (DuckDB's own context manager);
+    every connection of ecomctl's is closed that way."""
     import duckdb
 
     if not read_only:

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import time
 from importlib import metadata
 from pathlib import Path
 
-from ecomctl.home import private_dir
+from ecomctl.home import copy_whole, private_dir
 
 FILE = "partial_parse.msgpack"
 # Parses kept: one per dbt version, project folder and parse group (about 1 MB each); a
@@ -40,7 +39,7 @@ def restore(cache: Path, project_dir: Path, group: str, target: Path) -> bool:
     if mine.exists() or not shared.is_file():
         return False
     target.mkdir(parents=True, exist_ok=True)
-    _copy(shared, mine)
+    copy_whole(shared, mine)  # its time kept: _same sees the copy as equal
     _used(shared)
     return True
 
@@ -51,7 +50,7 @@ def keep(cache: Path, project_dir: Path, group: str, target: Path) -> None:
     if not mine.is_file() or (shared.is_file() and _same(mine, shared)):
         return
     private_dir(shared.parent)
-    _copy(mine, shared)
+    copy_whole(mine, shared)  # readers never see a half-written file
     _used(shared)
     _prune(shared.parent)
 
@@ -72,10 +71,3 @@ def _prune(folder: Path) -> None:
 def _same(a: Path, b: Path) -> bool:
     one, other = a.stat(), b.stat()
     return (one.st_size, one.st_mtime_ns) == (other.st_size, other.st_mtime_ns)
-
-
-def _copy(source: Path, dest: Path) -> None:
-    """Readers never see a half-written file: a copy beside dest, renamed over it."""
-    partial = dest.with_name(f".{dest.name}.{os.getpid()}")
-    shutil.copy2(source, partial)  # copy2 keeps the time, so _same sees the copy as equal
-    os.replace(partial, dest)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ecomctl.errors import EcomctlError, ExitStatus
+from ecomctl.home import building
 from ecomctl.resources import bundled
 from ecomctl.settings import Settings
 
@@ -55,12 +56,8 @@ def init(folder: Path) -> list[Path]:
         raise EcomctlError(
             f"init {target}: the folder is not empty; give a new or empty one", ExitStatus.USAGE
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    try:
-        shutil.copytree(bundled("dbt"), partial, ignore=shutil.ignore_patterns(*BUILD_ARTEFACTS))
-        partial.replace(target)  # an empty folder is replaced; a non-empty one never gets here
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
+    # (An empty folder is replaced; a non-empty one never gets here.)
+    with building(target) as partial:
+        ignored = shutil.ignore_patterns(*BUILD_ARTEFACTS)
+        shutil.copytree(bundled("dbt"), partial, ignore=ignored, dirs_exist_ok=True)
     return sorted(p for p in target.rglob("*") if p.is_file())

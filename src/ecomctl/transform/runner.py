@@ -1,4 +1,4 @@
-"""dbt in one short-lived child process per command, summarised as plain data.
+"""dbt in one short-lived child process per ecomctl command, summarised as plain data.
 
 dbt keeps global state (flags, adapters, the manifest), so it never runs in ecomctl's own
 process: one child runs the layers' invocations in order (paying dbt's start-up once) and

@@ -22,9 +22,8 @@ def broken_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A home whose landing.sellers lost a column bronze.sellers reads."""
     home = tmp_path_factory.mktemp("broken") / "home"
     ecomctl("run", "--layer", "bronze", home=home, env=TINY)
-    con = duckdb.connect(str(home / "warehouse.duckdb"))
-    con.execute("alter table landing.sellers rename column seller_city to city")
-    con.close()
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        con.execute("alter table landing.sellers rename column seller_city to city")
     try:
         yield home
     finally:
