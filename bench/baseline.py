@@ -6,7 +6,7 @@ The project is a temporary copy of ecomctl's with the files as seeds in the `lan
 so that the models' `landing` source reads them unchanged:
 - each seed is named after its file and aliased to its landing table (a seed named
   `customers` would clash with the bronze model of that name), with the column types of
-  src/ecomctl/olist.py (ids and zips as text) as `column_types`;
+  src/ecomctl/data/olist.py (ids and zips as text) as `column_types`;
 - `_loaded_at`, which ecomctl's loader adds and the incremental models require, is added by
   a seed post-hook (`alter table ... add column _loaded_at ... default current_timestamp`):
   one cheap statement per table, the simplest fair equivalent of the loader's column;

@@ -209,10 +209,6 @@ class EmbeddedStack:
     def _query_lake(self, layer: str, statement: str) -> QueryResult:
         if not self.paths.warehouse.exists():
             raise EcomctlError(f"no warehouse at {self.paths.warehouse}: run `ecomctl seed`")
-        with lock.reading(self.paths.root):
-            con = duck.connect(self.paths, read_only=True)
-            try:
-                con.execute(f"set schema = '{layer}'")
-                return sql.result_of(con.execute(statement))
-            finally:
-                con.close()
+        with lock.reading(self.paths.root), duck.connect(self.paths, read_only=True) as con:
+            con.execute(f"set schema = '{layer}'")
+            return sql.result_of(con.execute(statement))

@@ -1,6 +1,6 @@
 """`ecomctl up / status / logs / down --stack compose` against a real Docker engine.
 
-The engine and Compose are real (tests/dockerd.py); the services are stand-ins from
+The engine and Compose are real (tests/support/dockerd.py); the services are stand-ins from
 tests/stacks/compose/project/compose.test.yaml, one per behaviour (healthy at once, slow to become healthy,
 never healthy, exiting, a one-shot job), because the stack's real images cannot be pulled here.
 """

@@ -65,7 +65,7 @@ MEMORY_BUDGET_MIB = 12 * 1024
 MIB = 1024 * 1024
 
 
-# -- running docker compose (the CLI set-up is tests/dockerd.py's) ---------------------------
+# -- running docker compose (the CLI set-up is tests/support/dockerd.py's) ---------------------------
 
 
 def _clean_env(docker_config: Path, extra: Mapping[str, str] | None) -> dict[str, str]:

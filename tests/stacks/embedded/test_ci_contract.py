@@ -117,9 +117,8 @@ def broken_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A home whose bronze.orders holds a duplicate order: its unique test fails."""
     home = tmp_path_factory.mktemp("broken") / "home"
     ecomctl("run", "--layer", "bronze", home=home, env=TINY)
-    con = duckdb.connect(str(home / "warehouse.duckdb"))
-    con.execute("insert into bronze.orders select * from bronze.orders limit 1")
-    con.close()
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        con.execute("insert into bronze.orders select * from bronze.orders limit 1")
     yield home
     ecomctl("down", home=home, check=False)
 
@@ -175,10 +174,9 @@ def test_fail_on_drop_catches_a_table_that_lost_rows(tmp_path: Path) -> None:
     home = tmp_path / "home"
     try:
         ecomctl("run", "--layer", "bronze", home=home, env=TINY)
-        con = duckdb.connect(str(home / "warehouse.duckdb"))
-        # A landing zone that lost half its orders, as a broken upstream export would.
-        con.execute("delete from landing.orders where order_id < '8'")
-        con.close()
+        with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+            # A landing zone that lost half its orders, as a broken upstream export would.
+            con.execute("delete from landing.orders where order_id < '8'")
         proc = ecomctl("run", "--layer", "bronze", "--full-refresh", "--fail-on-drop", "10",
                        home=home, check=False)  # fmt: skip
         assert proc.returncode == 1

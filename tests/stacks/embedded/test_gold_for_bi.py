@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ecomctl.app import open_stack
 from support.helpers import TEST_SCALE, ecomctl
 
+from ecomctl.commands import open_stack
 from ecomctl.engines import clients
 from ecomctl.errors import EcomctlError
 from ecomctl.transform import gold_contract

@@ -196,10 +196,9 @@ def test_a_failing_test_and_a_failing_model_exit_1_with_where_to_look(tmp_path: 
     home = tmp_path / "home"
     try:
         ecomctl("run", "--layer", "bronze", home=home, env={"ECOMCTL_SCALE": "0.002"})
-        con = duckdb.connect(str(home / "warehouse.duckdb"))
-        con.execute("insert into bronze.orders select * from bronze.orders limit 1")
-        con.execute("alter table landing.sellers rename column seller_city to city")
-        con.close()
+        with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+            con.execute("insert into bronze.orders select * from bronze.orders limit 1")
+            con.execute("alter table landing.sellers rename column seller_city to city")
 
         failed_test = ecomctl("test", "--layer", "bronze", home=home, check=False)
         assert failed_test.returncode == 1

@@ -47,8 +47,7 @@ class S3Server:
     def reader(self, paths: HomePaths) -> Iterator[Any]:
         """A DuckDB connection that reads the bucket over S3, as any S3 client would."""
         duck.ensure_extension(paths, "httpfs")
-        con = duckdb.connect(config=duck.config(paths))
-        try:
+        with duckdb.connect(config=duck.config(paths)) as con:
             con.load_extension("httpfs")
             con.execute(
                 "create temporary secret (type s3, key_id ?, secret ?, endpoint ?,"
@@ -56,8 +55,6 @@ class S3Server:
                 [self.access_key, self.secret_key, self.endpoint.removeprefix("http://")],
             )
             yield con
-        finally:
-            con.close()
 
 
 @dataclass(frozen=True)
