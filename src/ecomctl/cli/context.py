@@ -26,8 +26,11 @@ class Invocation:
     command: str = ""
     json: bool = False  # whether the command owes stdout a JSON document
     signal: str = ""  # "SIGTERM" once that signal came
-    home: Path | None = None  # --home and --stack given before the command
+    # --home and --stack, given before the command or to it (the command's own wins)
+    home: Path | None = None
     stack: str | None = None
+    json_flag: bool = False  # --json and --quiet as given to the command
+    quiet: bool = False
     _screen: Screen | None = field(default=None, init=False, repr=False)
 
     @property
@@ -39,11 +42,22 @@ class Invocation:
             self._screen = Screen()
         return self._screen
 
-    def start(self, command: str, json_mode: bool, quiet: bool) -> Screen:
+    def given(
+        self, json_flag: bool, quiet: bool, home: Path | None = None, stack: str | None = None
+    ) -> None:
+        """The options every command takes, as given to the command."""
+        self.json_flag, self.quiet = json_flag, quiet
+        self.home = self.home if home is None else home
+        self.stack = self.stack if stack is None else stack
+
+    def start(self, command: str, json_mode: bool | None = None) -> Screen:
+        """The command starts: its JSON document owed (--json, unless json_mode says) and how
+        it prints."""
         from ecomctl.outputs.console import Screen
 
-        self.command, self.json = command, json_mode
-        self._screen = Screen(json_mode, quiet)
+        self.command = command
+        self.json = self.json_flag if json_mode is None else json_mode
+        self._screen = Screen(self.json, self.quiet)
         return self._screen
 
     def finish(self, status: ExitStatus, **fields: Any) -> None:
@@ -57,8 +71,8 @@ class Invocation:
             raise typer.Exit(status)
 
     def flags(self, **flags: Any) -> dict[str, Any]:
-        """A command's setting flags, with --home and --stack from before the command where
-        the command has none of its own."""
+        """A command's setting flags, with --home and --stack where the command passes none
+        of its own."""
         before = {"home": self.home, "stack": self.stack}
         return {**flags, **{k: v for k, v in before.items() if flags.get(k) is None}}
 

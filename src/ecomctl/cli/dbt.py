@@ -8,17 +8,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ecomctl.cli.context import Invocation, invocation_of
+from ecomctl.cli.context import Invocation
 from ecomctl.cli.options import (
-    HomeOpt,
-    JsonOpt,
     JunitOpt,
     LayerOpt,
     ProjectOpt,
-    QuietOpt,
     SelectOpt,
-    StackOpt,
-    examples,
+    command,
 )
 from ecomctl.errors import ExitStatus
 
@@ -29,18 +25,15 @@ if TYPE_CHECKING:
 app = typer.Typer()
 
 
-@app.command(
-    epilog=examples(
-        "ecomctl run",
-        "ecomctl run --layer gold --select +sales_values_by_category",
-        "ecomctl run --full-refresh --fail-on-drop 5",
-        "ecomctl --home ci-home run --json --junit-xml run.xml",
-    )
+@command(
+    app,
+    "ecomctl run",
+    "ecomctl run --layer gold --select +sales_values_by_category",
+    "ecomctl run --full-refresh --fail-on-drop 5",
+    "ecomctl --home ci-home run --json --junit-xml run.xml",
 )
 def run(
-    ctx: typer.Context,
-    home: HomeOpt = None,
-    stack: StackOpt = None,
+    call: Invocation,
     project_dir: ProjectOpt = None,
     layer: LayerOpt = "all",
     select: SelectOpt = None,
@@ -63,47 +56,37 @@ def run(
         ),
     ] = False,
     junit_xml: JunitOpt = None,
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
 ) -> None:
     """Run the pipeline layer by layer (seeding first when landing is empty); a whole run
     builds only what changed since the last one."""
-    call = invocation_of(ctx)
-    call.start("run", json_, quiet)
+    call.start("run")
     from ecomctl.commands.dbt import DbtRequest
     from ecomctl.layers import parse_layers
 
     request = DbtRequest("run", parse_layers(layer), select, full_refresh, force, fail_on_drop)
-    _run_dbt(call, request, home, stack, project_dir, junit_xml)
+    _run_dbt(call, request, project_dir, junit_xml)
 
 
-@app.command(epilog=examples("ecomctl test", "ecomctl test --layer silver --junit-xml silver.xml"))
+@command(app, "ecomctl test", "ecomctl test --layer silver --junit-xml silver.xml")
 def test(
-    ctx: typer.Context,
-    home: HomeOpt = None,
-    stack: StackOpt = None,
+    call: Invocation,
     project_dir: ProjectOpt = None,
     layer: LayerOpt = "all",
     select: SelectOpt = None,
     junit_xml: JunitOpt = None,
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
 ) -> None:
     """Run the dbt tests of each layer and list failures."""
-    call = invocation_of(ctx)
-    call.start("test", json_, quiet)
+    call.start("test")
     from ecomctl.commands.dbt import DbtRequest
     from ecomctl.layers import parse_layers
 
     request = DbtRequest("test", parse_layers(layer), select)
-    _run_dbt(call, request, home, stack, project_dir, junit_xml)
+    _run_dbt(call, request, project_dir, junit_xml)
 
 
 def _run_dbt(
     call: Invocation,
     request: DbtRequest,
-    home: Path | None,
-    stack: str | None,
     project_dir: Path | None,
     junit_xml: Path | None,
 ) -> None:
@@ -111,7 +94,7 @@ def _run_dbt(
     from ecomctl.outputs import watch
 
     screen = call.screen
-    st = call.open_stack(home=home, stack=stack, dbt_project=project_dir)
+    st = call.open_stack(dbt_project=project_dir)
     with call.recording(st) as record:
         with watch.stack_events(screen) as events, watch.run_watch(screen) as watching:
             done = run_dbt(st, request, events, watching, record)
@@ -120,7 +103,7 @@ def _run_dbt(
         if done.plan is not None and done.plan.up_to_date:
             screen.up_to_date(done.built_at)
         if done.gold is not None:
-            screen.gold_hint(done.gold.gold_url, done.gold.password_hint, home)
+            screen.gold_hint(done.gold.gold_url, done.gold.password_hint, call.home)
         if request.fail_on_drop is not None:
             screen.dropped(done.verdict.dropped or [], request.fail_on_drop)
         _report_for_ci(call, st.settings, done, junit_xml)

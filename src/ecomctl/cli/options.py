@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ecomctl.cli.context import invocation_of
 from ecomctl.errors import EcomctlError, ExitStatus
+
+if TYPE_CHECKING:
+    pass
 
 HomeOpt = Annotated[
     Path | None,
@@ -63,3 +70,59 @@ def choice(option: str, value: str, choices: tuple[str, ...]) -> str:
             ExitStatus.USAGE,
         )
     return value
+
+
+def _option(name: str, annotation: Any, default: Any) -> inspect.Parameter:
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+    )
+
+
+_CONTEXT = inspect.Parameter(
+    "ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context
+)
+# What every command takes, declared here once: --home and --stack first, --json and --quiet
+# last (in --help as on the command line).
+_FIRST = (_option("home", HomeOpt, None), _option("stack", StackOpt, None))
+_LAST = (_option("json_", JsonOpt, False), _option("quiet", QuietOpt, False))
+
+Command = Callable[..., None]
+
+
+def command(
+    app: typer.Typer, *example_lines: str, home: bool = True
+) -> Callable[[Command], Command]:
+    """Register a command of app whose function takes the invocation, then its own options.
+
+    The options every command takes are added to what Typer sees, so no command declares
+    them: --home and --stack (not where the command declares its own --stack, or has no home:
+    home=False), --json and --quiet. Their values go to the invocation, where `start`,
+    `open_stack` and `flags` read them."""
+
+    def register(fn: Command) -> Command:
+        # Keyword-only, as Typer passes them: an argument without a default may then follow
+        # an option with one.
+        own = [
+            p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+            for p in list(inspect.signature(fn, eval_str=True).parameters.values())[1:]
+        ]  # after `call`
+        first = [p for p in _FIRST if home and p.name not in {q.name for q in own}]
+        params = [_CONTEXT, *first, *own, *_LAST]
+
+        @functools.wraps(fn)
+        def run(ctx: typer.Context, **values: Any) -> None:
+            call = invocation_of(ctx)
+            call.given(
+                values.pop("json_"),
+                values.pop("quiet"),
+                **{p.name: values.pop(p.name) for p in first},
+            )
+            fn(call, **values)
+
+        # Typer reads a command's options from its signature and type hints.
+        run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        run.__annotations__ = {p.name: p.annotation for p in params}
+        app.command(epilog=examples(*example_lines))(run)
+        return fn
+
+    return register

@@ -7,33 +7,28 @@ from typing import Annotated
 
 import typer
 
-from ecomctl.cli.context import invocation_of
-from ecomctl.cli.options import HomeOpt, JsonOpt, ProjectOpt, QuietOpt, StackOpt, examples
+from ecomctl.cli.context import Invocation
+from ecomctl.cli.options import ProjectOpt, command
 from ecomctl.errors import ExitStatus
 
 app = typer.Typer()
 
 
-@app.command(epilog=examples("ecomctl docs", "ecomctl docs --serve --port 8081"))
+@command(app, "ecomctl docs", "ecomctl docs --serve --port 8081")
 def docs(
-    ctx: typer.Context,
-    home: HomeOpt = None,
-    stack: StackOpt = None,
+    call: Invocation,
     project_dir: ProjectOpt = None,
     serve: Annotated[bool, typer.Option("--serve", help="Serve the site on 127.0.0.1.")] = False,
     port: Annotated[
         int, typer.Option(min=1, max=65535, metavar="PORT", help="Port for --serve.")
     ] = 8080,
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
 ) -> None:
     """Generate the dbt docs site for the project (and serve it on 127.0.0.1)."""
-    call = invocation_of(ctx)
-    screen = call.start("docs", json_, quiet)
+    screen = call.start("docs")
     from ecomctl.commands import project
     from ecomctl.outputs import watch
 
-    st = call.open_stack(home=home, stack=stack, dbt_project=project_dir)
+    st = call.open_stack(dbt_project=project_dir)
     with watch.stack_events(screen) as events:
         site = project.docs(st, events)
     screen.out.print(f"docs: {site / 'index.html'}")
@@ -42,11 +37,9 @@ def docs(
     call.finish(ExitStatus.SUCCESS, site=str(site / "index.html"))
 
 
-@app.command(
-    epilog=examples("ecomctl init", "ecomctl init my-dbt && ecomctl run --project-dir my-dbt")
-)
+@command(app, "ecomctl init", "ecomctl init my-dbt && ecomctl run --project-dir my-dbt", home=False)
 def init(
-    ctx: typer.Context,
+    call: Invocation,
     folder: Annotated[
         Path | None,
         typer.Argument(
@@ -55,12 +48,9 @@ def init(
             show_default=False,
         ),
     ] = None,
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
 ) -> None:
     """Copy the bundled dbt project into FOLDER, to edit and run as your own."""
-    call = invocation_of(ctx)
-    screen = call.start("init", json_, quiet)
+    screen = call.start("init")
     from ecomctl.commands import project
 
     made = project.init(folder)

@@ -9,24 +9,25 @@ from typing import Annotated
 
 import typer
 
-from ecomctl.cli.context import invocation_of
-from ecomctl.cli.options import HomeOpt, JsonOpt, ProjectOpt, QuietOpt, StackOpt, choice, examples
+from ecomctl.cli.context import Invocation
+from ecomctl.cli.options import (
+    ProjectOpt,
+    choice,
+    command,
+)
 from ecomctl.errors import EcomctlError, ExitStatus, counted
 
 app = typer.Typer()
 
 
-@app.command(
-    epilog=examples(
-        "ecomctl up",
-        "ecomctl up --stack native --only trino",
-        "ecomctl up --stack compose --timeout 600",
-    )
+@command(
+    app,
+    "ecomctl up",
+    "ecomctl up --stack native --only trino",
+    "ecomctl up --stack compose --timeout 600",
 )
 def up(
-    ctx: typer.Context,
-    home: HomeOpt = None,
-    stack: StackOpt = None,
+    call: Invocation,
     only: Annotated[
         str | None,
         typer.Option(
@@ -50,19 +51,16 @@ def up(
     offline: Annotated[
         bool, typer.Option("--offline", help="native: download nothing; use the cache only.")
     ] = False,
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
 ) -> None:
     """Start the stack's services and wait until they are healthy."""
-    call = invocation_of(ctx)
-    screen = call.start("up", json_, quiet)
+    screen = call.start("up")
     from ecomctl.commands import services
     from ecomctl.outputs import json_docs, watch
     from ecomctl.stacks.base import UpOptions
 
     names = [s.strip() for s in only.split(",") if s.strip()] if only is not None else None
     opts = UpOptions(only=names, timeout=timeout, wait=not no_wait, offline=offline)
-    st = call.open_stack(home=home, stack=stack)
+    st = call.open_stack()
     started = time.monotonic()
     with watch.stack_events(screen) as events:
         rows = services.up(st, opts, events)
@@ -84,17 +82,14 @@ def up(
     )
 
 
-@app.command(
-    epilog=examples(
-        "ecomctl status",
-        'eval "$(ecomctl status -o env)"  # ECOMCTL_* variables in your shell',
-        "ecomctl status --json",
-    )
+@command(
+    app,
+    "ecomctl status",
+    'eval "$(ecomctl status -o env)"  # ECOMCTL_* variables in your shell',
+    "ecomctl status --json",
 )
 def status(
-    ctx: typer.Context,
-    home: HomeOpt = None,
-    stack: StackOpt = None,
+    call: Invocation,
     project_dir: ProjectOpt = None,
     output: Annotated[
         str,
@@ -105,17 +100,14 @@ def status(
             help="table, json or env (ECOMCTL_* lines for eval).",
         ),
     ] = "table",
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
 ) -> None:
     """Show each service: state, endpoint, version, uptime. Exit 1 when one is down."""
-    call = invocation_of(ctx)
     choice("--output", output, ("table", "json", "env"))
-    screen = call.start("status", json_ or output == "json", quiet)
+    screen = call.start("status", call.json_flag or output == "json")
     from ecomctl.commands import services
     from ecomctl.outputs import json_docs
 
-    st = call.open_stack(home=home, stack=stack, dbt_project=project_dir)
+    st = call.open_stack(dbt_project=project_dir)
     found = services.status(st)
     if output == "env":
         # `export`: after `eval "$(ecomctl status -o env)"` child processes see them too.
@@ -135,15 +127,9 @@ def status(
     )
 
 
-@app.command(
-    epilog=examples(
-        "ecomctl down", "ecomctl down --volumes --yes      # and remove the stack's data"
-    )
-)
+@command(app, "ecomctl down", "ecomctl down --volumes --yes      # and remove the stack's data")
 def down(
-    ctx: typer.Context,
-    home: HomeOpt = None,
-    stack: StackOpt = None,
+    call: Invocation,
     volumes: Annotated[
         bool,
         typer.Option(
@@ -152,16 +138,13 @@ def down(
         ),
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before --volumes.")] = False,
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
 ) -> None:
     """Stop the stack's services; data is kept unless --volumes."""
-    call = invocation_of(ctx)
-    screen = call.start("down", json_, quiet)
+    screen = call.start("down")
     from ecomctl.commands import services
     from ecomctl.outputs import watch
 
-    st = call.open_stack(home=home, stack=stack)
+    st = call.open_stack()
     if volumes and not yes:
         if not sys.stdin.isatty():
             raise EcomctlError(
@@ -178,37 +161,31 @@ def down(
     )
 
 
-@app.command(
-    epilog=examples(
-        "ecomctl logs",
-        "ecomctl logs postgres --tail 20",
-        "ecomctl logs trino --stack native --follow",
-    )
+@command(
+    app,
+    "ecomctl logs",
+    "ecomctl logs postgres --tail 20",
+    "ecomctl logs trino --stack native --follow",
 )
 def logs(
-    ctx: typer.Context,
+    call: Invocation,
     service: Annotated[
         str | None, typer.Argument(metavar="SERVICE", help="One service; all when left out.")
     ] = None,
-    home: HomeOpt = None,
-    stack: StackOpt = None,
     tail: Annotated[
         int, typer.Option("--tail", "-n", min=0, metavar="N", help="Last N lines.")
     ] = 100,
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep printing new lines.")
     ] = False,
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
 ) -> None:
     """Print a service's log (compose containers, native processes, the embedded PostgreSQL)."""
-    call = invocation_of(ctx)
-    call.start("logs", json_, quiet)
+    call.start("logs")
     from ecomctl.commands import services
 
-    if follow and json_:
+    if follow and call.json_flag:
         raise EcomctlError("--follow and --json cannot go together", ExitStatus.USAGE)
-    st = call.open_stack(home=home, stack=stack)
+    st = call.open_stack()
     if follow:
         for chunk in services.logs(st, service, tail, follow=True):
             sys.stdout.write(chunk)
@@ -216,6 +193,6 @@ def logs(
         call.finish(ExitStatus.SUCCESS)
         return
     text = "".join(services.logs(st, service, tail, follow=False))
-    if not json_:
+    if not call.json_flag:
         sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
     call.finish(ExitStatus.SUCCESS, service=service, lines=text.splitlines())

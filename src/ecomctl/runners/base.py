@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from ecomctl.errors import EcomctlError, ExitStatus
 from ecomctl.results import ServiceStatus
 
 
@@ -21,9 +22,15 @@ class UpOptions:
     layers: list[str] | None = None  # what a run needs: a probe-only runner checks just these
     offline: bool = False  # download nothing: use what the cache holds
 
-    @property
-    def custom(self) -> bool:
-        return self.only is not None or self.timeout is not None or not self.wait
+    def refuse_custom(self, whose: str) -> None:
+        """For a runner that waits on no service it started: --only, --timeout and --no-wait
+        are a usage error, saying whose servers these are."""
+        if self.only is not None or self.timeout is not None or not self.wait:
+            raise EcomctlError(
+                "--only, --timeout and --no-wait are for stacks whose services ecomctl starts"
+                f" and waits on (compose, native): {whose}",
+                ExitStatus.USAGE,
+            )
 
 
 class Events(Protocol):

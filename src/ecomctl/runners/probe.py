@@ -22,12 +22,7 @@ class ProbeOnly:
 
     def start(self, opts: UpOptions, events: Events) -> list[ServiceStatus]:
         """Check that the servers answer: all of them, or those the layers run on."""
-        if opts.custom:
-            raise EcomctlError(
-                "--only, --timeout and --no-wait are for stacks whose services ecomctl starts"
-                " and waits on (compose, native): the remote stack's servers are yours",
-                ExitStatus.USAGE,
-            )
+        opts.refuse_custom("the remote stack's servers are yours")
         needed = {
             SERVICE_OF_ENGINE[engine]
             for layer in opts.layers or []

@@ -51,12 +51,7 @@ class EmbeddedStack:
 
     # -- lifecycle: the runner's ------------------------------------------------------------
     def up(self, opts: UpOptions, events: Events) -> list[ServiceStatus]:
-        if opts.custom:
-            raise EcomctlError(
-                "--only, --timeout and --no-wait are for stacks whose services ecomctl starts"
-                " and waits on (compose, native): the embedded stack has one server",
-                ExitStatus.USAGE,
-            )
+        opts.refuse_custom("the embedded stack has one server")
         duck.ensure_extension(self.paths, "postgres")
         self.services.start(opts, events)
         return self.status()

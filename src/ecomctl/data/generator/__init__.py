@@ -520,19 +520,10 @@ def _orders(rng: Rng, n: int, shape: _Shape, day: int | None = None) -> _Orders:
         # The base data set ends on the real last delivery; an increment's deliveries come
         # after its day, as those orders run their course.
         delivered = np.minimum(delivered, _LAST_DELIVERY)
-    # Which dates exist depends on how far the order went before it stopped.
-    canceled = status == _CANCELED
-    has_approved = (status != _CREATED) & ~(canceled & (rng.random(n) < 0.23))
-    has_carrier = np.isin(status, (_DELIVERED, _SHIPPED)) | (
-        canceled & has_approved & (rng.random(n) < 0.12)
-    )
-    has_delivered = (status == _DELIVERED) | (canceled & has_carrier & (rng.random(n) < 0.08))
     approved, carrier, delivered = (
         np.where(has, when, _NULL)
-        for has, when in (
-            (has_approved, approved),
-            (has_carrier, carrier),
-            (has_delivered, delivered),
+        for has, when in zip(
+            _dates_reached(rng, status), (approved, carrier, delivered), strict=True
         )
     )
     not_defined, without_items, without_payment = _order_gaps(status, shape)
@@ -568,6 +559,19 @@ def _orders(rng: Rng, n: int, shape: _Shape, day: int | None = None) -> _Orders:
         without_payment=without_payment,
         table=_Table("orders", columns, select),
     )
+
+
+def _dates_reached(rng: Rng, status: Ints) -> tuple[Bools, Bools, Bools]:
+    """Which of an order's approval, carrier and delivery dates exist: it depends on how far
+    the order went before it stopped."""
+    n = len(status)
+    canceled = status == _CANCELED
+    has_approved = (status != _CREATED) & ~(canceled & (rng.random(n) < 0.23))
+    has_carrier = np.isin(status, (_DELIVERED, _SHIPPED)) | (
+        canceled & has_approved & (rng.random(n) < 0.12)
+    )
+    has_delivered = (status == _DELIVERED) | (canceled & has_carrier & (rng.random(n) < 0.08))
+    return has_approved, has_carrier, has_delivered
 
 
 def _order_gaps(status: Ints, shape: _Shape) -> tuple[Ints, Bools, int | None]:
