@@ -24,6 +24,7 @@ from typing import Any
 
 from ecomctl.errors import EcomctlError, ExitStatus
 from ecomctl.graphs import reachable
+from ecomctl.home import write_private
 from ecomctl.layers import LAYERS
 from ecomctl.transform.project import BUILD_ARTEFACTS
 
@@ -324,7 +325,4 @@ class BuiltFrom:
             self._write(everything)
 
     def _write(self, everything: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_name(self.path.name + ".partial")
-        partial.write_text(json.dumps(everything, indent=2) + "\n")
-        partial.replace(self.path)
+        write_private(self.path, json.dumps(everything, indent=2) + "\n")
