@@ -27,13 +27,13 @@ from support.helpers import TEST_SCALE
 from support.native import NATIVE, native, pid_of, services
 
 from ecomctl.proc import alive, poll_until
-from ecomctl.runners.native import pins as native_artifacts
+from ecomctl.runners.native import pins
 from ecomctl.settings import load_settings
 from ecomctl.transform.changes import BuiltFrom, Inputs
 
 pytestmark = pytest.mark.native
 
-HMS_JARS = native_artifacts.METASTORE_JARS
+HMS_JARS = pins.METASTORE_JARS
 
 
 @dataclass

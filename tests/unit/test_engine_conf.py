@@ -13,7 +13,7 @@ from ecomctl.resources import bundled
 from ecomctl.runners import engine_conf
 from ecomctl.runners.compose import ComposeServices
 from ecomctl.runners.engine_conf import EngineHosts
-from ecomctl.runners.native import pins as native_artifacts
+from ecomctl.runners.native import pins
 from ecomctl.settings import load_settings
 
 NATIVE = EngineHosts(
@@ -114,13 +114,13 @@ def test_the_compose_spark_image_adds_exactly_the_native_stacks_jars() -> None:
         (spark / "Dockerfile").read_text(),
         re.M,
     )
-    assert adds == [a.path("").lstrip("/") for a in native_artifacts.SPARK_JARS]
+    assert adds == [a.path("").lstrip("/") for a in pins.SPARK_JARS]
     pinned = [
         tuple(line.split())
         for line in (spark / "jars.sha1").read_text().splitlines()
         if line and not line.startswith("#")
     ]
-    assert pinned == [(a.sha1, a.filename) for a in native_artifacts.SPARK_JARS]
+    assert pinned == [(a.sha1, a.filename) for a in pins.SPARK_JARS]
 
 
 def test_rendering_again_replaces_the_folder_whole_readable_by_the_engines(

@@ -57,9 +57,9 @@ class EmbeddedStack:
         return self.status()
 
     def down(self, remove_data: bool) -> tuple[bool, str]:
+        stopped, message = self.services.stop(remove_data=False)
         if not remove_data:
-            return self.services.stop(remove_data=False)
-        stopped, _ = self.services.stop(remove_data=True)
+            return stopped, message
         # A reset: everything this home holds goes (its lock aside, held by this command);
         # the next command starts afresh, with new secrets.
         import shutil

@@ -12,13 +12,13 @@ from ecomctl.engines.endpoints import S3Endpoint, TrinoEndpoint
 from ecomctl.errors import reason
 from ecomctl.results import ServiceStatus, State
 from ecomctl.runners.common import LOOPBACK
-from ecomctl.runners.native import pins as native_artifacts
+from ecomctl.runners.native import pins
 from ecomctl.runners.native.processes import Supervisor
 
 VERSIONS = {
     "s3": "S3",
-    "metastore": f"Hive Metastore {native_artifacts.METASTORE_VERSION}",
-    "trino": f"Trino {native_artifacts.TRINO_VERSION}",
+    "metastore": f"Hive Metastore {pins.METASTORE_VERSION}",
+    "trino": f"Trino {pins.TRINO_VERSION}",
     "spark-thrift": "Spark Thrift",
 }
 

@@ -16,8 +16,7 @@ from ecomctl.errors import EcomctlError, ExitStatus
 from ecomctl.runners import logs
 from ecomctl.runners.base import Events
 from ecomctl.runners.common import LOG_TAIL, LOOPBACK
-from ecomctl.runners.native import java
-from ecomctl.runners.native import pins as native_artifacts
+from ecomctl.runners.native import java, pins
 from ecomctl.runners.native.artifacts import Artifact, Cache
 from ecomctl.runners.native.config import METASTORE_ROLE, S3_USER, WEED_PORTS, NativeConfig
 from ecomctl.runners.native.processes import Launch
@@ -132,19 +131,19 @@ class Launcher:
             self.trino_home(events)
         if "metastore" in targets:
             self._metastore_home(events)
-            wanted += native_artifacts.METASTORE_JARS
+            wanted += pins.METASTORE_JARS
         if "spark-thrift" in targets:
             self.spark_home()
-            wanted += native_artifacts.SPARK_JARS
+            wanted += pins.SPARK_JARS
         for artifact in wanted:
             self.cache.fetch(artifact, events.transfer)
 
     def trino_home(self, events: Events | None = None) -> Path:
-        top = f"trino-server-{native_artifacts.TRINO_VERSION}/"
-        keep = ("lib/", *(f"plugin/{p}/" for p in native_artifacts.TRINO_PLUGINS))
+        top = f"trino-server-{pins.TRINO_VERSION}/"
+        keep = ("lib/", *(f"plugin/{p}/" for p in pins.TRINO_PLUGINS))
         # plugin/<name>/hdfs is the legacy Hadoop file system, unused with fs.native-s3.
         unpacked = self.cache.unpacked(
-            native_artifacts.TRINO_SERVER,
+            pins.TRINO_SERVER,
             lambda name: name.removeprefix(top).startswith(keep) and "/hdfs/" not in name,
             None if events is None else events.transfer,
         )
@@ -152,11 +151,11 @@ class Launcher:
 
     def _metastore_home(self, events: Events | None = None) -> Path:
         unpacked = self.cache.unpacked(
-            native_artifacts.METASTORE,
+            pins.METASTORE,
             lambda name: "/lib/" in name or name.endswith("/scripts") or "/scripts/" in name,
             None if events is None else events.transfer,
         )
-        return unpacked / f"apache-hive-metastore-{native_artifacts.METASTORE_VERSION}-bin"
+        return unpacked / f"apache-hive-metastore-{pins.METASTORE_VERSION}-bin"
 
     # -- the services ------------------------------------------------------------------------
     def _s3(self, ports: dict[str, int]) -> Launch:
@@ -195,7 +194,7 @@ class Launcher:
         return Launch(argv, self.config.env(), data, argv[0], "SeaweedFS")
 
     def _metastore_classpath(self) -> str:
-        jars = [str(self.cache.file(a)) for a in native_artifacts.METASTORE_JARS]
+        jars = [str(self.cache.file(a)) for a in pins.METASTORE_JARS]
         # ecomctl's jars first: its PostgreSQL driver wins over the tarball's older one.
         conf = self.config.conf / "hive"
         return ":".join([str(conf), *jars, str(self._metastore_home() / "lib" / "*")])
@@ -282,7 +281,7 @@ class Launcher:
     def _spark(self, ports: dict[str, int]) -> Launch:
         spark = self.spark_home()
         scratch = self.root / "spark"
-        jars = ":".join(str(self.cache.file(a)) for a in native_artifacts.SPARK_JARS)
+        jars = ":".join(str(self.cache.file(a)) for a in pins.SPARK_JARS)
         argv = [
             str(spark / "bin" / "spark-submit"),
             "--class", "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2",
