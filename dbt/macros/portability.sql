@@ -93,7 +93,27 @@
 {%- endmacro %}
 
 
-{# Cast to double and divide, NULL when the denominator is 0 or NULL. #}
+{# Integer division of two non-negative integers, truncated: `/` on Trino and PostgreSQL, but
+   DuckDB's `/` and Spark's `/` return a double (DuckDB's `//` and Spark's `div` do not). #}
+{% macro integer_divide(numerator, denominator) -%}
+    {{ return(adapter.dispatch('integer_divide', 'ecom_analytics')(numerator, denominator)) }}
+{%- endmacro %}
+
+{% macro default__integer_divide(numerator, denominator) -%}
+    ({{ numerator }}) / ({{ denominator }})
+{%- endmacro %}
+
+{% macro duckdb__integer_divide(numerator, denominator) -%}
+    ({{ numerator }}) // ({{ denominator }})
+{%- endmacro %}
+
+{% macro spark__integer_divide(numerator, denominator) -%}
+    ({{ numerator }}) div ({{ denominator }})
+{%- endmacro %}
+
+
+{# Cast to double and divide, NULL when the denominator is 0 or NULL. Never for money
+   (money_divide): a double cannot hold most half cents, 74.365 is 74.36499999... #}
 {% macro safe_divide(numerator, denominator) -%}
     (cast({{ numerator }} as {{ type_double() }}) / nullif(cast({{ denominator }} as {{ type_double() }}), 0))
 {%- endmacro %}

@@ -79,3 +79,20 @@
 {% macro amounts_differ(left, right) -%}
     abs(coalesce({{ left }}, 0) - coalesce({{ right }}, 0)) > {{ var('reconciliation_tolerance', 0.01) }}
 {%- endmacro %}
+
+
+{#
+  Predicate: `mean` (money to the cent) is not total / count rounded once, half away from
+  zero, to the cent (count > 0). Checked by multiplication alone, exact on every engine and
+  independent of any division rule: m is right when m and total have the same sign (or m is
+  0) and (200|m| - 1) * count <= 200|total| < (200|m| + 1) * count, i.e. |total| / count lies
+  in [|m| - 0.005, |m| + 0.005), the half cent itself rounding away from zero.
+#}
+{% macro not_cents_of_mean(mean, total, count) -%}
+    (
+        {{ mean }} is null
+        or ({{ mean }} <> 0 and ({{ mean }} < 0) <> ({{ total }} < 0))
+        or 200 * abs({{ total }}) < (200 * abs({{ mean }}) - 1) * {{ count }}
+        or 200 * abs({{ total }}) >= (200 * abs({{ mean }}) + 1) * {{ count }}
+    )
+{%- endmacro %}

@@ -29,5 +29,5 @@ select
     {{ money('total_sales') }} as total_sales,
     total_bills,
     customers,
-    {{ money(safe_divide('total_sales', 'total_bills')) }} as values_per_bills
+    {{ money_divide('total_sales', 'total_bills') }} as values_per_bills
 from by_state

@@ -30,5 +30,5 @@ select
     category,
     {{ money('total_sales') }} as total_sales,
     total_bills,
-    {{ money(safe_divide('total_sales', 'total_bills')) }} as values_per_bills
+    {{ money_divide('total_sales', 'total_bills') }} as values_per_bills
 from monthly_category

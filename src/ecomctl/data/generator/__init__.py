@@ -81,7 +81,7 @@ Bools = npt.NDArray[np.bool_]
 Rng = np.random.Generator
 
 # Bump when the output for a given (scale, seed) changes: cached generated files are keyed on it.
-VERSION = "2"
+VERSION = "3"
 
 # Below this the data set would lose whole statuses and payment types; smaller scales give it.
 MIN_SCALE = 0.001
@@ -485,9 +485,10 @@ def _purchases(rng: Rng, status: Ints) -> Ints:
         rows = np.flatnonzero((status == _DELIVERED) == is_delivered)
         month = rng.choice(len(p), len(rows), p=p)
         # The real span whatever the scale: a delivered order in the first month, a
-        # cancellation in the last one.
+        # cancellation in the last one. The first two delivered orders are the half-cent pair
+        # (_half_cent_pair), alone in their month and category at the small scales.
         if is_delivered:
-            month[0] = 0
+            month[:2] = 0
         else:
             month[np.flatnonzero(status[rows] == _CANCELED)[-1]] = len(p) - 1
         span = ends[month] - starts[month]
@@ -596,6 +597,56 @@ def _order_gaps(status: Ints, shape: _Shape) -> tuple[Ints, Bools, int | None]:
     return not_defined, without_items, without_payment
 
 
+# The items of the half-cent pair: prices and freight sum to 148.73 BRL over two orders, a mean
+# of exactly 74.365 per order, which is 74.37 to the cent (half away from zero); a division in
+# binary floating point holds 74.36499999... and rounds it to 74.36 (the issue seen on real data).
+_HALF_CENT_PRICES = 11_980
+_HALF_CENT_FREIGHT = 2_893
+
+
+def _delivered_pair(orders: _Orders) -> Ints:
+    """The half-cent pair: the base's first two delivered orders, bought in the first month."""
+    return np.flatnonzero(orders.status == _DELIVERED)[:2]
+
+
+def _evenly(total: int, parts: int) -> Ints:
+    """Cents in `parts` shares summing to total, the first taking what division leaves."""
+    shares = np.full(parts, total // parts, dtype=np.int64)
+    shares[0] += total % parts
+    return shares
+
+
+def _half_cent_pair(
+    orders: _Orders, products: _Products, order: Ints, product: Ints, seller: Ints, covering: Ints
+) -> None:
+    """Make every item of the half-cent pair one product (in place), so that the pair is one
+    (month, category) row of gold: a category that no other delivered order of the first month
+    buys. A product the pair no longer sells takes over an item of a product sold more than
+    once (not one of the covering items), so that every product and seller still sells."""
+    pair = _delivered_pair(orders)
+    later = np.flatnonzero(orders.status == _DELIVERED)[2:]
+    others = later[orders.purchase[later] < int(_month_windows(True)[1][0])]
+    category = products.table.columns["cat"]
+    taken = set(category[product[np.isin(order, others)]].tolist())
+    rows = np.flatnonzero(np.isin(order, pair))
+    candidates = np.concatenate([product[rows], np.arange(len(products.price))])
+    chosen = next(int(p) for p in candidates if int(category[p]) not in taken)
+    displaced = sorted(set(product[rows].tolist()) - {chosen})
+    product[rows] = chosen
+    seller[rows] = products.seller[chosen]
+    spare = np.ones(len(product), dtype=bool)
+    spare[rows] = False
+    spare[covering] = False
+    for lost in displaced:
+        if (product == lost).any():
+            continue
+        sold = np.bincount(product, minlength=len(products.price))
+        row = int(np.flatnonzero(spare & (sold[product] > 1))[0])
+        product[row] = lost
+        seller[row] = products.seller[lost]
+        spare[row] = False
+
+
 @dataclass(frozen=True)
 class _Items:
     order_total: Ints  # cents of price + freight per order (0 without items)
@@ -625,9 +676,15 @@ def _items(
     # Later items of an order often repeat the previous one (same product, same seller).
     source = _copy_previous((item_no > 1) & (rng.random(n) < 0.55))
     product, seller = product[source], seller[source]
-    price = products.price[product]
     freight = _lognormal_int(rng, 1_600, 0.6, n, 0, 40_954)
     freight[rng.random(n) < 0.0034] = 0
+    if shape.base:
+        _half_cent_pair(orders, products, order, product, seller, covering)
+    price = products.price[product]
+    if shape.base:
+        pair_rows = np.flatnonzero(np.isin(order, _delivered_pair(orders)))
+        price[pair_rows] = _evenly(_HALF_CENT_PRICES, len(pair_rows))
+        freight[pair_rows] = _evenly(_HALF_CENT_FREIGHT, len(pair_rows))
     ready = np.where(orders.approved != _NULL, orders.approved, orders.purchase)
     deadline = ready + 6 * _DAY + rng.integers(0, 2 * _DAY, len(ready))
     columns = {
