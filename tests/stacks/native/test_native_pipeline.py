@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from support.helpers import TEST_SCALE, ecomctl
+from support.money import exact_mean, is_half_cent, landing_sales
 from support.native import native, pid_of, services
 from support.net import LOOPBACK, listening_addresses
 
@@ -202,3 +203,28 @@ def test_a_reseed_then_run_equals_a_fresh_run_on_the_new_data(
     # Back to the session's data for the tests that come after, on every layer too.
     native("seed", "--scale", str(TEST_SCALE), home=native_home)
     native("run", home=native_home)
+
+
+def test_gold_money_is_exact_to_the_cent_half_cents_included(
+    native_run: dict[str, Any], native_home: Path
+) -> None:
+    """Trino's decimal division and Spark's decimal sums give gold the exact decimal means,
+    the generated half cent (148.73 over 2 orders) rounded half away from zero to 74.37."""
+    landing = landing_sales(native_home / "data" / "generated")
+    for report, sql in (
+        ("monthly", "select monthly, category, total_sales, values_per_bills"
+                    " from sales_values_by_category"),
+        ("state", "select customer_state, total_sales, values_per_bills"
+                  " from sales_by_customer_state"),
+    ):  # fmt: skip
+        got = {
+            tuple(row[:-2]): (Decimal(str(row[-2])), Decimal(str(row[-1])))
+            for row in _query(native_home, sql)
+        }
+        expected = {k: (total, exact_mean(total, n)) for k, (total, n) in landing[report].items()}
+        assert got == expected, report
+    pair = [k for k, sums in landing["monthly"].items() if sums == (Decimal("148.73"), 2)]
+    assert len(pair) == 1 and pair[0][0] == "2016-09" and is_half_cent(*landing["monthly"][pair[0]])
+    doc = json.loads(native("test", "--layer", "gold", "--json", home=native_home).stdout)
+    statuses = {n["unique_id"]: n["status"] for layer in doc["layers"] for n in layer["nodes"]}
+    assert statuses["test.ecom_analytics.gold_money_is_exact_to_the_cent"] == "pass"
