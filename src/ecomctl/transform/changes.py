@@ -141,7 +141,11 @@ def decide(
     (today: its inputs now; generation: landing's, None when landing has none)."""
     unfinished = built.unfinished()
     held: list[str] = []  # what changed: not said when a stopped run is continued as it was
-    chosen = _changed(request, built, generation, today, project_dir, held.append)
+    refresh = set(request.layers) if request.full_refresh else set()
+    if request.command == "run" and generation is not None:
+        refresh |= built.rebuild(request.layers, generation, request.select, held.append)
+    inputs = today() if request.whole and generation is not None else None
+    chosen = _changed(request, built, refresh, inputs, project_dir, held.append)
     continued = _continuing(request, chosen, unfinished, project_dir)
     if continued is chosen or unfinished is None or unfinished.inputs != chosen.inputs:
         for line in held:
@@ -154,15 +158,11 @@ def decide(
 def _changed(
     request: DbtRequest,
     built: BuiltFrom,
-    generation: int | None,
-    today: Callable[[], Inputs],
+    refresh: set[str],
+    inputs: Inputs | None,
     project_dir: Path,
     notice: Callable[[str], None],
 ) -> RunPlan:
-    refresh = set(request.layers) if request.full_refresh else set()
-    if request.command == "run" and generation is not None:
-        refresh |= built.rebuild(request.layers, generation, request.select, notice)
-    inputs = today() if request.whole and generation is not None else None
     if inputs is None or request.force or refresh:
         return RunPlan(request.layers, request.select, refresh, None, inputs)
     chosen = plan(built.inputs(), inputs, last_manifest(built.dbt_dir))
