@@ -6,7 +6,9 @@ Every command exits through ExitStatus, so a shell script can trust the number.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from enum import IntEnum, unique
+from typing import Any
 
 
 @unique
@@ -36,6 +38,21 @@ class ServiceFailed(EcomctlError):
         super().__init__(f"{service}: {reason}", ExitStatus.UNHEALTHY)
         self.service = service
         self.logs = logs
+
+
+class Interrupted(EcomctlError):
+    """Ctrl-C (or SIGTERM) stopped a command part way. done: what finished before it (dbt's
+    outcomes, then the layers' reports); detail: where it stopped and what the next command
+    does about it, for the last line on the screen; fields: the same for the --json document.
+    """
+
+    def __init__(
+        self, done: Sequence[Any] = (), detail: str = "", fields: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__("interrupted", ExitStatus.INTERRUPTED)
+        self.done = list(done)
+        self.detail = detail
+        self.fields = fields or {}
 
 
 def first_line(text: str, default: str = "") -> str:

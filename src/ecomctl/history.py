@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, cast
 
 from ecomctl import proc
 from ecomctl.errors import EcomctlError, ExitStatus, first_line
@@ -46,6 +46,8 @@ class LayerRecord(TypedDict):
     error: str
     rows_before: int | None  # the layer's models' rows, summed; None when nothing was counted
     rows_after: int | None
+    # Every table of the layer after the run, built by it or not (records before it: absent).
+    table_rows: NotRequired[int | None]
     models: list[ModelRows]
 
 
@@ -99,6 +101,7 @@ def layer_record(report: LayerReport) -> LayerRecord:
         status_counts=report.status_counts(),
         failures=len(report.failures()),
         error=first_line(report.error),
+        table_rows=report.table_rows,
     )  # fmt: skip
 
 
@@ -113,6 +116,7 @@ def _layer_record(
     status_counts: dict[str, int] | None = None,
     failures: int = 0,
     error: str = "",
+    table_rows: int | None = None,
 ) -> LayerRecord:
     """A layer's record: its tables' rows, and their sums (None when nothing was counted)."""
     return {
@@ -126,6 +130,7 @@ def _layer_record(
         "error": error,
         "rows_before": _total([m["rows_before"] for m in models]),
         "rows_after": _total([m["rows_after"] for m in models]),
+        "table_rows": table_rows,
         "models": models,
     }
 
@@ -212,7 +217,11 @@ class Recorder:
             {"name": name, "rows_before": before.get(name), "rows_after": rows}
             for name, rows in sorted(after.items())
         ]
-        self.record["layers"] = [_layer_record("landing", seconds, models, nodes=len(after))]
+        self.record["layers"] = [
+            _layer_record(
+                "landing", seconds, models, nodes=len(after), table_rows=sum(after.values())
+            )
+        ]
 
     def up_to_date(self) -> None:
         self.record["up_to_date"] = True

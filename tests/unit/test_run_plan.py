@@ -141,7 +141,7 @@ def test_a_whole_run_builds_the_changed_models_in_their_layers_only(
     assert done.layers == ["gold"] and done.select == ["payment_type_mix"]
     assert done.inputs == _inputs(home.project)  # recorded once the run succeeds
     assert home.notices == [
-        "changed since the last run: payment_type_mix: building 1 models and no others"
+        "changed since the last run: payment_type_mix: building 1 model and no others"
     ]
 
 

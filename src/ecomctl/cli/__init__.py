@@ -18,7 +18,7 @@ import typer
 from ecomctl import __version__
 from ecomctl.cli import context, data, dbt, history, project, query, services
 from ecomctl.cli.options import HomeOpt, StackOpt
-from ecomctl.errors import EcomctlError, ExitStatus, ServiceFailed, first_line
+from ecomctl.errors import EcomctlError, ExitStatus, Interrupted, ServiceFailed, first_line
 
 EXIT_CODES = (
     "Exit codes: 0 success; 1 a model, test or data check failed (status: a service is down);"
@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None) -> None:
         if exc.logs:
             call.screen.service_failure_logs(exc.service, exc.logs)
         call.fail(exc.message, exc.status)
+    except Interrupted as exc:
+        call.fail(exc.message, exc.status, detail=exc.detail, **exc.fields)
     except EcomctlError as exc:
         call.fail(exc.message, exc.status)
     except OSError as exc:  # the machine's refusal (a full disk, a home that is a file, ...)

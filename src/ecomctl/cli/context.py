@@ -95,16 +95,25 @@ class Invocation:
         self.signal = "SIGTERM"
         raise KeyboardInterrupt
 
-    def fail(self, message: str, status: ExitStatus, quiet: bool = False) -> None:
+    def fail(
+        self,
+        message: str,
+        status: ExitStatus,
+        quiet: bool = False,
+        detail: str = "",
+        **fields: Any,
+    ) -> None:
+        """The command's last words: message (then detail, on the screen) and fields with
+        --json."""
         if status == ExitStatus.INTERRUPTED and self.signal == "SIGTERM":
             message, status = "terminated (SIGTERM)", ExitStatus.TERMINATED
         if self.json:
             from ecomctl.outputs import json_docs
 
-            document = json_docs.envelope(self.command, False, int(status), error=message)
+            document = json_docs.envelope(self.command, False, int(status), error=message, **fields)
             print(json_docs.dumps(document))
         if not quiet:
-            print(f"ecomctl: {message}", file=sys.stderr)
+            print(f"ecomctl: {message}{f' {detail}' if detail else ''}", file=sys.stderr)
         sys.exit(status)
 
 

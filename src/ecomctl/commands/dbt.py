@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ecomctl.commands import dbt_project, writing
 from ecomctl.commands.data import ensure_landing
-from ecomctl.errors import EcomctlError, ExitStatus, cause
+from ecomctl.errors import EcomctlError, ExitStatus, Interrupted, cause
 from ecomctl.layers import LAYERS
 from ecomctl.stacks.base import Endpoints, Events, Stack, UpOptions
 from ecomctl.transform.changes import DbtRequest
@@ -54,7 +54,7 @@ class DbtRun:
     reports: list[LayerReport]
     verdict: Verdict
     plan: Plan | None = None  # what `run` chose to build, and why (None: as asked)
-    built_at: str = ""  # when the run it compared with finished
+    built_at: str | None = None  # when the run it compared with finished (ISO 8601, UTC)
     gold: Endpoints | None = None  # where gold is, after a run that builds it
 
 
@@ -109,7 +109,7 @@ def _build(
     events: Events,
     watch: Watch | None,
     record: Recorder | None,
-) -> tuple[list[LayerReport], Plan | None, str]:
+) -> tuple[list[LayerReport], Plan | None, str | None]:
     """What the run built: its layers' reports, what it compared with (and when that was)."""
     from ecomctl.data import landing
     from ecomctl.transform import changes, pipeline, runner
@@ -129,21 +129,50 @@ def _build(
         generation = landing.generation(stack.paths)
         today = functools.partial(_inputs, stack, used.path)
         chosen = changes.decide(request, built, generation, today, used.path, events.notice)
+        compared_at = built.finished() if chosen.compared else None  # before this run's own
         if chosen.up_to_date:
             if record is not None:
                 record.up_to_date()
-            return [], chosen.compared, built.finished()
+            return [], chosen.compared, compared_at
         taken = built.building() if request.command == "run" else None
         if dbt is None:
             dbt = pipeline.prepare(stack, later.enter_context(runner.DbtChild()), chosen.layers)
-        reports = _run_layers(stack, dbt, request, chosen, watch)
+        try:
+            reports = _run_layers(stack, dbt, request, chosen, watch)
+        except Interrupted as stopped:
+            done: list[LayerReport] = stopped.done
+            if record is not None:
+                record.layers(done)
+            _remember(built, request, chosen, generation, done, taken, stopped=True)
+            raise _stopped_during(built, request, chosen, done) from None
         if record is not None:
             record.layers(reports)
         _remember(built, request, chosen, generation, reports, taken)
         _check_selected(request, chosen.layers, reports)
         if not all(r.success for r in reports):
             _check_services_survived(stack, next(r.layer for r in reports if not r.success))
-        return reports, chosen.compared, built.finished() if chosen.compared else ""
+        return reports, chosen.compared, compared_at
+
+
+def _stopped_during(
+    built: BuiltFrom, request: DbtRequest, chosen: RunPlan, done: list[LayerReport]
+) -> Interrupted:
+    """Ctrl-C or SIGTERM during a layer: the layers finished before it stay built (and in the
+    history); a whole run leaves what it was to build for the next one, which continues it."""
+    from ecomctl.transform.changes import Unfinished
+
+    ended = {r.layer for r in done if r.success}
+    finished = [x for x in request.layers if x not in chosen.layers or x in ended]
+    stopped = next((x for x in chosen.layers if x not in finished), "")
+    fields = {"stopped_during": stopped or None, "finished_layers": [r.layer for r in done]}
+    detail = f"during {stopped}" if stopped else "after the last layer"
+    if done:
+        detail += f" ({', '.join(r.layer for r in done)} finished)"
+    if stopped and request.whole and chosen.inputs is not None:
+        models = None if chosen.compared is None else chosen.compared.models
+        built.stopped(Unfinished(chosen.inputs, finished, models, stopped))
+        detail += f": the next `ecomctl run` continues from {stopped}"
+    return Interrupted(done, detail, fields)
 
 
 def _run_layers(
@@ -177,11 +206,13 @@ def _remember(
     generation: int | None,
     reports: list[LayerReport],
     taken: dict[str, Any] | None,
+    stopped: bool = False,
 ) -> None:
-    """What the layers are now built from, for the next run to compare with."""
+    """What the layers are now built from, for the next run to compare with (stopped: the
+    reports are of the layers that ended before Ctrl-C or SIGTERM)."""
     if request.command == "run" and generation is not None and not request.select:
         done = [r.layer for r in reports if r.success and not r.skipped]
-        whole_done = chosen.inputs is not None and all(r.success for r in reports)
+        whole_done = not stopped and chosen.inputs is not None and all(r.success for r in reports)
         built.record(done, generation, chosen.inputs if whole_done else None)
     if all(r.success for r in reports):
         built.kept(taken)

@@ -94,10 +94,17 @@ class Screen:
                 table.add_row(d.name, *d.cells())
             out.print(table)
 
-    def up_to_date(self, built_at: str) -> None:
+    def up_to_date(self, built_at: str | None) -> None:
+        """built_at: when the run compared with finished (ISO 8601), said in local time."""
+        from datetime import datetime
+
+        when = "an earlier run"
+        if built_at:
+            local = datetime.fromisoformat(built_at).astimezone()
+            when = f"the run of {local:%Y-%m-%d %H:%M:%S}"
         self.out.print(
-            "everything is up to date: landing, the dbt project and the engines are as the run"
-            f" of {built_at} left them; `ecomctl run --force` builds every model again"
+            "everything is up to date: landing, the dbt project and the engines are as"
+            f" {when} left them; `ecomctl run --force` builds every model again"
         )
 
     def gold_hint(self, url: str | None, password_hint: str, home: Path | None) -> None:
@@ -196,7 +203,8 @@ class Screen:
         out.print(f"files: {result.source}{made}")
         if result.batch is None:
             out.print(
-                f"landing: {result.total_rows:,} rows in {len(result.rows)} tables ({warehouse})"
+                f"landing: {counted(result.total_rows, 'row')} in"
+                f" {counted(len(result.rows), 'table')} ({warehouse})"
             )
             for table, rows in result.rows.items():
                 out.print(f"  {table:<22} {rows:>10,}")
@@ -224,7 +232,7 @@ class Screen:
 
     def initialised(self, given: Path, files: int) -> None:
         self.out.print(
-            f"made {given.expanduser().resolve()}: the dbt project ecomctl runs ({files} files)",
+            f"made {given.expanduser().resolve()}: the dbt project ecomctl runs ({counted(files, 'file')})",
             markup=False,
             highlight=False,
         )
@@ -256,10 +264,10 @@ _RUN_COLOUR = {"success": "green", "failed": "red", "interrupted": "yellow", "ru
 
 def _run_layers(r: RunRecord) -> str:
     return ", ".join(
-        f"{x['layer']} {x['seconds']:.1f}s {x['nodes']}"
-        + (" tables" if x["layer"] == "landing" else " nodes")
+        f"{x['layer']} {x['seconds']:.1f}s"
+        + f" {counted(x['nodes'], 'table' if x['layer'] == 'landing' else 'node')}"
         + (f" ({x['failures']} failed)" if x["failures"] else "")
-        + ("" if x["rows_after"] is None else f" {x['rows_after']:,} rows")
+        + ("" if x["rows_after"] is None else f" {counted(x['rows_after'], 'row')}")
         for x in r["layers"]
     )
 

@@ -95,6 +95,7 @@ class ConsoleEvents:
     def __init__(self, screen: Screen) -> None:
         self.err = screen.err
         self._live: Any = None
+        self._table: Table | None = None  # the services as last shown while waiting
         self._seen: dict[str, str] = {}
         self._progress: Any = None
         self._tasks: dict[str, Any] = {}
@@ -112,10 +113,16 @@ class ConsoleEvents:
         if err.is_terminal and not err.quiet:
             from rich.live import Live
 
+            # Transient, and gone once every service is healthy: what follows (`up`'s own
+            # table, the run's progress) does not sit under a stale "waiting" table.
             if self._live is None:
-                self._live = Live(console=err, refresh_per_second=4, transient=False)
+                self._live = Live(console=err, refresh_per_second=4, transient=True)
                 self._live.start()
-            self._live.update(_waiting_table(rows, elapsed))
+            self._table = _waiting_table(rows, elapsed)
+            self._live.update(self._table, refresh=True)
+            if all(s.healthy for s in rows):
+                self._live.stop()
+                self._live = self._table = None
             return
         for s in rows:
             if self._seen.get(s.name) != s.state:
@@ -143,9 +150,10 @@ class ConsoleEvents:
         self._progress.update(self._tasks[name], completed=done, total=total)
 
     def close(self) -> None:
-        if self._live is not None:
+        if self._live is not None:  # the wait did not end well: its last states stay
             self._live.stop()
             self._live = None
+            self.err.print(self._table)
         if self._progress is not None:
             self._progress.stop()
             self._progress = None

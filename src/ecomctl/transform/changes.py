@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ecomctl.errors import EcomctlError, ExitStatus
+from ecomctl.errors import EcomctlError, ExitStatus, counted
 from ecomctl.graphs import reachable
 from ecomctl.home import write_private
 from ecomctl.layers import LAYERS
@@ -68,6 +68,17 @@ class Plan:
     @property
     def up_to_date(self) -> bool:
         return self.models == frozenset()
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    """A whole run that Ctrl-C or SIGTERM stopped: what it was built from, the layers it had
+    finished (or had nothing to build in), and the models it was to build (None: all)."""
+
+    inputs: Inputs
+    finished: list[str]
+    models: frozenset[str] | None
+    stopped: str  # the layer under way
 
 
 @dataclass(frozen=True)
@@ -128,19 +139,69 @@ def decide(
     """What `run` or `test` builds: every layer asked, from scratch where landing was replaced
     since it was built (or --full-refresh); a whole run only what changed since the last one
     (today: its inputs now; generation: landing's, None when landing has none)."""
+    unfinished = built.unfinished()
+    held: list[str] = []  # what changed: not said when a stopped run is continued as it was
     refresh = set(request.layers) if request.full_refresh else set()
     if request.command == "run" and generation is not None:
-        refresh |= built.rebuild(request.layers, generation, request.select, notice)
+        refresh |= built.rebuild(request.layers, generation, request.select, held.append)
     inputs = today() if request.whole and generation is not None else None
+    chosen = _changed(request, built, refresh, inputs, project_dir, held.append)
+    continued = _continuing(request, chosen, unfinished, project_dir)
+    if continued is chosen or unfinished is None or unfinished.inputs != chosen.inputs:
+        for line in held:
+            notice(line)
+    if continued is not chosen and continued.compared is not None:
+        notice(f"{continued.compared.why}: building {', '.join(continued.layers)}")
+    return continued
+
+
+def _changed(
+    request: DbtRequest,
+    built: BuiltFrom,
+    refresh: set[str],
+    inputs: Inputs | None,
+    project_dir: Path,
+    notice: Callable[[str], None],
+) -> RunPlan:
     if inputs is None or request.force or refresh:
         return RunPlan(request.layers, request.select, refresh, None, inputs)
     chosen = plan(built.inputs(), inputs, last_manifest(built.dbt_dir))
     if chosen.models is None:
         return RunPlan(request.layers, request.select, refresh, chosen, inputs)
     if not chosen.up_to_date:
-        notice(f"{chosen.why}: building {len(chosen.models)} models and no others")
+        notice(f"{chosen.why}: building {counted(len(chosen.models), 'model')} and no others")
     layers = [x for x in request.layers if _layer_has(project_dir, x, chosen.models)]
     return RunPlan(layers, sorted(chosen.models), refresh, chosen, inputs)
+
+
+def _continuing(
+    request: DbtRequest,
+    chosen: RunPlan,
+    unfinished: Unfinished | None,
+    project_dir: Path,
+) -> RunPlan:
+    """A whole run after one that was stopped owes what that one was to build; when nothing
+    changed since, it continues from the layer that was stopped (--force and --full-refresh
+    build every layer, as asked)."""
+    inputs = chosen.inputs
+    if unfinished is None or inputs is None or request.force or request.full_refresh:
+        return chosen
+    stopped = f"the run stopped during {unfinished.stopped}"
+    if unfinished.inputs == inputs:
+        layers = [x for x in request.layers if x not in unfinished.finished]
+        models = unfinished.models
+        done = ", ".join(unfinished.finished)
+        why = f"continuing {stopped}" + (f" ({done} finished)" if done else "")
+    else:  # changed since: what changed, and whatever the stopped run may have left half done
+        layers = list(request.layers)
+        owed = None if chosen.compared is None else chosen.compared.models
+        models = None if owed is None or unfinished.models is None else owed | unfinished.models
+        changed = "what changed" if chosen.compared is None else chosen.compared.why
+        why = f"{changed}, and what {stopped} was building"
+    if models is not None:
+        layers = [x for x in layers if _layer_has(project_dir, x, models)]
+    select = None if models is None else sorted(models)
+    return RunPlan(layers, select, chosen.refresh & set(layers), Plan(models, why), inputs)
 
 
 def may_be_up_to_date(request: DbtRequest, built: BuiltFrom) -> bool:
@@ -249,14 +310,43 @@ class BuiltFrom:
         return {k: v for k, v in found.items() if isinstance(v, int)}
 
     def inputs(self) -> Inputs | None:
-        found: Any = self._mine().get("inputs")
-        try:
-            return Inputs(dict(found["landing"]), dict(found["files"]), str(found["target"]))
-        except (TypeError, KeyError):
-            return None
+        return _inputs_of(self._mine().get("inputs"))
 
-    def finished(self) -> str:
-        return str(self._mine().get("finished", "an earlier run"))
+    def finished(self) -> str | None:
+        """When the last whole run finished (ISO 8601, UTC); None before the first."""
+        found = self._mine().get("finished")
+        try:
+            when = datetime.fromisoformat(str(found))
+        except ValueError:
+            return None  # none yet (or damaged: no run to name)
+        # Written in local time without a zone before it was written in UTC.
+        when = when if when.tzinfo else when.astimezone()
+        return when.astimezone(UTC).isoformat(timespec="seconds")
+
+    def unfinished(self) -> Unfinished | None:
+        """The whole run stopped since the last whole run, if one was."""
+        found: Any = self._mine().get("unfinished")
+        inputs = _inputs_of(found.get("inputs")) if isinstance(found, dict) else None
+        if inputs is None:
+            return None
+        models = found.get("models")
+        return Unfinished(
+            inputs,
+            [str(x) for x in found.get("finished", [])],
+            None if models is None else frozenset(str(m) for m in models),
+            str(found.get("stopped", "")),
+        )
+
+    def stopped(self, unfinished: Unfinished) -> None:
+        """A whole run was stopped: what the next one owes (see decide)."""
+        everything = self._all()
+        everything.setdefault(self.stack, {})["unfinished"] = {
+            "inputs": _inputs_dict(unfinished.inputs),
+            "finished": unfinished.finished,
+            "models": None if unfinished.models is None else sorted(unfinished.models),
+            "stopped": unfinished.stopped,
+        }
+        self._write(everything)
 
     def rebuild(
         self,
@@ -288,12 +378,9 @@ class BuiltFrom:
         mine = everything.setdefault(self.stack, {})
         mine.setdefault("layers", {}).update(dict.fromkeys(layers, generation))
         if inputs is not None:
-            mine["inputs"] = {
-                "landing": inputs.landing,
-                "files": inputs.files,
-                "target": inputs.target,
-            }
-            mine["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
+            mine["inputs"] = _inputs_dict(inputs)
+            mine["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+            mine.pop("unfinished", None)  # a whole run owes nothing to a stopped one
         self._write(everything)
 
     def building(self) -> dict[str, Any] | None:
@@ -326,3 +413,14 @@ class BuiltFrom:
 
     def _write(self, everything: dict[str, Any]) -> None:
         write_private(self.path, json.dumps(everything, indent=2) + "\n")
+
+
+def _inputs_of(found: Any) -> Inputs | None:
+    try:
+        return Inputs(dict(found["landing"]), dict(found["files"]), str(found["target"]))
+    except (TypeError, KeyError):
+        return None
+
+
+def _inputs_dict(inputs: Inputs) -> dict[str, Any]:
+    return {"landing": inputs.landing, "files": inputs.files, "target": inputs.target}

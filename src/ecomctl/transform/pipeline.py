@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ecomctl.errors import EcomctlError, ExitStatus
+from ecomctl.errors import EcomctlError, ExitStatus, Interrupted
 from ecomctl.layers import PROFILE_OF_LAYER
 from ecomctl.stacks.base import DbtTarget, Stack
 from ecomctl.transform import parse_cache, project, runner
@@ -60,6 +60,7 @@ class LayerReport:
     unselected: str = ""  # dbt's words when --select matched nothing in the layer
     nodes: list[NodeResult] = field(default_factory=list)
     diffs: list[ModelDiff] = field(default_factory=list)
+    table_rows: int | None = None  # rows in every table of the layer after it (None: not counted)
 
     def status_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -208,14 +209,21 @@ def run_layers(
     # and dbt-duckdb opens the warehouse again for the next (about 1.5 s at scale 1 over a
     # first run). Otherwise every layer is read once the child is done with them, while it
     # ends.
-    outcomes = dbt.child.run(
-        ctx,
-        invocations,
-        progress,
-        begin,
-        keep_going=command == "test",
-        on_done=None if on_layer_done is None else done,
-    )
+    try:
+        outcomes = dbt.child.run(
+            ctx,
+            invocations,
+            progress,
+            begin,
+            keep_going=command == "test",
+            on_done=None if on_layer_done is None else done,
+        )
+    except Interrupted as stopped:
+        # The layers that ended before Ctrl-C are as built as any: their reports go with it.
+        ended = [i for i, outcome in enumerate(stopped.done) if outcome is not None]
+        for index in ended if on_layer_done is None else ():
+            done(index, stopped.done[index])
+        raise Interrupted([reports[i] for i in ended]) from None
     for index, (report, outcome) in enumerate(zip(reports, outcomes, strict=True)):
         if outcome is None:
             report.skipped = True
@@ -243,6 +251,7 @@ def _layer_ended(
         _gold_for_bi(stack, ctx, report)
     if before is not None:
         after = stack.row_counts(report.layer)
+        report.table_rows = sum(after.values()) if after else None
         report.diffs = [
             ModelDiff(n.relation, before[report.layer].get(n.relation), after.get(n.relation))
             for n in sorted(outcome.nodes, key=lambda node: node.relation)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ecomctl.errors import EcomctlError, ExitStatus, cause
+from ecomctl.errors import EcomctlError, Interrupted, cause
 
 FAILED = ("error", "fail", "runtime error")
 
@@ -389,7 +389,7 @@ class DbtChild:
             # The interrupted frames (a queue's get() among them) would hold the queues.
             traceback.clear_frames(stopped.__traceback__)
             self.close()
-            raise EcomctlError("interrupted", ExitStatus.INTERRUPTED) from None
+            raise Interrupted(outcomes) from None
         return outcomes
 
     def close(self) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from typing import Any, Literal
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from ecomctl.history import LayerRecord, RunRecord, latest
 from ecomctl.outputs.report.parts import Part, Section, Table, count, duration, layout, when
@@ -104,13 +104,19 @@ def _layers_of(runs: Iterable[RunRecord]) -> list[str]:
 
 
 def _by_layer(
-    runs: list[RunRecord], layers: list[str], value: Literal["seconds", "rows_after"]
+    runs: list[RunRecord], layers: list[str], value: Callable[[LayerRecord], Any]
 ) -> dict[str, list[Any]]:
     """Per layer, its value in each run (None where the run did not run it)."""
     return {
-        x: [next((lay[value] for lay in r["layers"] if lay["layer"] == x), None) for r in runs]
+        x: [next((value(lay) for lay in r["layers"] if lay["layer"] == x), None) for r in runs]
         for x in layers
     }
+
+
+def _table_rows(layer: LayerRecord) -> int | None:
+    """Rows in every table of the layer after the run; a record from before they were counted
+    has only the rows of the models its run built."""
+    return layer.get("table_rows", layer["rows_after"])
 
 
 def history_part(runs: list[RunRecord]) -> Part:
@@ -138,9 +144,9 @@ def history_part(runs: list[RunRecord]) -> Part:
     labels = [_label(i, r) for i, r in worked]
     sections = [Section("Runs", f"{len(runs)} recorded, oldest first.", None, [everything])]
     if worked:
-        seconds = _by_layer([r for _, r in worked], layers, "seconds")
+        seconds = _by_layer([r for _, r in worked], layers, lambda lay: lay["seconds"])
         sections.append(_time_per_layer(labels, layers, seconds))
-    rows = _by_layer([r for _, r in worked], layers, "rows_after")
+    rows = _by_layer([r for _, r in worked], layers, _table_rows)
     counted = [x for x in layers if any(v is not None for v in rows[x])]
     if counted:
         sections.append(_rows_per_layer(labels, counted, rows))
@@ -180,8 +186,8 @@ def _rows_per_layer(labels: list[str], counted: list[str], rows: dict[str, list[
     )
     return Section(
         "Rows per layer, run by run",
-        "Rows in the models each run built, per layer, after the run (a run that built"
-        " only some models counts only those).",
+        "Rows in every table of each layer after the run, whether the run built it or not"
+        " (runs recorded before that was counted show the rows of the models they built).",
         growth,
         [table],
     )
