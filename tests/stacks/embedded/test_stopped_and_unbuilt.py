@@ -107,7 +107,12 @@ def test_a_stopped_postgres_gives_exit_3_and_the_up_hint_wherever_gold_is_read(
 ) -> None:
     ecomctl("down", home=built_home)
     try:
-        for args in (("query", "select 1"), ("report",), ("tables",), ("tables", "--layer", "gold")):
+        for args in (
+            ("query", "select 1"),
+            ("report",),
+            ("tables",),
+            ("tables", "--layer", "gold"),
+        ):
             proc = ecomctl(*args, home=built_home, check=False)
             assert proc.returncode == 3, args
             error = _one_error(proc.stderr)
