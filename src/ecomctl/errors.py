@@ -55,6 +55,27 @@ class Interrupted(EcomctlError):
         self.fields = fields or {}
 
 
+class ServiceDown(EcomctlError):
+    """A service a command needs does not answer (exit 3): one line naming it, where it
+    should be, why not, and how to start it. Clients raise it with a plain hint; a stack,
+    which knows who runs its services, gives it its own (`hinted`)."""
+
+    def __init__(
+        self,
+        service: str,
+        where: str,
+        detail: str,
+        hint: str = "start it with `ecomctl up`",
+        state: str = "is not running",
+    ) -> None:
+        at = f" at {where}" if where else ""
+        super().__init__(f"{service}{at} {state} ({detail}): {hint}", ExitStatus.UNHEALTHY)
+        self.service, self.where, self.detail = service, where, detail
+
+    def hinted(self, hint: str, state: str = "is not running") -> ServiceDown:
+        return ServiceDown(self.service, self.where, self.detail, hint, state)
+
+
 def first_line(text: str, default: str = "") -> str:
     """The first line of a message that may span several, for one-line errors and tables."""
     lines = text.strip().splitlines()

@@ -41,3 +41,24 @@ def query(
     if not call.json_flag:
         screen.query_result(result, fmt)
     call.finish(ExitStatus.SUCCESS, layer=layer, **json_docs.query(result))
+
+
+@command(app, "ecomctl tables", "ecomctl tables --layer bronze --json")
+def tables(
+    call: Invocation,
+    layer: Annotated[
+        str | None,
+        typer.Option(metavar="LAYER", help="landing, bronze, silver or gold [default: all]."),
+    ] = None,
+) -> None:
+    """List each layer's tables: what `query --layer LAYER` can read."""
+    screen = call.start("tables")
+    from ecomctl.commands import query as work
+    from ecomctl.layers import QUERY_LAYERS
+
+    if layer is not None:
+        choice("--layer", layer, QUERY_LAYERS)
+    found = work.tables(call.open_stack(), list(QUERY_LAYERS) if layer is None else [layer])
+    if not call.json_flag:
+        screen.tables(found)
+    call.finish(ExitStatus.SUCCESS, layers=found)

@@ -20,6 +20,7 @@ from ecomctl.transform.project import DbtProject
 
 if TYPE_CHECKING:  # types only: `status` and `query` need none of these modules
     from ecomctl.history import Recorder
+    from ecomctl.settings import HomePaths
     from ecomctl.transform.changes import BuiltFrom, Inputs, Plan, RunPlan
     from ecomctl.transform.pipeline import LayerReport, ModelDiff, Prepared
 
@@ -118,6 +119,8 @@ def _build(
         if not used.bundled:
             events.notice(f"dbt project: {used.path}")
         built = changes.BuiltFrom(stack.paths.dbt, stack.name)
+        if request.command == "test":
+            _check_built_for_test(stack, built, request.layers)
         # dbt's child starts now, so that its start, imports and parse overlap the work below;
         # unless this run may find nothing to do, when it starts once there is something.
         maybe_nothing = changes.may_be_up_to_date(request, built)
@@ -143,11 +146,11 @@ def _build(
             done: list[LayerReport] = stopped.done
             if record is not None:
                 record.layers(done)
-            _remember(built, request, chosen, generation, done, taken, stopped=True)
+            _remember(built, request, chosen, generation, done, taken, stack.paths, stopped=True)
             raise _stopped_during(built, request, chosen, done) from None
         if record is not None:
             record.layers(reports)
-        _remember(built, request, chosen, generation, reports, taken)
+        _remember(built, request, chosen, generation, reports, taken, stack.paths)
         _check_selected(request, chosen.layers, reports)
         if not all(r.success for r in reports):
             _check_services_survived(stack, next(r.layer for r in reports if not r.success))
@@ -206,14 +209,25 @@ def _remember(
     generation: int | None,
     reports: list[LayerReport],
     taken: dict[str, Any] | None,
+    paths: HomePaths,
     stopped: bool = False,
 ) -> None:
-    """What the layers are now built from, for the next run to compare with (stopped: the
-    reports are of the layers that ended before Ctrl-C or SIGTERM)."""
+    """What the layers are now built from, for the next run (and `test`) to compare with
+    (stopped: the reports are of the layers that ended before Ctrl-C or SIGTERM)."""
+    from ecomctl.data import landing
+
     if request.command == "run" and generation is not None and not request.select:
         done = [r.layer for r in reports if r.success and not r.skipped]
         whole_done = not stopped and chosen.inputs is not None and all(r.success for r in reports)
-        built.record(done, generation, chosen.inputs if whole_done else None)
+        # A whole run that succeeded leaves every layer built from today's landing, those
+        # it found nothing to change in too.
+        now = chosen.inputs.landing if chosen.inputs is not None else landing.fingerprint(paths)
+        built.record(
+            request.layers if whole_done else done,
+            generation,
+            chosen.inputs if whole_done else None,
+            now,
+        )
     if all(r.success for r in reports):
         built.kept(taken)
 
@@ -250,6 +264,32 @@ def _check_inputs_built(stack: Stack, layers: list[str]) -> None:
                 f"{before} has not been built yet, and {layer} is built from it: run"
                 f" `ecomctl run --layer {before}` first, or every layer with `ecomctl run`"
             )
+
+
+def _check_built_for_test(stack: Stack, built: BuiltFrom, layers: list[str]) -> None:
+    """`test` tests what `run` built: layers not built yet, or built from older landing than
+    now's, are named before anything starts (their tests would only fail on absent or stale
+    tables)."""
+    from ecomctl.data import landing
+
+    missing, older = built.behind(
+        layers, landing.generation(stack.paths), landing.fingerprint(stack.paths)
+    )
+    if not missing and not older:
+        return
+    said = []
+    if missing:
+        said.append(f"{_listed(missing)} not built yet")
+    if older:
+        said.append(f"{_listed(older)} older than landing (`seed` loaded it since)")
+    raise EcomctlError(
+        f"nothing tested: {' and '.join(said)}; `ecomctl run` builds"
+        f" {'it' if len(missing + older) == 1 else 'them'}, then `ecomctl test`"
+    )
+
+
+def _listed(layers: list[str]) -> str:
+    return f"{', '.join(layers)} {'is' if len(layers) == 1 else 'are'}"
 
 
 def _check_services_survived(stack: Stack, layer: str) -> None:

@@ -1,9 +1,42 @@
-"""`query`: one read-only statement on a layer, where the layer lives."""
+"""`query`: one read-only statement on a layer, where the layer lives; `tables`: what each
+layer holds."""
 
 from __future__ import annotations
 
+from contextlib import suppress
+
+from ecomctl.engines.sql import missing_table
+from ecomctl.errors import EcomctlError
+from ecomctl.layers import QUERY_LAYERS
 from ecomctl.stacks.base import QueryResult, Stack
 
 
 def query(stack: Stack, layer: str, sql: str) -> QueryResult:
-    return stack.query(layer, sql)
+    """The statement's result; a table the layer lacks is looked for in the other layers."""
+    try:
+        return stack.query(layer, sql)
+    except EcomctlError as exc:
+        table = missing_table(exc.message)
+        if table is None:
+            raise
+        said = exc.message.rstrip("!")  # DuckDB exclaims
+        raise EcomctlError(f"{said}; {_found_in(stack, layer, table)}", exc.status) from exc
+
+
+def tables(stack: Stack, layers: list[str]) -> dict[str, list[str]]:
+    """Each layer's tables, in the pipeline's order."""
+    return {layer: stack.tables(layer) for layer in layers}
+
+
+def _found_in(stack: Stack, layer: str, table: str) -> str:
+    """Where a table of that name is, as a hint: the layers that hold one (a layer whose
+    server is down is passed over), or where to look."""
+    holders = []
+    for other in QUERY_LAYERS:
+        if other != layer:
+            with suppress(EcomctlError):
+                if table in stack.tables(other):
+                    holders.append(other)
+    if not holders:
+        return f"no layer has a table {table}: `ecomctl tables` lists each layer's"
+    return f"{table} is a table of {' and '.join(holders)}: query it with --layer {holders[-1]}"

@@ -28,7 +28,7 @@ from ecomctl.data.landing import SCHEMA
 from ecomctl.data.olist import FILES
 from ecomctl.engines import clients, duck, sql
 from ecomctl.engines.endpoints import LakeEndpoints
-from ecomctl.errors import EcomctlError, ExitStatus, joined_lines
+from ecomctl.errors import EcomctlError, ExitStatus, ServiceDown, joined_lines
 from ecomctl.settings import HomePaths
 
 # DuckDB type -> the Trino type of the Hive table over the Parquet file DuckDB writes.
@@ -92,10 +92,7 @@ def publish(stack: str, where: LakeEndpoints, paths: HomePaths) -> PublishResult
     trino = where.trino
     probe = clients.probe_trino(trino)
     if not probe.ok:
-        raise EcomctlError(
-            f"trino at {trino.url()} does not answer ({probe.detail}): nothing was uploaded",
-            ExitStatus.UNHEALTHY,
-        )
+        raise ServiceDown("trino", trino.url(), f"{probe.detail}; nothing was uploaded")
 
     duck.ensure_extension(paths, "httpfs")
     rows: dict[str, int] = {}

@@ -16,7 +16,7 @@ from typing import Any
 
 from ecomctl import proc
 from ecomctl.engines.endpoints import PgEndpoint, SparkEndpoint, TrinoEndpoint
-from ecomctl.errors import EcomctlError, ExitStatus, reason
+from ecomctl.errors import EcomctlError, ExitStatus, ServiceDown, reason
 
 PROBE_TIMEOUT = 3.0
 
@@ -30,32 +30,65 @@ SERVER_FACTS_SQL = (
 # A connection that failed or broke, as each client library says it (not a query's error).
 _UNREACHABLE = ("TrinoConnectionError", "OperationalError", "TTransportException")
 
+# How the client libraries say that nothing answers at the address (a login refused is not
+# one of them: the server is there).
+_NOBODY_THERE = {
+    "connection refused": "connection refused",
+    "errno 111": "connection refused",
+    "could not connect to any of": "connection refused",  # thrift
+    "timed out": "no answer",
+    "timeout expired": "no answer",
+    "name or service not known": "unknown host",
+    "no route to host": "no route to host",
+}
+
 
 def unreachable(exc: BaseException) -> bool:
     return isinstance(exc, OSError) or type(exc).__name__ in _UNREACHABLE
 
 
+def nobody_there(exc: BaseException) -> str | None:
+    """Why nothing answered (connection refused, no answer, ...), or None when something did."""
+    text = str(exc).lower()
+    return next((said for words, said in _NOBODY_THERE.items() if words in text), None)
+
+
+def _failed(service: str, where: str, exc: BaseException) -> EcomctlError:
+    """A failed connection: a service that is not there says how to start it (exit 3), any
+    other failure (a login refused) names the service and the client's reason."""
+    detail = nobody_there(exc)
+    if detail is not None:
+        return ServiceDown(service, where, detail)
+    return EcomctlError(f"{service} at {where}: {reason(exc)}", ExitStatus.UNHEALTHY)
+
+
 @contextmanager
-def _cursor(service: str, where: str, connect: Callable[[], Any]) -> Iterator[Any]:
-    """A cursor on a new connection, closed afterwards. A failed or broken connection names
-    the service (exit 3); a statement's own error is the caller's to describe."""
+def _connection(service: str, where: str, port: int, connect: Callable[[], Any]) -> Iterator[Any]:
+    """A new connection, closed afterwards. A failed or broken connection names the service
+    (exit 3); a statement's own error is the caller's to describe."""
+    if port == 0:  # no port was ever chosen: this home never started the service
+        raise ServiceDown(service, "", "never started in this home")
     try:
         conn = connect()
     except Exception as exc:
-        raise EcomctlError(f"{service} at {where}: {reason(exc)}", ExitStatus.UNHEALTHY) from exc
+        raise _failed(service, where, exc) from exc
     try:
-        yield conn.cursor()
+        yield conn
     except EcomctlError:
         raise
     except Exception as exc:
         if unreachable(exc):
-            raise EcomctlError(
-                f"{service} at {where}: {reason(exc)}", ExitStatus.UNHEALTHY
-            ) from exc
+            raise _failed(service, where, exc) from exc
         raise
     finally:
         with suppress(Exception):  # closing a broken connection says nothing new
             conn.close()
+
+
+@contextmanager
+def _cursor(service: str, where: str, port: int, connect: Callable[[], Any]) -> Iterator[Any]:
+    with _connection(service, where, port, connect) as conn:
+        yield conn.cursor()
 
 
 def trino(endpoint: TrinoEndpoint, catalog: str, schema: str | None = None) -> Any:
@@ -68,6 +101,7 @@ def trino(endpoint: TrinoEndpoint, catalog: str, schema: str | None = None) -> A
     return _cursor(
         "trino",
         endpoint.url(),
+        endpoint.port,
         lambda: trino.dbapi.connect(  # type: ignore[no-untyped-call]
             host=endpoint.host,
             port=endpoint.port,
@@ -82,22 +116,35 @@ def trino(endpoint: TrinoEndpoint, catalog: str, schema: str | None = None) -> A
 
 
 def spark(endpoint: SparkEndpoint) -> Any:
+    import logging
+
     from pyhive import hive
 
+    # thrift logs each refused connection itself, raw; ecomctl says it once, in its own words.
+    logging.getLogger("thrift.transport.TSocket").setLevel(logging.CRITICAL)
     return _cursor(
         "spark-thrift",
         endpoint.url(),
+        endpoint.port,
         lambda: hive.connect(host=endpoint.host, port=endpoint.port, username=endpoint.user),
     )
 
 
 def postgres(endpoint: PgEndpoint, password: str | None) -> Any:
+    """A cursor on PostgreSQL (autocommit)."""
+    return _cursor("postgres", endpoint.url(), endpoint.port, _pg_connect(endpoint, password))
+
+
+def postgres_connection(endpoint: PgEndpoint, password: str | None) -> Any:
+    """A connection to PostgreSQL, for callers that set its transaction themselves."""
+    return _connection("postgres", endpoint.url(), endpoint.port, _pg_connect(endpoint, password))
+
+
+def _pg_connect(endpoint: PgEndpoint, password: str | None) -> Callable[[], Any]:
     import psycopg
 
-    return _cursor(
-        "postgres",
-        endpoint.url(),
-        lambda: psycopg.connect(
+    def connect() -> Any:
+        return psycopg.connect(
             host=endpoint.host,
             port=endpoint.port,
             user=endpoint.user,
@@ -105,8 +152,9 @@ def postgres(endpoint: PgEndpoint, password: str | None) -> Any:
             password=password,
             connect_timeout=int(PROBE_TIMEOUT),
             autocommit=True,
-        ),
-    )
+        )
+
+    return connect
 
 
 # A Trino just started can refuse a query's splits for a few seconds after its node is listed
@@ -148,7 +196,7 @@ def probe_trino(endpoint: TrinoEndpoint) -> Probe:
         with urllib.request.urlopen(f"{endpoint.url()}/v1/info", timeout=PROBE_TIMEOUT) as resp:
             info = json.loads(resp.read())
     except Exception as exc:
-        return Probe(False, detail=reason(exc))
+        return Probe(False, detail=nobody_there(exc) or reason(exc))
     return trino_info(info)
 
 
@@ -198,7 +246,7 @@ def probe_tcp(host: str, port: int) -> Probe:
         with socket.create_connection((host, port), timeout=PROBE_TIMEOUT):
             return Probe(True, detail="accepting connections")
     except OSError as exc:
-        return Probe(False, detail=reason(exc))
+        return Probe(False, detail=nobody_there(exc) or reason(exc))
 
 
 def probe_postgres(endpoint: PgEndpoint, password: str | None) -> Probe:
@@ -206,5 +254,5 @@ def probe_postgres(endpoint: PgEndpoint, password: str | None) -> Probe:
         with postgres(endpoint, password) as cur:
             version, uptime = fetch(cur, SERVER_FACTS_SQL)[0]
     except Exception as exc:
-        return Probe(False, detail=reason(exc))
+        return Probe(False, detail=nobody_there(exc) or reason(exc))
     return Probe(True, f"PostgreSQL {version}", float(uptime))

@@ -108,6 +108,16 @@ def table_counts(paths: HomePaths, schema: str) -> dict[str, int]:
         return sql.table_counts(lambda text: con.execute(text).fetchall(), schema)
 
 
+def table_names(paths: HomePaths, schema: str) -> list[str]:
+    """The tables of a warehouse schema; none when nothing was written yet."""
+    from ecomctl.engines import sql
+
+    if not paths.warehouse.exists():
+        return []
+    with connect(paths, read_only=True) as con:
+        return sql.table_names(lambda text: con.execute(text).fetchall(), schema)
+
+
 def connect(paths: HomePaths, read_only: bool = False) -> Any:
     """A connection to the warehouse file (created on first write; a reader makes nothing).
     Used as `with duck.connect(paths) as con:`, which closes it (DuckDB's own context manager);

@@ -72,31 +72,51 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def table_counts(execute: Execute, schema: str, spark: bool = False) -> dict[str, int]:
-    """Rows in every table of schema (an empty dict when the schema does not exist).
+def table_names(execute: Execute, schema: str, spark: bool = False) -> list[str]:
+    """The tables and views of schema, sorted (none when the schema does not exist).
 
-    Spark has no information_schema and quotes with backticks, hence its own statements. Any
-    other error (a lost connection, a permission) is raised, never read as "no tables".
+    Spark has no information_schema, hence its own statements. Any other error (a lost
+    connection, a permission) is raised, never read as "no tables".
     """
     identifier(schema, "schema")
     if spark:
         if not execute(f"show databases like '{schema}'"):
-            return {}
+            return []
         listed = execute(f"show tables in `{schema}`")
-        tables = [str(row[1]) for row in listed if not (len(row) > 2 and row[2])]
-        quote = "`"
-    else:
-        tables = [
-            str(row[0])
-            for row in execute(
-                "select table_name from information_schema.tables"
-                f" where table_schema = '{schema}' and table_type in ('BASE TABLE', 'VIEW')"
-            )
-        ]
-        quote = '"'
+        return sorted(str(row[1]) for row in listed if not (len(row) > 2 and row[2]))
+    return sorted(
+        str(row[0])
+        for row in execute(
+            "select table_name from information_schema.tables"
+            f" where table_schema = '{schema}' and table_type in ('BASE TABLE', 'VIEW')"
+        )
+    )
+
+
+def table_counts(execute: Execute, schema: str, spark: bool = False) -> dict[str, int]:
+    """Rows in every table of schema (an empty dict when the schema does not exist)."""
+    quote = "`" if spark else '"'
     counts: dict[str, int] = {}
-    for table in sorted(tables):
+    for table in table_names(execute, schema, spark):
         if _IDENT.match(table):
             sql = f"select count(*) from {quote}{schema}{quote}.{quote}{table}{quote}"
             counts[table] = int(execute(sql)[0][0])
     return counts
+
+
+# How each engine says a query named a table it does not have (PostgreSQL, DuckDB, Trino, Spark).
+_NO_TABLE = re.compile(
+    r'relation "(?P<pg>[^"]+)" does not exist'
+    r"|Table with name (?P<duck>\S+) does not exist"
+    r"|Table '(?P<trino>[^']+)' does not exist"
+    r"|TABLE_OR_VIEW_NOT_FOUND\].*?table or view (?P<spark>`[^ ]+`)"
+)
+
+
+def missing_table(message: str) -> str | None:
+    """The table an engine's error says does not exist (its last name part), or None."""
+    found = _NO_TABLE.search(message)
+    if found is None:
+        return None
+    name = next(group for group in found.groups() if group)
+    return name.rsplit(".", 1)[-1].strip("`\"'").lower()

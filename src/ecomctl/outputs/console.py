@@ -157,6 +157,14 @@ class Screen:
             )
         self._print_whole(table)
 
+    def tables(self, found: dict[str, list[str]]) -> None:
+        """`tables`: a table a line with its layer, so the output greps; an empty layer says so."""
+        table = Table("layer", "table", box=None, pad_edge=False)
+        for layer, names in found.items():
+            for name in names or ["[dim](none yet)[/]"]:
+                table.add_row(layer, name)
+        self._print_whole(table)
+
     def query_result(self, result: QueryResult, fmt: str) -> None:
         if fmt == "json":
             from ecomctl.outputs import json_docs

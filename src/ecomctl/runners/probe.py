@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 
 from ecomctl.engines import clients
 from ecomctl.engines.endpoints import LakeEndpoints
-from ecomctl.errors import EcomctlError, ExitStatus
+from ecomctl.errors import EcomctlError, ExitStatus, ServiceDown
 from ecomctl.layers import ENGINES_OF_LAYER
 from ecomctl.results import ServiceStatus, State
 from ecomctl.runners.base import Events, UpOptions
@@ -32,10 +32,7 @@ class ProbeOnly:
         down = [s for s in found if not s.healthy]
         if down:
             first = down[0]
-            raise EcomctlError(
-                f"{first.name} at {first.endpoint} does not answer: {first.detail}",
-                ExitStatus.UNHEALTHY,
-            )
+            raise ServiceDown(first.name, first.endpoint, first.detail)
         return found
 
     def stop(self, remove_data: bool) -> tuple[bool, str]:

@@ -44,5 +44,5 @@ def get_stack(settings: Settings) -> Stack:
         def yours() -> endpoints.LakeEndpoints:
             return endpoints.from_settings(settings)
 
-        return LakeStack(name, settings, yours, ProbeOnly(yours))
+        return LakeStack(name, settings, yours, ProbeOnly(yours), theirs=True)
     raise AssertionError(f"stack {name!r} is in settings.STACKS {STACKS} but has no factory")

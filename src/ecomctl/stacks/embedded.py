@@ -162,28 +162,43 @@ class EmbeddedStack:
                 return sql.table_counts(lambda text: conn.execute(text).fetchall(), layer)
         return duck.table_counts(self.paths, layer)
 
+    def tables(self, layer: str) -> list[str]:
+        self._check_home()
+        if layer != "gold":
+            with lock.reading(self.paths.root):
+                return duck.table_names(self.paths, layer)
+        self._check_gold_running()
+        with self.postgres.connect() as conn:
+            return sql.table_names(lambda text: conn.execute(text).fetchall(), layer)
+
     def query(self, layer: str, statement: str) -> QueryResult:
         """Run one read-only statement where the layer lives. A read-only command: it never
         makes a home or starts the server."""
         sql.identifier(layer, "layer")
+        self._check_home()
+        with query_errors(layer):
+            if layer == "gold":
+                return self._query_gold(statement)
+            return self._query_lake(layer, statement)
+
+    def _check_home(self) -> None:
         if not self.paths.root.is_dir():
             raise EcomctlError(
                 f"no ecomctl home at {self.paths.root}: run `ecomctl run` here first, or point"
                 " at your home with --home DIR or ECOMCTL_HOME",
                 ExitStatus.USAGE,
             )
-        with query_errors(layer):
-            if layer == "gold":
-                return self._query_gold(statement)
-            return self._query_lake(layer, statement)
 
-    def _query_gold(self, statement: str) -> QueryResult:
+    def _check_gold_running(self) -> None:
         if self.postgres.server_pid() is None:
             raise EcomctlError(
                 f"postgres of {self.paths.root} is not running: `ecomctl up` starts it"
                 " (query never does)",
                 ExitStatus.UNHEALTHY,
             )
+
+    def _query_gold(self, statement: str) -> QueryResult:
+        self._check_gold_running()
         # The readers' login, in a read-only transaction, one statement: a prepared statement
         # cannot hold a second (`commit; drop ...` is refused by the server itself).
         import psycopg

@@ -9,12 +9,14 @@ silver on Spark Thrift (Iceberg), gold on Trino into its PostgreSQL catalog.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ecomctl.data import publish
 from ecomctl.data.publish import PublishResult
 from ecomctl.engines import clients, sql
 from ecomctl.engines.endpoints import LakeEndpoints, PgLogin
+from ecomctl.errors import ServiceDown
 from ecomctl.layers import ENGINES_OF_LAYER
 from ecomctl.results import ServiceStatus
 from ecomctl.runners.base import Services
@@ -41,16 +43,24 @@ class LakeStack:
         settings: Settings,
         endpoints: Callable[[], LakeEndpoints],
         services: Services,
+        theirs: bool = False,
     ) -> None:
         self.name = name
         self.settings = settings
         self.paths = settings.paths
         self.where = endpoints
         self.services = services
+        # Whose services these are says what to do about one that does not answer.
+        self.down_state, self.start_hint = (
+            ("does not answer", f"it is yours to start; `ecomctl up --stack {name}` checks them")
+            if theirs
+            else ("is not running", f"start it with `ecomctl up --stack {name}`")
+        )
 
     # -- lifecycle: the runner's ------------------------------------------------------------
     def up(self, opts: UpOptions, events: Events) -> list[ServiceStatus]:
-        return self.services.start(opts, events)
+        with self._answering():
+            return self.services.start(opts, events)
 
     def down(self, remove_data: bool) -> tuple[bool, str]:
         return self.services.stop(remove_data)
@@ -86,7 +96,8 @@ class LakeStack:
         """Put the local landing zone into the lake: Parquet on S3, tables through Trino."""
         where = self.where()
         events.notice(f"publishing landing to {where.s3.url} (bucket {where.s3.bucket}) ...")
-        return publish.publish(self.name, where, self.paths)
+        with self._answering():
+            return publish.publish(self.name, where, self.paths)
 
     # -- dbt -----------------------------------------------------------------------------
     def dbt_target(self) -> DbtTarget:
@@ -143,27 +154,39 @@ class LakeStack:
     # -- reading layers --------------------------------------------------------------------
     def row_counts(self, layer: str) -> dict[str, int]:
         engine = ENGINES_OF_LAYER[layer].read_on
-        with query_errors(f"{layer} (counting rows on {engine})"), self._cursor(layer) as cur:
+        with (
+            self._answering(),
+            query_errors(f"{layer} (counting rows on {engine})"),
+            self._cursor(layer) as cur,
+        ):
             return sql.table_counts(lambda text: clients.fetch(cur, text), layer, engine == "spark")
+
+    def tables(self, layer: str) -> list[str]:
+        engine = ENGINES_OF_LAYER[layer].read_on
+        with self._answering(), query_errors(layer), self._cursor(layer) as cur:
+            return sql.table_names(lambda text: clients.fetch(cur, text), layer, engine == "spark")
 
     def query(self, layer: str, statement: str) -> QueryResult:
         sql.identifier(layer, "layer")
         where = self.where()
         if layer == "gold" and where.gold_reader is not None:
-            import psycopg
-
-            reader = where.gold_reader
-            with query_errors(layer), psycopg.connect(
-                host=reader.host, port=reader.port, user=reader.user, dbname=reader.database,
-                password=where.gold_reader_password, connect_timeout=10,
-            ) as conn:  # fmt: skip
+            reader = clients.postgres_connection(where.gold_reader, where.gold_reader_password)
+            with self._answering(), query_errors(layer), reader as conn:
                 return sql.read_only_statement(conn, layer, statement)
-        with query_errors(layer), self._cursor(layer) as cur:
+        with self._answering(), query_errors(layer), self._cursor(layer) as cur:
             use_schema = _USE_SCHEMA.get(ENGINES_OF_LAYER[layer].read_on)
             if use_schema:
                 cur.execute(use_schema.format(layer))
             cur.execute(statement)
             return sql.result_of(cur)
+
+    @contextmanager
+    def _answering(self) -> Iterator[None]:
+        """A service that does not answer says how to start it on this stack."""
+        try:
+            yield
+        except ServiceDown as exc:
+            raise exc.hinted(self.start_hint, self.down_state) from exc
 
     def _cursor(self, layer: str) -> Any:
         """A cursor on the engine the layer is read through (Trino: in its schema)."""

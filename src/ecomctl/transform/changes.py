@@ -281,6 +281,11 @@ def last_manifest(dbt_dir: Path) -> dict[str, Any] | None:
     return read_json(found[-1]) if found else None
 
 
+def _stamp(landing: dict[str, str]) -> str:
+    """landing.fingerprint as one short value, kept per layer built from it."""
+    return hashlib.sha256(json.dumps(landing, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def read_json(path: Path) -> dict[str, Any] | None:
     try:
         found: dict[str, Any] = json.loads(path.read_text())
@@ -373,10 +378,36 @@ class BuiltFrom:
         # A layer never built whole here (a first run) is built from scratch anyway.
         return set(stale) | {layer for layer in layers if layer not in built}
 
-    def record(self, layers: list[str], generation: int, inputs: Inputs | None) -> None:
+    def behind(
+        self, layers: list[str], generation: int | None, landing: dict[str, str]
+    ) -> tuple[list[str], list[str]]:
+        """Of layers: those never built here, and those built from other landing than now's
+        (replaced, or loaded into since: `seed --increment`), in the pipeline's order."""
+        built, stamps, now = self.layers(), self._mine().get("landing", {}), _stamp(landing)
+        missing = [layer for layer in layers if generation is None or layer not in built]
+        # A layer built before ecomctl kept its stamp is judged by its generation alone.
+        older = [
+            layer
+            for layer in layers
+            if layer not in missing
+            and (built[layer] != generation or stamps.get(layer, now) != now)
+        ]
+        return missing, older
+
+    def record(
+        self,
+        layers: list[str],
+        generation: int,
+        inputs: Inputs | None,
+        landing: dict[str, str] | None = None,
+    ) -> None:
+        """The layers were built whole from landing's generation (and, when given, from
+        landing as its fingerprint says: appended loads included)."""
         everything = self._all()
         mine = everything.setdefault(self.stack, {})
         mine.setdefault("layers", {}).update(dict.fromkeys(layers, generation))
+        if landing is not None:
+            mine.setdefault("landing", {}).update(dict.fromkeys(layers, _stamp(landing)))
         if inputs is not None:
             mine["inputs"] = _inputs_dict(inputs)
             mine["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
