@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
+from ecomctl import hints
 from ecomctl.errors import cause, counted
 
 if TYPE_CHECKING:  # types only: `status` should not pay for loading the data modules
@@ -97,16 +98,14 @@ class Screen:
     def up_to_date(self, built_at: str) -> None:
         self.out.print(
             "everything is up to date: landing, the dbt project and the engines are as the run"
-            f" of {built_at} left them; `ecomctl run --force` builds every model again"
+            f" of {built_at} left them; `{hints.command('run --force')}` builds every model again"
         )
 
-    def gold_hint(self, url: str | None, password_hint: str, home: Path | None) -> None:
+    def gold_hint(self, url: str | None, password_hint: str) -> None:
         """After a run that built gold: where it is, and two ways to look at it."""
         self.out.print(f"\ngold tables: {url} (schema gold)")
-        self.out.print(
-            f"  look: ecomctl query 'select * from sales_values_by_category limit 10'"
-            f"{'' if home is None else f' --home {home}'}"
-        )
+        look = hints.command("query 'select * from sales_values_by_category limit 10'")
+        self.out.print(f"  look: {look}")
         self.out.print(f"  psql: PGPASSWORD={password_hint} psql {url} -c '\\dt gold.*'")
 
     def dropped(self, dropped: list[ModelDiff], fail_on_drop: float) -> None:
@@ -230,7 +229,7 @@ class Screen:
         )
         shown = shlex.quote(str(given))
         self.out.print(
-            f"next: edit its models, then `ecomctl run --project-dir {shown}` (or set"
+            f"next: edit its models, then `{hints.command(f'run --project-dir {shown}')}` (or set"
             f" ECOMCTL_DBT_PROJECT={shown}, or dbt_project = {json.dumps(str(given))} in"
             " ecomctl.toml)",
             markup=False,
