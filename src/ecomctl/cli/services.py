@@ -119,10 +119,13 @@ def status(
     else:
         screen.services(found.services)
         screen.dbt_project(found.project)
+        recorded = "" if st.paths.recorded_stack() else ", until a command that writes records it"
+        screen.out.print(f"home: {st.paths.root} ({st.name} stack{recorded})", markup=False)
     problem = {"error": found.problem} if found.problem else {}
     call.finish(
         ExitStatus.SUCCESS if found.healthy else ExitStatus.FAILURE,
         stack=st.name,
+        home=str(st.paths.root),
         healthy=found.healthy,
         services=json_docs.services(found.services),
         dbt_project=json_docs.dbt_project(found.project),
