@@ -1,0 +1,161 @@
+"""A home belongs to one stack, and is found from the folders below it, as git finds its
+repository: the record, the refusal of another stack, the search upwards and where it stops."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ecomctl import hints
+from support.cli import cli
+
+
+def _listing(root: Path) -> dict[str, tuple[int, int]]:
+    """Every file and folder under root, with its size and modification time."""
+    found = {}
+    for folder, dirs, files in os.walk(root):
+        for name in [*dirs, *files]:
+            path = Path(folder) / name
+            found[str(path.relative_to(root))] = (path.lstat().st_size, path.lstat().st_mtime_ns)
+    return found
+
+
+def test_the_first_command_that_writes_records_the_stack(tmp_path: Path) -> None:
+    home = tmp_path / "h"
+    assert cli("down", "--stack", "native", "--home", str(home)).code == 0
+    assert (home / "stack").read_text() == "native\n"
+    doc = cli("status", "--home", str(home), "--json").document()
+    assert (doc["stack"], doc["home"]) == ("native", str(home))
+    human = cli("status", "--home", str(home)).stderr + cli("status", "--home", str(home)).stdout
+    assert f"home: {home} (native stack)" in human
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "named"),
+    [
+        (["--stack", "native"], {}, "--stack native"),
+        ([], {"ECOMCTL_STACK": "native"}, "the native stack (set by ECOMCTL_STACK"),
+    ],
+)
+def test_another_stack_on_a_home_is_refused_and_nothing_is_written(
+    tmp_path: Path, args: list[str], env: dict[str, str], named: str
+) -> None:
+    home = tmp_path / "h"
+    assert cli("down", "--home", str(home)).code == 0  # the embedded stack's home now
+    before = _listing(home)
+    for command in (["seed"], ["run"], ["up"], ["down", "--volumes", "--yes"], ["status"]):
+        ran = cli(*command, *args, "--home", str(home), "--json", env=env)
+        assert ran.code == 2, command
+        error = ran.document()["error"]
+        assert error == (
+            f"home {home} belongs to the embedded stack, and {named}"
+            + error.split(named, 1)[1]
+        )
+        assert "(--home DIR)" in error
+        assert ran.stderr.count("\n") == 1
+    assert _listing(home) == before
+
+
+def test_the_same_stack_named_again_is_accepted(tmp_path: Path) -> None:
+    home = tmp_path / "h"
+    assert cli("down", "--stack", "native", "--home", str(home)).code == 0
+    assert cli("down", "--stack", "native", "--home", str(home)).code == 0
+    assert cli("down", "--home", str(home), env={"ECOMCTL_STACK": "native"}).code == 0
+
+
+def test_a_toml_setting_chooses_the_stack_of_a_new_home_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ecomctl.toml").write_text('stack = "native"\n')
+    assert cli("down").code == 0
+    assert (tmp_path / ".ecomctl" / "stack").read_text() == "native\n"
+    (tmp_path / "ecomctl.toml").write_text('stack = "embedded"\n')
+    refused = cli("down")
+    assert refused.code == 2 and "ecomctl.toml" in refused.stderr
+
+
+def test_a_home_made_before_the_record_is_taken_as_its_folders_show(tmp_path: Path) -> None:
+    home = tmp_path / "h"
+    (home / "native").mkdir(parents=True)
+    (home / "lock").touch()
+    assert cli("status", "--home", str(home), "--json").document()["stack"] == "native"
+    assert not (home / "stack").exists()  # status only reads
+    assert cli("down", "--stack", "embedded", "--home", str(home)).code == 2
+    assert cli("down", "--home", str(home)).code == 0
+    assert (home / "stack").read_text() == "native\n"  # recorded by its next write
+
+
+def test_an_emptied_home_forgets_its_stack(tmp_path: Path) -> None:
+    home = tmp_path / "h"
+    assert cli("down", "--home", str(home)).code == 0
+    assert cli("down", "--volumes", "--yes", "--home", str(home)).code == 0
+    assert sorted(p.name for p in home.iterdir()) == ["lock"]
+    assert cli("down", "--stack", "native", "--home", str(home)).code == 0
+
+
+def test_a_subfolder_uses_the_home_above_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    monkeypatch.chdir(project.parent)
+    assert cli("down", "--home", str(project / ".ecomctl")).code == 0
+    below = project / "docs" / "deeper"
+    below.mkdir(parents=True)
+    monkeypatch.chdir(below)
+    ran = cli("status", "--json")
+    assert ran.document()["home"] == str(project / ".ecomctl")  # stdout: the document alone
+    assert f"using the home {project / '.ecomctl'} (found above this folder)" in ran.stderr
+    assert not (below / ".ecomctl").exists()
+    assert cli("down").code == 0 and not (below / ".ecomctl").exists()
+
+
+@pytest.mark.parametrize("given", ["--home", "ECOMCTL_HOME"])
+def test_a_home_given_is_taken_as_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    assert cli("down", "--home", str(tmp_path / ".ecomctl")).code == 0
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    flag = ["--home", ".ecomctl"] if given == "--home" else []
+    ran = cli("down", *flag, env={} if flag else {"ECOMCTL_HOME": ".ecomctl"})
+    assert ran.code == 0 and "found above" not in ran.stderr
+    assert (tmp_path / "sub" / ".ecomctl" / "stack").exists()
+
+
+def test_the_search_stops_below_the_users_home_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A home in ~ would otherwise serve every project under it, unasked."""
+    assert cli("down", "--home", str(tmp_path / ".ecomctl")).code == 0
+    (tmp_path / "project").mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path / "project")
+    ran = cli("down")
+    assert ran.code == 0 and "found above" not in ran.stderr
+    assert (tmp_path / "project" / ".ecomctl" / "stack").exists()
+
+
+def test_a_folder_above_without_a_home_is_not_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".ecomctl").mkdir()  # a folder of that name, never used by ecomctl
+    (tmp_path / "project").mkdir()
+    monkeypatch.chdir(tmp_path / "project")
+    assert cli("down").code == 0
+    assert (tmp_path / "project" / ".ecomctl" / "stack").exists()
+
+
+def test_hints_name_the_program_as_invoked(tmp_path: Path) -> None:
+    script = tmp_path / "bin" / "ecomctl"
+    script.parent.mkdir()
+    script.write_text("#!/bin/sh\n")
+    with hints.invoked_as(str(script)):
+        assert hints.command("up") == f"{script} up"
+        hints.for_home(Path("/a b/h"), "native")
+        assert hints.command("up") == f"{script} --home '/a b/h' --stack native up"
+    assert hints.command("up") == "ecomctl up"  # forgotten after the command
+    with hints.invoked_as("/x/ecomctl/__main__.py"):
+        assert hints.command("status").endswith(" -m ecomctl status")
