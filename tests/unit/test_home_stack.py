@@ -3,23 +3,13 @@ repository: the record, the refusal of another stack, the search upwards and whe
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from support.cli import cli
+from support.helpers import listing
 
 from ecomctl import hints
-from support.cli import cli
-
-
-def _listing(root: Path) -> dict[str, tuple[int, int]]:
-    """Every file and folder under root, with its size and modification time."""
-    found = {}
-    for folder, dirs, files in os.walk(root):
-        for name in [*dirs, *files]:
-            path = Path(folder) / name
-            found[str(path.relative_to(root))] = (path.lstat().st_size, path.lstat().st_mtime_ns)
-    return found
 
 
 def test_the_first_command_that_writes_records_the_stack(tmp_path: Path) -> None:
@@ -44,18 +34,17 @@ def test_another_stack_on_a_home_is_refused_and_nothing_is_written(
 ) -> None:
     home = tmp_path / "h"
     assert cli("down", "--home", str(home)).code == 0  # the embedded stack's home now
-    before = _listing(home)
+    before = listing(home)
     for command in (["seed"], ["run"], ["up"], ["down", "--volumes", "--yes"], ["status"]):
         ran = cli(*command, *args, "--home", str(home), "--json", env=env)
         assert ran.code == 2, command
         error = ran.document()["error"]
         assert error == (
-            f"home {home} belongs to the embedded stack, and {named}"
-            + error.split(named, 1)[1]
+            f"home {home} belongs to the embedded stack, and {named}" + error.split(named, 1)[1]
         )
         assert "(--home DIR)" in error
         assert ran.stderr.count("\n") == 1
-    assert _listing(home) == before
+    assert listing(home) == before
 
 
 def test_the_same_stack_named_again_is_accepted(tmp_path: Path) -> None:
