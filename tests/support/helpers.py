@@ -32,6 +32,14 @@ def open_way_to(path: Path) -> None:
             folder.chmod(folder.stat().st_mode | 0o001)
 
 
+def hint(home: Path, args: str) -> str:
+    """A command as ecomctl prints it in a hint when `ecomctl(..., home=home)` ran: the program
+    as the tests run it, and the home given."""
+    import shlex
+
+    return f"{shlex.quote(sys.executable)} -m ecomctl --home {shlex.quote(str(home))} {args}"
+
+
 def listing(root: Path) -> dict[str, tuple[int, int]]:
     """Every file and folder under root, with its size and modification time: what a command
     that must write nothing leaves the same."""
