@@ -5,6 +5,7 @@ This is the only module that reads the environment for ecomctl's own settings.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from pathlib import Path
 from typing import Annotated, Literal, get_args
 
@@ -214,7 +215,11 @@ def find_home(folder: Path, name: Path) -> Path | None:
     would be a surprise, shared by every project below it)."""
     if name.is_absolute() or (folder / name).exists():
         return None
-    stops = {Path.home().resolve(), Path(folder.anchor)}
+    stops = {Path(folder.anchor)}
+    with suppress(RuntimeError, KeyError):  # no home folder known: the root alone ends it
+        stops.add(Path.home().resolve())
+    if folder.resolve() in stops:  # in ~ itself, a home above would be outside it
+        return None
     try:
         device = folder.stat().st_dev
         for above in folder.resolve().parents:

@@ -114,13 +114,14 @@ def test_a_home_given_is_taken_as_given(
     assert (tmp_path / "sub" / ".ecomctl" / "stack").exists()
 
 
+@pytest.mark.parametrize("user_home", [".", "project"])
 def test_the_search_stops_below_the_users_home_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, user_home: str
 ) -> None:
-    """A home in ~ would otherwise serve every project under it, unasked."""
+    """A home in ~ (or above it) would otherwise serve every project under it, unasked."""
     assert cli("down", "--home", str(tmp_path / ".ecomctl")).code == 0
     (tmp_path / "project").mkdir()
-    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path / user_home))
     monkeypatch.chdir(tmp_path / "project")
     ran = cli("down")
     assert ran.code == 0 and "found above" not in ran.stderr
