@@ -149,3 +149,12 @@ def test_hints_name_the_program_as_invoked(tmp_path: Path) -> None:
     assert hints.command("up") == "ecomctl up"  # forgotten after the command
     with hints.invoked_as("/x/ecomctl/__main__.py"):
         assert hints.command("status").endswith(" -m ecomctl status")
+
+
+def test_native_status_env_names_gold_readers_password_file(tmp_path: Path) -> None:
+    """What `eval "$(ecomctl status -o env)"` gives psql, as on the embedded stack (never the
+    password itself)."""
+    ran = cli("status", "-o", "env", "--stack", "native", "--home", str(tmp_path / "h"))
+    lines = dict(line.removeprefix("export ").split("=", 1) for line in ran.stdout.splitlines())
+    assert lines["ECOMCTL_PG_PASSWORD_FILE"].endswith("/secrets/gold_reader_password")
+    assert lines["ECOMCTL_PG_USER"] == "gold_reader"
