@@ -101,29 +101,31 @@ def test_a_subfolder_uses_the_home_above_and_says_so(
     assert cli("down").code == 0 and not (below / ".ecomctl").exists()
 
 
-@pytest.mark.parametrize("given", ["--home", "ECOMCTL_HOME"])
-def test_a_home_given_is_taken_as_given(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str
+@pytest.mark.parametrize(
+    ("args", "env", "user_home"),
+    [
+        (["--home", ".ecomctl"], {}, None),
+        ([], {"ECOMCTL_HOME": ".ecomctl"}, None),
+        ([], {}, "."),  # the home above is in ~ ...
+        ([], {}, "project"),  # ... or above it
+    ],
+    ids=["--home given", "ECOMCTL_HOME given", "home above in ~", "home above ~"],
+)
+def test_a_home_above_is_not_used(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    env: dict[str, str],
+    user_home: str | None,
 ) -> None:
-    assert cli("down", "--home", str(tmp_path / ".ecomctl")).code == 0
-    (tmp_path / "sub").mkdir()
-    monkeypatch.chdir(tmp_path / "sub")
-    flag = ["--home", ".ecomctl"] if given == "--home" else []
-    ran = cli("down", *flag, env={} if flag else {"ECOMCTL_HOME": ".ecomctl"})
-    assert ran.code == 0 and "found above" not in ran.stderr
-    assert (tmp_path / "sub" / ".ecomctl" / "stack").exists()
-
-
-@pytest.mark.parametrize("user_home", [".", "project"])
-def test_the_search_stops_below_the_users_home_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, user_home: str
-) -> None:
-    """A home in ~ (or above it) would otherwise serve every project under it, unasked."""
+    """A home given is taken as given; and the search stops below the user's home folder: a
+    home in ~ would otherwise serve every project under it, unasked."""
     assert cli("down", "--home", str(tmp_path / ".ecomctl")).code == 0
     (tmp_path / "project").mkdir()
-    monkeypatch.setenv("HOME", str(tmp_path / user_home))
+    if user_home is not None:
+        monkeypatch.setenv("HOME", str(tmp_path / user_home))
     monkeypatch.chdir(tmp_path / "project")
-    ran = cli("down")
+    ran = cli("down", *args, env=env)
     assert ran.code == 0 and "found above" not in ran.stderr
     assert (tmp_path / "project" / ".ecomctl" / "stack").exists()
 
