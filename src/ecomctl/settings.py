@@ -5,6 +5,7 @@ This is the only module that reads the environment for ecomctl's own settings.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from pathlib import Path
 from typing import Annotated, Literal, get_args
 
@@ -172,6 +173,26 @@ class HomePaths:
         self.native = root / "native"
         self.history = root / "history"  # one JSON record per run, test and seed
         self.report = root / "report.html"  # `ecomctl report`'s default file
+        self.stack_file = (
+            root / "stack"
+        )  # the stack whose state the home holds (see recorded_stack)
+
+    def recorded_stack(self) -> str | None:
+        """The stack this home belongs to: the one recorded by its first command that wrote,
+        else (a home made before homes recorded their stack) the one its folders show, if
+        only one does; None for a new home, or an old one used by several stacks."""
+        try:
+            return self.stack_file.read_text().strip()
+        except FileNotFoundError:
+            pass
+        shown = {"embedded": self.postgres, "native": self.native, "compose": self.compose}
+        found = [name for name, folder in shown.items() if folder.is_dir()]
+        return found[0] if len(found) == 1 else None
+
+    def is_home(self) -> bool:
+        """Whether the folder is an ecomctl home: every home has its lock from its first
+        command that wrote on, and its stack's record."""
+        return (self.root / "lock").is_file() or self.stack_file.is_file()
 
     def foreign_entries(self) -> list[str]:
         """What the folder holds that ecomctl never puts at a home's top (none if it has the
@@ -185,6 +206,30 @@ class HomePaths:
         ours = {p.name for p in vars(self).values() if isinstance(p, Path) and p != self.root}
         ours |= {"data", "readers.lock", "warehouse.duckdb.wal"}
         return [name for name in names if name not in ours]
+
+
+def find_home(folder: Path, name: Path) -> Path | None:
+    """The home named name (relative, as the default `.ecomctl`) in the closest folder above
+    folder that holds one, as git finds a repository; None when folder has its own, or when
+    none is found below the user's home folder, the root, or another filesystem (a home there
+    would be a surprise, shared by every project below it)."""
+    if name.is_absolute() or (folder / name).exists():
+        return None
+    stops = {Path(folder.anchor)}
+    with suppress(RuntimeError, KeyError):  # no home folder known: the root alone ends it
+        stops.add(Path.home().resolve())
+    if folder.resolve() in stops:  # in ~ itself, a home above would be outside it
+        return None
+    try:
+        device = folder.stat().st_dev
+        for above in folder.resolve().parents:
+            if above in stops or above.stat().st_dev != device:
+                return None
+            if HomePaths(above / name).is_home():
+                return above / name
+    except OSError:  # a folder above that cannot be read ends the search
+        return None
+    return None
 
 
 def load_settings(**flags: object) -> Settings:

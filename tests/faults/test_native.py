@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from support.faultlog import FaultLog
-from support.helpers import TEST_SCALE
+from support.helpers import TEST_SCALE, hint
 from support.native import NATIVE, native, pid_of, services
 
 from ecomctl.proc import alive, poll_until
@@ -131,7 +131,7 @@ def test_a_download_cut_midway_is_resumed_by_the_next_up(
         "native: artifact download cut midway, then up again",
         {
             "the cut up exits 4": first.returncode == 4,
-            "it says the next up resumes": "the next `ecomctl up` resumes" in first.stderr,
+            "it says the next up resumes": f"the next `{hint(home, 'up')}` resumes" in first.stderr,
             "the half downloaded kept": kept == big.size // 2,
             "the next up exits 0": again.returncode == 0,
             "the artifact whole": whole,

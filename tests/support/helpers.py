@@ -32,6 +32,25 @@ def open_way_to(path: Path) -> None:
             folder.chmod(folder.stat().st_mode | 0o001)
 
 
+def hint(home: Path, args: str) -> str:
+    """A command as ecomctl prints it in a hint when `ecomctl(..., home=home)` ran: the program
+    as the tests run it, and the home given."""
+    import shlex
+
+    return f"{shlex.quote(sys.executable)} -m ecomctl --home {shlex.quote(str(home))} {args}"
+
+
+def listing(root: Path) -> dict[str, tuple[int, int]]:
+    """Every file and folder under root, with its size and modification time: what a command
+    that must write nothing leaves the same."""
+    found = {}
+    for folder, dirs, files in os.walk(root):
+        for name in [*dirs, *files]:
+            stat = (Path(folder) / name).lstat()
+            found[str((Path(folder) / name).relative_to(root))] = (stat.st_size, stat.st_mtime_ns)
+    return found
+
+
 def ecomctl(*args: str, home: Path | None = None, check: bool = True,
             env: dict[str, str] | None = None, cwd: Path | None = None,
             timeout: float = 600) -> subprocess.CompletedProcess[str]:  # fmt: skip

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ecomctl import __version__
+from ecomctl import __version__, hints
 from ecomctl.cli import context, data, dbt, history, project, query, services
 from ecomctl.cli.options import HomeOpt, StackOpt
 from ecomctl.errors import EcomctlError, ExitStatus, Interrupted, ServiceFailed, first_line
@@ -61,6 +61,12 @@ def _root(
 
 def main(argv: list[str] | None = None) -> None:
     """Run one command (argv: the arguments after the program name; sys.argv by default)."""
+    # Hints name the program as the user ran it (tests passing argv run "ecomctl").
+    with hints.invoked_as(sys.argv[0] if argv is None else "ecomctl"):
+        _main(argv)
+
+
+def _main(argv: list[str] | None) -> None:
     args = sys.argv[1:] if argv is None else argv
     call = context.Invocation(args)
     if threading.current_thread() is threading.main_thread():

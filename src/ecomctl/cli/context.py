@@ -77,9 +77,21 @@ class Invocation:
         return {**flags, **{k: v for k, v in before.items() if flags.get(k) is None}}
 
     def open_stack(self, **flags: Any) -> Stack:
+        """The stack of the home this command uses; the hints it prints name that home and
+        stack where a pasted command would not find them itself."""
+        from ecomctl import hints
         from ecomctl.commands import open_stack
 
-        return open_stack(**self.flags(**flags))
+        given = self.flags(**flags)
+        st = open_stack(self.found_home, **given)
+        unrecorded = given["stack"] is not None and st.paths.recorded_stack() is None
+        home = st.paths.root if given["home"] is not None else None
+        hints.for_home(home, st.name if unrecorded else None)
+        return st
+
+    def found_home(self, home: Path) -> None:
+        """Say which home a command in a folder below it uses (on stderr, never in the JSON)."""
+        self.screen.err.print(f"using the home {home} (found above this folder)", markup=False)
 
     def recording(self, st: Stack) -> AbstractContextManager[Recorder]:
         """The command's record in the home's history, however it ends."""

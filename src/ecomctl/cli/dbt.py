@@ -103,7 +103,7 @@ def _run_dbt(
         if done.plan is not None and done.plan.up_to_date:
             screen.up_to_date(done.built_at)
         if done.gold is not None:
-            screen.gold_hint(done.gold.gold_url, done.gold.password_hint, call.home)
+            screen.gold_hint(done.gold.gold_url, done.gold.password_hint)
         if request.fail_on_drop is not None:
             screen.dropped(done.verdict.dropped or [], request.fail_on_drop)
         _report_for_ci(call, st.settings, done, junit_xml)

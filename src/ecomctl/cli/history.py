@@ -31,7 +31,7 @@ def history(
     screen = call.start("history")
     from ecomctl.commands import history as work
 
-    found = work.runs(last, stack is not None, **call.flags(stack=stack))
+    found = work.runs(last, stack, call.found_home, **call.flags())
     if not call.json_flag:
         screen.runs(found.runs)
     call.finish(ExitStatus.SUCCESS, home=str(found.home), runs=found.runs)

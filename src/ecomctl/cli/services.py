@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from ecomctl import hints
 from ecomctl.cli.context import Invocation
 from ecomctl.cli.options import (
     ProjectOpt,
@@ -67,7 +68,9 @@ def up(
     seconds = time.monotonic() - started
     screen.services(rows)
     if no_wait:
-        screen.err.print("started in the background: `ecomctl status` shows when all are healthy")
+        screen.err.print(
+            f"started in the background: `{hints.command('status')}` shows when all are healthy"
+        )
     else:
         screen.err.print(f"{counted(len(rows), 'service')} healthy in {seconds:.1f} s")
     url = st.endpoints().gold_url
@@ -116,10 +119,13 @@ def status(
     else:
         screen.services(found.services)
         screen.dbt_project(found.project)
+        recorded = "" if st.paths.recorded_stack() else ", until a command that writes records it"
+        screen.out.print(f"home: {st.paths.root} ({st.name} stack{recorded})", markup=False)
     problem = {"error": found.problem} if found.problem else {}
     call.finish(
         ExitStatus.SUCCESS if found.healthy else ExitStatus.FAILURE,
         stack=st.name,
+        home=str(st.paths.root),
         healthy=found.healthy,
         services=json_docs.services(found.services),
         dbt_project=json_docs.dbt_project(found.project),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ecomctl import hints
 from ecomctl.commands import dbt_project, writing
 from ecomctl.commands.data import ensure_landing
 from ecomctl.errors import EcomctlError, ExitStatus, Interrupted, cause
@@ -262,7 +263,8 @@ def _check_inputs_built(stack: Stack, layers: list[str]) -> None:
         if before is not None and before not in layers and not stack.row_counts(before):
             raise EcomctlError(
                 f"{before} has not been built yet, and {layer} is built from it: run"
-                f" `ecomctl run --layer {before}` first, or every layer with `ecomctl run`"
+                f" `{hints.command(f'run --layer {before}')}` first, or every layer with"
+                f" `{hints.command('run')}`"
             )
 
 
@@ -305,6 +307,6 @@ def _check_services_survived(stack: Stack, layer: str) -> None:
         detail = f" ({first.detail})" if first.detail else ""
         raise EcomctlError(
             f"{first.name} is {first.state}{detail}: it stopped during {layer};"
-            f" `ecomctl up --stack {stack.name}` or the next run starts it again",
+            f" `{hints.command('up')}` or the next run starts it again",
             ExitStatus.UNHEALTHY,
         )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ecomctl import hints
 from ecomctl.commands import settings
 from ecomctl.errors import EcomctlError
 from ecomctl.stacks.base import Stack
@@ -20,12 +22,12 @@ class Runs:
     runs: list[RunRecord]
 
 
-def runs(last: int, of_stack: bool, **flags: Any) -> Runs:
+def runs(last: int, of_stack: str | None, found_home: Callable[[Path], None], **flags: Any) -> Runs:
     """The home's last runs, oldest first (0: every one); of one stack when of_stack."""
     from ecomctl import history
 
-    found_settings = settings(**flags)
-    found = history.read(found_settings.paths, found_settings.stack if of_stack else None)
+    found_settings = settings(found_home, **flags)
+    found = history.read(found_settings.paths, of_stack)
     return Runs(found_settings.paths.root, found[-last:] if last else found)
 
 
@@ -53,5 +55,5 @@ def _check_gold_built(stack: Stack, tables: tuple[str, ...]) -> None:
         # Built as far as silver: gold may be there behind a server that is down, which says so.
         stack.query("gold", "select 1")
     raise EcomctlError(
-        f"gold is not built yet (no table {missing[0]}): run `ecomctl run` first, then the report"
+        f"gold is not built yet (no table {missing[0]}): run `{hints.command('run')}` first, then the report"
     )

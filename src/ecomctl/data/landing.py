@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ecomctl import hints
 from ecomctl.data.olist import FILES, OlistFile
 from ecomctl.engines import duck
 from ecomctl.engines.sql import literal
@@ -238,7 +239,7 @@ def load(
                     con.execute(statement)
                 except duckdb.CatalogException as exc:
                     raise EcomctlError(
-                        f"{path}: no landing table {spec.table} to append to: run a full `ecomctl seed` first"
+                        f"{path}: no landing table {spec.table} to append to: run a full `{hints.command('seed')}` first"
                     ) from exc
                 except duckdb.Error as exc:
                     raise EcomctlError(_csv_error(path, exc)) from exc

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from ecomctl import hints
 from ecomctl.data.landing import SCHEMA
 from ecomctl.data.olist import FILES
 from ecomctl.engines import clients, duck, sql
@@ -134,7 +135,7 @@ def _credentials(stack: str, where: LakeEndpoints) -> tuple[str, str]:
     if s3.keys_from == "up":
         raise EcomctlError(
             f"{stack} stack: no S3 credentials yet (they are written by `up`):"
-            f" run `ecomctl up --stack {stack}` first",
+            f" run `{hints.command('up')}` first",
             ExitStatus.UNHEALTHY,
         )
     raise EcomctlError(

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ecomctl import hints
 from ecomctl.data import landing
 from ecomctl.data.olist import BY_TABLE
 from ecomctl.errors import EcomctlError, ExitStatus
@@ -108,7 +109,9 @@ def increment(paths: HomePaths) -> SeedResult:
 
     params = _params(paths)
     if params is None or not landing.row_counts(paths):
-        raise EcomctlError("no generated landing data to extend: run `ecomctl seed` first")
+        raise EcomctlError(
+            f"no generated landing data to extend: run `{hints.command('seed')}` first"
+        )
     done = sorted(paths.increments.glob("batch-*")) if paths.increments.exists() else []
     batch = len(done) + 1
     folder = paths.increments / f"batch-{batch:04d}"

@@ -7,6 +7,7 @@ Passwords are held here only for the connections ecomctl makes itself; `url()` a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pydantic import SecretStr
 
@@ -85,6 +86,7 @@ class LakeEndpoints:
     # else readers are given gold itself.
     gold_reader: PgEndpoint | None = None
     gold_reader_password: str | None = None
+    gold_reader_password_file: Path | None = None  # where the reader's password is kept
     # Trino catalogs: Iceberg for bronze and silver, Hive for landing, PostgreSQL for gold.
     lake_catalog: str = "iceberg"
     landing_catalog: str = "hive"

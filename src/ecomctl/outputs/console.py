@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
+from ecomctl import hints
 from ecomctl.errors import cause, counted
 
 if TYPE_CHECKING:  # types only: `status` should not pay for loading the data modules
@@ -104,16 +105,14 @@ class Screen:
             when = f"the run of {local:%Y-%m-%d %H:%M:%S}"
         self.out.print(
             "everything is up to date: landing, the dbt project and the engines are as"
-            f" {when} left them; `ecomctl run --force` builds every model again"
+            f" {when} left them; `{hints.command('run --force')}` builds every model again"
         )
 
-    def gold_hint(self, url: str | None, password_hint: str, home: Path | None) -> None:
+    def gold_hint(self, url: str | None, password_hint: str) -> None:
         """After a run that built gold: where it is, and two ways to look at it."""
         self.out.print(f"\ngold tables: {url} (schema gold)")
-        self.out.print(
-            f"  look: ecomctl query 'select * from sales_values_by_category limit 10'"
-            f"{'' if home is None else f' --home {home}'}"
-        )
+        look = hints.command("query 'select * from sales_values_by_category limit 10'")
+        self.out.print(f"  look: {look}")
         self.out.print(f"  psql: PGPASSWORD={password_hint} psql {url} -c '\\dt gold.*'")
 
     def dropped(self, dropped: list[ModelDiff], fail_on_drop: float) -> None:
@@ -246,7 +245,7 @@ class Screen:
         )
         shown = shlex.quote(str(given))
         self.out.print(
-            f"next: edit its models, then `ecomctl run --project-dir {shown}` (or set"
+            f"next: edit its models, then `{hints.command(f'run --project-dir {shown}')}` (or set"
             f" ECOMCTL_DBT_PROJECT={shown}, or dbt_project = {json.dumps(str(given))} in"
             " ecomctl.toml)",
             markup=False,

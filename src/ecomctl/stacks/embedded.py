@@ -9,7 +9,7 @@ import shlex
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ecomctl import lock
+from ecomctl import hints, lock
 from ecomctl.engines import duck, sql
 from ecomctl.engines.endpoints import PgEndpoint, PgLogin
 from ecomctl.errors import EcomctlError, ExitStatus
@@ -87,7 +87,9 @@ class EmbeddedStack:
             "ready" if made else "empty",
             str(warehouse),
             f"DuckDB {version('duckdb')}",
-            detail="in-process" if made else "no warehouse yet: `ecomctl seed` or `ecomctl run`",
+            detail="in-process"
+            if made
+            else f"no warehouse yet: `{hints.command('seed')}` or `{hints.command('run')}`",
         )
         return [lake, *self.services.states()]
 
@@ -184,7 +186,7 @@ class EmbeddedStack:
     def _check_home(self) -> None:
         if not self.paths.root.is_dir():
             raise EcomctlError(
-                f"no ecomctl home at {self.paths.root}: run `ecomctl run` here first, or point"
+                f"no ecomctl home at {self.paths.root}: run `{hints.command('run')}` here first, or point"
                 " at your home with --home DIR or ECOMCTL_HOME",
                 ExitStatus.USAGE,
             )
@@ -192,7 +194,7 @@ class EmbeddedStack:
     def _check_gold_running(self) -> None:
         if self.postgres.server_pid() is None:
             raise EcomctlError(
-                f"postgres of {self.paths.root} is not running: `ecomctl up` starts it"
+                f"postgres of {self.paths.root} is not running: `{hints.command('up')}` starts it"
                 " (query never does)",
                 ExitStatus.UNHEALTHY,
             )
@@ -210,7 +212,7 @@ class EmbeddedStack:
                 raise
             raise EcomctlError(
                 f"gold's read-only login does not exist yet in {self.paths.root}: run"
-                " `ecomctl up` once to create it (query never changes the home)",
+                f" `{hints.command('up')}` once to create it (query never changes the home)",
                 ExitStatus.UNHEALTHY,
             ) from exc
         with conn:
@@ -218,7 +220,9 @@ class EmbeddedStack:
 
     def _query_lake(self, layer: str, statement: str) -> QueryResult:
         if not self.paths.warehouse.exists():
-            raise EcomctlError(f"no warehouse at {self.paths.warehouse}: run `ecomctl seed`")
+            raise EcomctlError(
+                f"no warehouse at {self.paths.warehouse}: run `{hints.command('seed')}`"
+            )
         with lock.reading(self.paths.root), duck.connect(self.paths, read_only=True) as con:
             con.execute(f"set schema = '{layer}'")
             return sql.result_of(con.execute(statement))

@@ -90,6 +90,8 @@ class LakeStack:
             "ECOMCTL_LAKE_CATALOG": where.lake_catalog,
             "ECOMCTL_GOLD_CATALOG": where.gold_catalog,
         }
+        if where.gold_reader_password_file is not None:  # as the embedded stack gives it
+            variables["ECOMCTL_PG_PASSWORD_FILE"] = str(where.gold_reader_password_file)
         return Endpoints(variables, gold.url(), where.password_hint)
 
     def publish_landing(self, events: Events) -> PublishResult:

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ecomctl import hints
 from ecomctl.errors import EcomctlError, ExitStatus, counted
 from ecomctl.graphs import reachable
 from ecomctl.home import write_private
@@ -367,7 +368,7 @@ class BuiltFrom:
         if stale and select:
             raise EcomctlError(
                 f"landing was replaced since {stale[0]} was built (`seed`): run the whole"
-                f" layer first, without --select (`ecomctl run --layer {stale[0]}`)",
+                f" layer first, without --select (`{hints.command(f'run --layer {stale[0]}')}`)",
                 ExitStatus.USAGE,
             )
         if stale:

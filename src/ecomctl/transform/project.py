@@ -7,6 +7,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from ecomctl import hints
 from ecomctl.errors import EcomctlError, ExitStatus
 from ecomctl.home import building
 from ecomctl.resources import bundled
@@ -39,7 +40,7 @@ def dbt_project(settings: Settings) -> DbtProject:
     path = settings.dbt_project.expanduser().resolve()
     if not (path / "dbt_project.yml").is_file():
         raise EcomctlError(
-            f"dbt project {path}: not a dbt project (no dbt_project.yml); `ecomctl init {path}`"
+            f"dbt project {path}: not a dbt project (no dbt_project.yml); `{hints.command(f'init {path}')}`"
             " makes one (set by --project-dir, ECOMCTL_DBT_PROJECT or dbt_project in ecomctl.toml)",
             ExitStatus.USAGE,
         )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from support.helpers import ecomctl
+from support.helpers import ecomctl, hint
 
 TINY = {"ECOMCTL_SCALE": "0.002"}
 
@@ -112,7 +112,7 @@ def test_query_never_starts_the_server(tmp_path: Path) -> None:
     ecomctl("down", home=home)
     proc = ecomctl("query", "select 1", home=home, check=False)
     assert proc.returncode == 3
-    assert "is not running: `ecomctl up` starts it (query never does)" in proc.stderr
+    assert f"is not running: `{hint(home, 'up')}` starts it (query never does)" in proc.stderr
     assert not (home / "postgres" / "data" / "postmaster.pid").exists()
 
 

@@ -13,7 +13,7 @@ import duckdb
 import psycopg
 import pytest
 from support.fixtures import gold_rows
-from support.helpers import ecomctl
+from support.helpers import ecomctl, hint
 
 from ecomctl.settings import load_settings
 from ecomctl.stacks.embedded import EmbeddedStack
@@ -121,7 +121,8 @@ def test_a_second_run_with_nothing_new_does_nothing_and_says_so(
 ) -> None:
     before = _all_counts(pipeline_home)
     second = ecomctl("run", home=pipeline_home)
-    assert "everything is up to date" in second.stdout and "ecomctl run --force" in second.stdout
+    assert "everything is up to date" in second.stdout
+    assert f"`{hint(pipeline_home, 'run --force')}`" in second.stdout
     assert "dbt run" not in second.stdout  # no layer ran
     doc = json.loads(ecomctl("run", "--json", home=pipeline_home).stdout)
     assert doc["success"] and doc["up_to_date"] and doc["layers"] == []

@@ -10,7 +10,7 @@ import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
-from support.helpers import ecomctl
+from support.helpers import ecomctl, hint
 
 DOC_IMAGE = Path(__file__).resolve().parents[3] / "docs" / "images" / "report.png"
 # Elements that load what they name: none may point off the machine.
@@ -110,6 +110,7 @@ def test_a_report_before_gold_is_built_says_to_run(tmp_path: Path, home: Path) -
             ecomctl("seed", home=home, env={"ECOMCTL_SCALE": "0.005"})
         refused = ecomctl("report", home=where, check=False)
         assert refused.returncode == 1, refused
-        assert "gold is not built yet" in refused.stderr and "`ecomctl run`" in refused.stderr
+        assert "gold is not built yet" in refused.stderr
+        assert f"`{hint(where, 'run')}`" in refused.stderr
         assert len(refused.stderr.strip().splitlines()) == 1
         assert not (where / "report.html").exists()

@@ -167,6 +167,8 @@ def test_query_and_status_env_on_the_native_stack(native_run: object, native_hom
     assert _query(native_home, "select count(*) from orders", "landing")[0][0] > 0
     env = native("status", "-o", "env", home=native_home).stdout
     assert "ECOMCTL_STACK=native" in env and "ECOMCTL_TRINO_URL=http://127.0.0.1:" in env
+    readers = native_home / "native" / "secrets" / "gold_reader_password"
+    assert f"ECOMCTL_PG_PASSWORD_FILE={readers}" in env and readers.is_file()
     secrets = (native_home / "native" / "secrets").glob("*")
     for secret in secrets:
         if secret.suffix != ".json":

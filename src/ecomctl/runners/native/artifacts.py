@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ecomctl import home
+from ecomctl import hints, home
 from ecomctl.errors import EcomctlError, ExitStatus, reason
 
 # (artifact name, bytes so far, total bytes or None when unknown)
@@ -76,7 +76,7 @@ class Cache:
         if self.offline:
             raise EcomctlError(
                 f"--offline: {artifact.filename} ({artifact.name}) is not in the cache"
-                f" {final.parent}: run `ecomctl up --stack native` once with network",
+                f" {final.parent}: run `{hints.command('up')}` once with network",
                 ExitStatus.ENVIRONMENT,
             )
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -88,7 +88,7 @@ class Cache:
             raise EcomctlError(
                 f"downloading {artifact.filename} from {url} failed: {reason(exc)};"
                 f" {part.stat().st_size if part.exists() else 0:,} bytes kept, the next"
-                " `ecomctl up` resumes",
+                f" `{hints.command('up')}` resumes",
                 ExitStatus.ENVIRONMENT,
             ) from exc
         found = _sha1(part)

@@ -90,6 +90,7 @@ class NativeServices:
             password_hint=f"$(cat {shlex.quote(str(self.postgres.reader_password_file))})",
             gold_reader=PgEndpoint(LOOPBACK, pg_port, READER, "analytics"),
             gold_reader_password=reader_password,
+            gold_reader_password_file=self.postgres.reader_password_file,
             lake_catalog=s.lake_catalog,
             landing_catalog=s.landing_catalog,
             gold_catalog=s.gold_catalog,

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ecomctl import home, proc
+from ecomctl import hints, home, proc
 from ecomctl.engines.clients import SERVER_FACTS_SQL
 from ecomctl.engines.endpoints import PgEndpoint
 from ecomctl.errors import EcomctlError, ExitStatus, reason
@@ -180,19 +180,19 @@ class EmbeddedPostgres:
         endpoint = f"{HOST}:{port}" if port else "-"
         if not self.initialized():
             return ServiceStatus(
-                self.name, "stopped", endpoint, detail="not set up: run `ecomctl up`"
+                self.name, "stopped", endpoint, detail=f"not set up: run `{hints.command('up')}`"
             )
         pid = self.server_pid()
         if pid is None:
-            detail = "not running: `ecomctl up` starts it"
+            detail = f"not running: `{hints.command('up')}` starts it"
             named = self._pid_file()[0] if self._pid_file() else ""
             if named.isdigit() and proc.alive(int(named)):
                 detail = (
                     f"its pid file names pid {named}, which is not this home's server (a copied"
-                    " home?): `ecomctl up` starts this home's own"
+                    f" home?): `{hints.command('up')}` starts this home's own"
                 )
             elif (self.data / "postmaster.pid").exists():
-                detail = "its process is gone (killed?): `ecomctl up` restarts it"
+                detail = f"its process is gone (killed?): `{hints.command('up')}` restarts it"
             return ServiceStatus(self.name, "stopped", endpoint, detail=detail)
         try:
             with self.connect() as conn:
@@ -211,7 +211,7 @@ class EmbeddedPostgres:
             endpoint,
             f"PostgreSQL {row[0]}",
             float(row[1]),
-            f"pid {pid}; it keeps serving gold after `run`: `ecomctl down` stops it",
+            f"pid {pid}; it keeps serving gold after `run`: `{hints.command('down')}` stops it",
         )
 
     def connect(
