@@ -65,9 +65,12 @@ class ServiceDown(EcomctlError):
         service: str,
         where: str,
         detail: str,
-        hint: str = "start it with `ecomctl up`",
+        hint: str = "",
         state: str = "is not running",
     ) -> None:
+        from ecomctl import hints
+
+        hint = hint or f"start it with `{hints.command('up')}`"
         at = f" at {where}" if where else ""
         super().__init__(f"{service}{at} {state} ({detail}): {hint}", ExitStatus.UNHEALTHY)
         self.service, self.where, self.detail = service, where, detail

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from support.faultlog import FaultLog
-from support.helpers import ecomctl
+from support.helpers import ecomctl, hint
 
 RAW = ("HTTPConnectionPool", "Max retries", "Could not connect", "connection failed", "Errno")
 
@@ -55,7 +55,7 @@ def test_a_server_that_does_not_answer_is_named_with_what_to_do(
             "one line": len(lines) == 1,
             "names the server": bool(lines) and lines[-1].startswith(f"ecomctl: {service} at "),
             "says why": "does not answer (connection refused)" in proc.stderr,
-            "says what to do": "`ecomctl up --stack remote` checks them" in proc.stderr,
+            "says what to do": f"`{hint(tmp_path / 'home', 'up')}` checks them" in proc.stderr,
             "no raw client text": not any(raw in proc.stderr for raw in RAW),
         },
         note=proc.stderr.strip()[-300:],

@@ -175,7 +175,7 @@ def _stopped_during(
     if stopped and request.whole and chosen.inputs is not None:
         models = None if chosen.compared is None else chosen.compared.models
         built.stopped(Unfinished(chosen.inputs, finished, models, stopped))
-        detail += f": the next `ecomctl run` continues from {stopped}"
+        detail += f": the next `{hints.command('run')}` continues from {stopped}"
     return Interrupted(done, detail, fields)
 
 
@@ -285,8 +285,8 @@ def _check_built_for_test(stack: Stack, built: BuiltFrom, layers: list[str]) -> 
     if older:
         said.append(f"{_listed(older)} older than landing (`seed` loaded it since)")
     raise EcomctlError(
-        f"nothing tested: {' and '.join(said)}; `ecomctl run` builds"
-        f" {'it' if len(missing + older) == 1 else 'them'}, then `ecomctl test`"
+        f"nothing tested: {' and '.join(said)}; `{hints.command('run')}` builds"
+        f" {'it' if len(missing + older) == 1 else 'them'}, then `{hints.command('test')}`"
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 
+from ecomctl import hints
 from ecomctl.engines.sql import missing_table
 from ecomctl.errors import EcomctlError
 from ecomctl.layers import QUERY_LAYERS
@@ -38,5 +39,5 @@ def _found_in(stack: Stack, layer: str, table: str) -> str:
                 if table in stack.tables(other):
                     holders.append(other)
     if not holders:
-        return f"no layer has a table {table}: `ecomctl tables` lists each layer's"
+        return f"no layer has a table {table}: `{hints.command('tables')}` lists each layer's"
     return f"{table} is a table of {' and '.join(holders)}: query it with --layer {holders[-1]}"

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ecomctl import hints
 from ecomctl.data import publish
 from ecomctl.data.publish import PublishResult
 from ecomctl.engines import clients, sql
@@ -51,11 +52,7 @@ class LakeStack:
         self.where = endpoints
         self.services = services
         # Whose services these are says what to do about one that does not answer.
-        self.down_state, self.start_hint = (
-            ("does not answer", f"it is yours to start; `ecomctl up --stack {name}` checks them")
-            if theirs
-            else ("is not running", f"start it with `ecomctl up --stack {name}`")
-        )
+        self.theirs = theirs
 
     # -- lifecycle: the runner's ------------------------------------------------------------
     def up(self, opts: UpOptions, events: Events) -> list[ServiceStatus]:
@@ -188,7 +185,12 @@ class LakeStack:
         try:
             yield
         except ServiceDown as exc:
-            raise exc.hinted(self.start_hint, self.down_state) from exc
+            up = hints.command("up")
+            if self.theirs:
+                raise exc.hinted(
+                    f"it is yours to start; `{up}` checks them", "does not answer"
+                ) from exc
+            raise exc.hinted(f"start it with `{up}`") from exc
 
     def _cursor(self, layer: str) -> Any:
         """A cursor on the engine the layer is read through (Trino: in its schema)."""

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.helpers import ecomctl
+from support.helpers import ecomctl, hint
 
 TINY = {"ECOMCTL_SCALE": "0.002"}
 
@@ -40,7 +40,7 @@ def test_test_in_an_empty_folder_names_the_layers_to_build_and_runs_nothing(
     assert proc.returncode == 1
     assert _one_error(proc.stderr) == (
         "ecomctl: nothing tested: bronze, silver, gold are not built yet;"
-        " `ecomctl run` builds them, then `ecomctl test`"
+        f" `{hint(home, 'run')}` builds them, then `{hint(home, 'test')}`"
     )
     assert "PASS" not in proc.stdout and "ERROR" not in proc.stdout  # dbt never ran
     # Nothing seeded, no server started, no dbt target written.
@@ -58,7 +58,7 @@ def test_test_after_seed_increment_names_the_layers_older_than_landing(tmp_path:
         assert stale.returncode == 1
         assert _one_error(stale.stderr) == (
             "ecomctl: nothing tested: bronze, silver, gold are older than landing (`seed` loaded"
-            " it since); `ecomctl run` builds them, then `ecomctl test`"
+            f" it since); `{hint(home, 'run')}` builds them, then `{hint(home, 'test')}`"
         )
         one = ecomctl("test", "--layer", "silver", "--json", home=home, check=False)
         assert one.returncode == 1
@@ -98,7 +98,7 @@ def test_a_query_of_another_layers_table_says_which_layer_has_it(built_home: Pat
                       check=False)  # fmt: skip
     assert nowhere.returncode == 1
     assert _one_error(nowhere.stderr).endswith(
-        "no layer has a table nosuch: `ecomctl tables` lists each layer's"
+        f"no layer has a table nosuch: `{hint(built_home, 'tables')}` lists each layer's"
     )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.helpers import ecomctl, start
+from support.helpers import ecomctl, hint, start
 
 SCALE = {"ECOMCTL_SCALE": "0.005"}
 
@@ -38,7 +38,7 @@ def test_a_run_stopped_during_silver_keeps_bronze_and_the_next_run_continues(
     assert proc.returncode == code, err
     last = err.strip().splitlines()[-1]
     assert last.endswith(
-        "during silver (bronze finished): the next `ecomctl run` continues from silver"
+        f"during silver (bronze finished): the next `{hint(home, 'run')}` continues from silver"
     ), err
     doc = json.loads(out)
     assert (doc["exit_code"], doc["stopped_during"], doc["finished_layers"]) == (

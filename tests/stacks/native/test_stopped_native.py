@@ -9,12 +9,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.helpers import TEST_SCALE
+from support.helpers import TEST_SCALE, hint
 from support.native import native
 
 pytestmark = pytest.mark.native
 
-START = "start it with `ecomctl up --stack native`"
+
+def _start(home: Path) -> str:
+    # The home records the native stack at its first `up`: the hint needs no --stack.
+    return f"start it with `{hint(home, 'up')}`"
+
+
 # What the client libraries say when nothing answers; ecomctl says it in its own words.
 RAW = ("HTTPConnectionPool", "Max retries", "Could not connect", "connection failed", "Errno")
 
@@ -34,13 +39,13 @@ def stopped_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         native("down", home=home, check=False)
 
 
-def _one_line_naming(stderr: str, service: str) -> bool:
+def _one_line_naming(stderr: str, service: str, home: Path) -> bool:
     lines = stderr.strip().splitlines()
     return (
         len(lines) == 1
         and lines[0].startswith(f"ecomctl: {service} at ")
         and " is not running (connection refused): " in lines[0]
-        and lines[0].endswith(START)
+        and lines[0].endswith(_start(home))
         and not any(raw in stderr for raw in RAW)
     )
 
@@ -54,20 +59,20 @@ def test_a_query_on_any_layer_names_the_stopped_service_and_how_to_start_it(
 ) -> None:
     proc = native("query", "select 1", "--layer", layer, home=stopped_home, check=False)
     assert proc.returncode == 3, proc.stderr
-    assert _one_line_naming(proc.stderr, service), proc.stderr
+    assert _one_line_naming(proc.stderr, service, stopped_home), proc.stderr
 
 
 def test_a_query_document_carries_the_same_line(stopped_home: Path) -> None:
     proc = native("query", "select 1", "--json", home=stopped_home, check=False)
     doc = json.loads(proc.stdout)
     assert doc["exit_code"] == 3
-    assert doc["error"].startswith("postgres at ") and doc["error"].endswith(START)
+    assert doc["error"].startswith("postgres at ") and doc["error"].endswith(_start(stopped_home))
 
 
 def test_the_report_names_the_stopped_service_and_how_to_start_it(stopped_home: Path) -> None:
     proc = native("report", home=stopped_home, check=False)
     assert proc.returncode == 3, proc.stderr
-    assert _one_line_naming(proc.stderr, "postgres"), proc.stderr
+    assert _one_line_naming(proc.stderr, "postgres", stopped_home), proc.stderr
 
 
 def test_status_lists_every_service_stopped_and_exits_1(stopped_home: Path) -> None:
