@@ -58,7 +58,7 @@ def _cursor(service: str, where: str, connect: Callable[[], Any]) -> Iterator[An
             conn.close()
 
 
-def trino(endpoint: TrinoEndpoint, catalog: str, schema: str | None = None) -> Any:
+def trino(endpoint: TrinoEndpoint, catalog: str | None, schema: str | None = None) -> Any:
     import trino.dbapi
     from trino.auth import BasicAuthentication
 

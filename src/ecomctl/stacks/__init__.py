@@ -31,12 +31,12 @@ def get_stack(settings: Settings) -> Stack:
         from ecomctl.runners.native.runner import NativeServices
 
         native = NativeServices(settings)
-        return LakeStack(name, settings, native.endpoints, native)
+        return LakeStack(name, settings, native.endpoints, native, own_lake=True)
     if name == "compose":
         from ecomctl.runners.compose import ComposeServices
 
         compose = ComposeServices(settings)
-        return LakeStack(name, settings, compose.endpoints, compose)
+        return LakeStack(name, settings, compose.endpoints, compose, own_lake=True)
     if name == "remote":
         from ecomctl.engines import endpoints
         from ecomctl.runners.probe import ProbeOnly

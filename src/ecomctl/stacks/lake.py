@@ -8,12 +8,13 @@ silver on Spark Thrift (Iceberg), gold on Trino into its PostgreSQL catalog.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from ecomctl.data import publish
 from ecomctl.data.publish import PublishResult
-from ecomctl.engines import clients, sql
+from ecomctl.engines import clients, iceberg, s3, sql
 from ecomctl.engines.endpoints import LakeEndpoints, PgLogin
 from ecomctl.layers import ENGINES_OF_LAYER
 from ecomctl.results import ServiceStatus
@@ -32,6 +33,9 @@ from ecomctl.stacks.base import (
 # How a query's unqualified names find the layer's tables (Trino: the connection's schema).
 _USE_SCHEMA = {"postgres": "set search_path = {}, public", "spark": "use `{}`"}
 _TRINO_SECRET_ENV = "DBT_ENV_SECRET_TRINO_PASSWORD"  # dbt scrubs DBT_ENV_SECRET_* from its logs
+# A lake someone else runs may have writers of its own: its snapshots and unreferenced files
+# are left for a week (Trino's own default minimum) before the upkeep after a run removes them.
+_THEIR_LAKE_MIN_AGE = 7 * 24 * 3600.0
 
 
 class LakeStack:
@@ -41,12 +45,16 @@ class LakeStack:
         settings: Settings,
         endpoints: Callable[[], LakeEndpoints],
         services: Services,
+        own_lake: bool = False,
     ) -> None:
         self.name = name
         self.settings = settings
         self.paths = settings.paths
         self.where = endpoints
         self.services = services
+        # ecomctl's own lake (native, compose): nothing but ecomctl, under the home's lock,
+        # writes it, so the upkeep may remove what no kept snapshot uses at once.
+        self.own_lake = own_lake
 
     # -- lifecycle: the runner's ------------------------------------------------------------
     def up(self, opts: UpOptions, events: Events) -> list[ServiceStatus]:
@@ -164,6 +172,46 @@ class LakeStack:
                 cur.execute(use_schema.format(layer))
             cur.execute(statement)
             return sql.result_of(cur)
+
+    # -- the lake's snapshots ----------------------------------------------------------------
+    def lake_snapshots(self) -> iceberg.Snapshots:
+        with query_errors("the lake (its snapshots, on trino)"), self._lake() as cur:
+            return iceberg.current_snapshots(lambda text: clients.fetch(cur, text))
+
+    def keep_lake(self, kept: list[iceberg.Snapshots]) -> list[iceberg.Upkeep]:
+        min_age = 0.0 if self.own_lake else _THEIR_LAKE_MIN_AGE
+        with query_errors("the lake (expiring snapshots, on trino)"), self._lake() as cur:
+            return iceberg.keep_only(lambda text: clients.fetch(cur, text), kept, min_age, min_age)
+
+    def lake_sizes(self) -> list[iceberg.LayerSize]:
+        where = self.where()
+        sizes: list[iceberg.LayerSize] = []
+        with query_errors("the lake (its size, on trino and S3)"), self._lake() as cur:
+            execute = functools.partial(clients.fetch, cur)
+            for layer in iceberg.LAKE_LAYERS:
+                prefix = iceberg.location(execute, layer)
+                found = s3.list_objects(where.s3, prefix) if prefix else {}
+                sizes.append(iceberg.LayerSize(
+                    layer, len(iceberg.tables(execute, layer)),
+                    iceberg.snapshot_count(execute, layer), len(found), sum(found.values()),
+                ))  # fmt: skip
+        return sizes
+
+    def query_as_of(
+        self, statement: str, run: Callable[[], tuple[str, iceberg.Snapshots]]
+    ) -> QueryResult:
+        """statement over bronze and silver as the run left them, on Trino. The session has no
+        catalog: a name not rewritten to a snapshot fails instead of reading today's tables."""
+        label, snapshots = run()
+        where = self.where()
+        text = iceberg.as_of(statement, where.lake_catalog, snapshots, label)
+        with query_errors(f"the lake as of run {label}"), clients.trino(where.trino, None) as cur:
+            cur.execute(text)
+            return sql.result_of(cur)
+
+    def _lake(self) -> Any:
+        where = self.where()
+        return clients.trino(where.trino, where.lake_catalog)
 
     def _cursor(self, layer: str) -> Any:
         """A cursor on the engine the layer is read through (Trino: in its schema)."""
