@@ -72,24 +72,28 @@ def keep_only(
     done: list[Upkeep] = []
     for layer in LAKE_LAYERS:
         names = tables(execute, layer)
-        before = after = 0
+        before = _count_snapshots(execute, layer, names)
         for table in names:
             wanted = {run[layer][table] for run in kept if table in run.get(layer, {})}
-            before += _count_snapshots(execute, layer, table)
-            age = max(_age_of_oldest(execute, layer, table, wanted), min_age_seconds)
+            age = math.ceil(max(_age_of_oldest(execute, layer, table, wanted), min_age_seconds))
             name = _table(layer, table)
             execute(f"alter table {name} execute expire_snapshots(retention_threshold => '{age}s')")
             execute(
                 f"alter table {name} execute remove_orphan_files("
                 f"retention_threshold => '{math.ceil(orphan_age_seconds)}s')"
             )
-            after += _count_snapshots(execute, layer, table)
-        done.append(Upkeep(layer, len(names), before, after))
+        done.append(Upkeep(layer, len(names), before, _count_snapshots(execute, layer, names)))
     return done
 
 
-def _count_snapshots(execute: Execute, layer: str, table: str) -> int:
-    return int(execute(f"select count(*) from {_table(layer, table, '$snapshots')}")[0][0])
+def _count_snapshots(execute: Execute, layer: str, names: list[str]) -> int:
+    """The snapshots of the layer's tables together, in one statement."""
+    if not names:
+        return 0
+    counts = " union all ".join(
+        f"select count(*) as n from {_table(layer, t, '$snapshots')}" for t in names
+    )
+    return int(execute(f"select sum(n) from ({counts})")[0][0])
 
 
 def _age_of_oldest(execute: Execute, layer: str, table: str, wanted: set[int]) -> int:
@@ -133,7 +137,7 @@ def location(execute: Execute, layer: str) -> str | None:
 
 
 def snapshot_count(execute: Execute, layer: str) -> int:
-    return sum(_count_snapshots(execute, layer, t) for t in tables(execute, layer))
+    return _count_snapshots(execute, layer, tables(execute, layer))
 
 
 # -- reading the lake as it was -------------------------------------------------------------

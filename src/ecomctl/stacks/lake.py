@@ -16,6 +16,7 @@ from ecomctl.data import publish
 from ecomctl.data.publish import PublishResult
 from ecomctl.engines import clients, iceberg, s3, sql
 from ecomctl.engines.endpoints import LakeEndpoints, PgLogin
+from ecomctl.errors import EcomctlError, ExitStatus
 from ecomctl.layers import ENGINES_OF_LAYER
 from ecomctl.results import ServiceStatus
 from ecomctl.runners.base import Services
@@ -206,8 +207,20 @@ class LakeStack:
         where = self.where()
         text = iceberg.as_of(statement, where.lake_catalog, snapshots, label)
         with query_errors(f"the lake as of run {label}"), clients.trino(where.trino, None) as cur:
-            cur.execute(text)
-            return sql.result_of(cur)
+            try:
+                cur.execute(text)
+                return sql.result_of(cur)
+            except Exception as exc:
+                if getattr(exc, "error_name", "") not in (
+                    "MISSING_SCHEMA_NAME",
+                    "MISSING_CATALOG_NAME",
+                ):
+                    raise
+                raise EcomctlError(
+                    f"--as-of {label}: name every table by its layer (bronze.orders,"
+                    " silver.fact_orders): only those are read as the run left them",
+                    ExitStatus.USAGE,
+                ) from exc
 
     def _lake(self) -> Any:
         where = self.where()

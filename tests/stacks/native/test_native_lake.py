@@ -22,7 +22,7 @@ pytestmark = pytest.mark.native
 
 KEEP = {"ECOMCTL_LAKE_KEEP_RUNS": "2"}  # so that the third run expires the first one's
 ORDERS = "select order_id, order_status, _loaded_at from {} order by order_id"
-FACTS = "select order_id, payment_total, item_count from {} order by order_id"
+FACTS = "select order_id, items_count, payments_value, _loaded_at from {} order by order_id"
 
 
 def _stack(home: Path) -> LakeStack:
@@ -52,7 +52,8 @@ def _unreferenced(home: Path) -> dict[str, list[str]]:
         for layer in iceberg.LAKE_LAYERS:
             prefix = iceberg.location(rows, layer)
             assert prefix is not None
-            stray = set(s3.list_objects(where.s3, prefix))
+            # Keys ending in / are folder markers (empty objects the metastore makes), not files.
+            stray = {k for k in s3.list_objects(where.s3, prefix) if not k.endswith("/")}
             for table in iceberg.tables(rows, layer):
                 t = f'"{layer}"."{table}'
                 live = {
@@ -132,6 +133,9 @@ def test_an_increment_keeps_the_last_runs_readable_and_removes_the_rest(built: P
     as_of = ("--as-of", str(previous["number"]))
     assert _rows(built, ORDERS.format("bronze.orders"), *as_of) == orders_then
     assert _rows(built, FACTS.format("silver.fact_orders"), *as_of) == facts_then
+    unqualified = native("query", "select count(*) from orders", *as_of, home=built, check=False)
+    assert unqualified.returncode == 2, unqualified.stderr
+    assert "name every table by its layer" in unqualified.stderr
     now = _rows(built, ORDERS.format("bronze.orders"))
     assert len(now) > len(orders_then)
     assert len(_rows(built, FACTS.format("silver.fact_orders"))) > len(facts_then)
