@@ -23,6 +23,8 @@ pytestmark = pytest.mark.native
 KEEP = {"ECOMCTL_LAKE_KEEP_RUNS": "2"}  # so that the third run expires the first one's
 ORDERS = "select order_id, order_status, _loaded_at from {} order by order_id"
 FACTS = "select order_id, items_count, payments_value, _loaded_at from {} order by order_id"
+# A `table` model: rebuilt on every run, replaced in place (dbt/macros/lake_hygiene.sql).
+CUSTOMERS = "select * from {} order by customer_id"
 
 
 def _stack(home: Path) -> LakeStack:
@@ -119,9 +121,12 @@ def test_a_full_refresh_leaves_only_what_live_snapshots_use(built: Path) -> None
 
 
 def test_an_increment_keeps_the_last_runs_readable_and_removes_the_rest(built: Path) -> None:
-    first, previous = _runs_with_snapshots(built)[-2:]
+    *before_that, previous = _runs_with_snapshots(built)
+    # The last run before it that left bronze.orders at another snapshot.
+    first = next(r for r in reversed(before_that) if _orders(r) != _orders(previous))
     orders_then = _rows(built, ORDERS.format("bronze.orders"))
     facts_then = _rows(built, FACTS.format("silver.fact_orders"))
+    customers_then = _rows(built, CUSTOMERS.format("silver.dim_customers"))
     before = _lake(built)
     native("seed", "--increment", home=built)
     native("run", home=built, env=KEEP)
@@ -133,23 +138,25 @@ def test_an_increment_keeps_the_last_runs_readable_and_removes_the_rest(built: P
     as_of = ("--as-of", str(previous["number"]))
     assert _rows(built, ORDERS.format("bronze.orders"), *as_of) == orders_then
     assert _rows(built, FACTS.format("silver.fact_orders"), *as_of) == facts_then
+    assert _rows(built, CUSTOMERS.format("silver.dim_customers"), *as_of) == customers_then
     unqualified = native("query", "select count(*) from orders", *as_of, home=built, check=False)
     assert unqualified.returncode == 2, unqualified.stderr
     assert "name every table by its layer" in unqualified.stderr
     now = _rows(built, ORDERS.format("bronze.orders"))
     assert len(now) > len(orders_then)
     assert len(_rows(built, FACTS.format("silver.fact_orders"))) > len(facts_then)
+    assert len(_rows(built, CUSTOMERS.format("silver.dim_customers"))) > len(customers_then)
 
     # Two runs kept (KEEP): every snapshot older than the previous run's is expired.
     where = _stack(built).where()
-    kept = previous["snapshots"]["bronze"]["orders"]
+    kept = _orders(previous)
     with clients.trino(where.trino, where.lake_catalog) as cur:
         live = dict(
             clients.fetch(cur, 'select snapshot_id, committed_at from bronze."orders$snapshots"')
         )
     assert kept in live and len(live) > 1, live
     assert all(at >= live[kept] - timedelta(seconds=2) for at in live.values()), live
-    assert first["snapshots"]["bronze"]["orders"] not in live
+    assert _orders(first) not in live
     gone = native(
         "query",
         ORDERS.format("bronze.orders"),
@@ -164,3 +171,8 @@ def test_an_increment_keeps_the_last_runs_readable_and_removes_the_rest(built: P
 def _runs_with_snapshots(home: Path) -> list[dict[str, Any]]:
     runs = json.loads(native("history", "--json", "-n", "0", home=home).stdout)["runs"]
     return [r for r in runs if r.get("snapshots")]
+
+
+def _orders(run: dict[str, Any]) -> int:
+    snapshot: int = run["snapshots"]["bronze"]["orders"]
+    return snapshot
