@@ -34,6 +34,8 @@ from ecomctl.stacks.base import (
 # How a query's unqualified names find the layer's tables (Trino: the connection's schema).
 _USE_SCHEMA = {"postgres": "set search_path = {}, public", "spark": "use `{}`"}
 _TRINO_SECRET_ENV = "DBT_ENV_SECRET_TRINO_PASSWORD"  # dbt scrubs DBT_ENV_SECRET_* from its logs
+# Trino's answer to a name without catalog or schema, which --as-of leaves unset on purpose.
+_NO_SESSION_SCHEMA = ("MISSING_SCHEMA_NAME", "MISSING_CATALOG_NAME")
 # A lake someone else runs may have writers of its own: its snapshots and unreferenced files
 # are left for a week (Trino's own default minimum) before the upkeep after a run removes them.
 _THEIR_LAKE_MIN_AGE = 7 * 24 * 3600.0
@@ -211,10 +213,13 @@ class LakeStack:
                 cur.execute(text)
                 return sql.result_of(cur)
             except Exception as exc:
-                if getattr(exc, "error_name", "") not in (
-                    "MISSING_SCHEMA_NAME",
-                    "MISSING_CATALOG_NAME",
-                ):
+                if "snapshot ID does not exist" in str(exc):
+                    raise EcomctlError(
+                        f"--as-of {label}: that run's snapshots are gone (expired: the lake keeps"
+                        f" the last {self.settings.lake_keep_runs} runs', lake_keep_runs; or the"
+                        " table was rebuilt since by a full refresh)"
+                    ) from exc
+                if getattr(exc, "error_name", "") not in _NO_SESSION_SCHEMA:
                     raise
                 raise EcomctlError(
                     f"--as-of {label}: name every table by its layer (bronze.orders,"

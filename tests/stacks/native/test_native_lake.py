@@ -166,6 +166,7 @@ def test_an_increment_keeps_the_last_runs_readable_and_removes_the_rest(built: P
         check=False,
     )
     assert gone.returncode == 1, gone.stderr
+    assert "that run's snapshots are gone" in gone.stderr
 
 
 def _runs_with_snapshots(home: Path) -> list[dict[str, Any]]:
