@@ -77,6 +77,9 @@ class RunRecord(TypedDict):
     up_to_date: bool
     layers: list[LayerRecord]
     tests: list[TestRecord]
+    # A `run` on a lake stack: each bronze/silver table's Iceberg snapshot after it
+    # (layer -> table -> snapshot id), for `query --as-of`. Older records have none.
+    snapshots: NotRequired[dict[str, dict[str, int]]]
 
 
 def _now() -> str:
@@ -223,6 +226,9 @@ class Recorder:
             )
         ]
 
+    def snapshots(self, found: dict[str, dict[str, int]]) -> None:
+        self.record["snapshots"] = found
+
     def up_to_date(self) -> None:
         self.record["up_to_date"] = True
 
@@ -311,3 +317,23 @@ def latest(runs: list[RunRecord], command: str, built: bool = False) -> RunRecor
         if record["command"] == command and (record["layers"] or not built):
             return record
     return None
+
+
+def with_snapshots(runs: list[RunRecord], stack: str, last: int) -> list[dict[str, dict[str, int]]]:
+    """The snapshots the last runs on stack left (those that recorded any), oldest first."""
+    found = [r["snapshots"] for r in runs if r["stack"] == stack and r.get("snapshots")]
+    return found[-last:] if last else []
+
+
+def find(runs: list[RunRecord], ref: str) -> tuple[int, RunRecord]:
+    """A run by its number in `history` (1 is the oldest) or its id: (number, record)."""
+    if ref.isdigit() and 1 <= int(ref) <= len(runs):
+        return int(ref), runs[int(ref) - 1]
+    for number, record in enumerate(runs, 1):
+        if record["id"] == ref:
+            return number, record
+    raise EcomctlError(
+        f"no run {ref!r} in this home's history ({len(runs)} recorded): give a number or an id"
+        " from `ecomctl history`",
+        ExitStatus.USAGE,
+    )

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # The user's own dbt project (made by `ecomctl init`) instead of the bundled one; a
     # relative path is taken from the current folder, where ecomctl.toml is read too.
     dbt_project: Path | None = None
+    # The lake stacks keep the bronze and silver snapshots of this many last successful runs
+    # (for `query --as-of`); older snapshots and the files only they used are removed.
+    lake_keep_runs: int = Field(default=5, ge=1)
 
     # -- compose and remote stacks: where Trino, Spark Thrift and PostgreSQL listen ----------
     # On the compose stack the hosts are 127.0.0.1 and the ports are the published host ports.

@@ -1,7 +1,7 @@
 """The command line: parse, check flags, call commands/, render. Every exit goes through
 ExitStatus.
 
-One module per group of commands (data, services, dbt, query, project, history), each a Typer
+One module per group of commands (data, services, dbt, query, lake, project, history), each a Typer
 app merged into this one in the order `--help` lists them. Commands import what they need
 inside themselves, so `ecomctl --help` loads no engine.
 """
@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from ecomctl import __version__, hints
-from ecomctl.cli import context, data, dbt, history, project, query, services
+from ecomctl.cli import context, data, dbt, history, lake, project, query, services
 from ecomctl.cli.options import HomeOpt, StackOpt
 from ecomctl.errors import EcomctlError, ExitStatus, Interrupted, ServiceFailed, first_line
 
@@ -35,7 +35,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-for group in (data, services, dbt, query, project, history):
+for group in (data, services, dbt, query, lake, project, history):
     app.add_typer(group.app)
 
 

@@ -14,7 +14,7 @@ from ecomctl.errors import ExitStatus
 app = typer.Typer()
 
 
-@command(app, "ecomctl history", "ecomctl history -n 5 --json")
+@command(app, "ecomctl history", "ecomctl history -n 5 --json", "ecomctl history --snapshots")
 def history(
     call: Invocation,
     stack: Annotated[
@@ -25,16 +25,23 @@ def history(
         int,
         typer.Option("--last", "-n", min=0, metavar="N", help="The last N runs (0: every one)."),
     ] = 20,
+    snapshots: Annotated[
+        bool,
+        typer.Option(
+            "--snapshots", help="Also each run's lake snapshot per bronze and silver table."
+        ),
+    ] = False,
 ) -> None:
-    """List the home's runs (run, test, seed), oldest first: when, how they ended, each layer's
-    time and rows."""
+    """List the home's runs (run, test, seed), oldest first: their number (for `query
+    --as-of`), when, how they ended, each layer's time and rows."""
     screen = call.start("history")
     from ecomctl.commands import history as work
 
     found = work.runs(last, stack, call.found_home, **call.flags())
     if not call.json_flag:
-        screen.runs(found.runs)
-    call.finish(ExitStatus.SUCCESS, home=str(found.home), runs=found.runs)
+        screen.runs(found.runs, found.numbers, snapshots)
+    runs = [{"number": n, **r} for n, r in zip(found.numbers, found.runs, strict=True)]
+    call.finish(ExitStatus.SUCCESS, home=str(found.home), runs=runs)
 
 
 @command(app, "ecomctl report --open", "ecomctl report -o gold.html")

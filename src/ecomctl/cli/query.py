@@ -18,6 +18,7 @@ app = typer.Typer()
     "ecomctl query 'select * from payment_type_mix limit 5'",
     "ecomctl query 'select count(*) from orders' --layer bronze",
     "ecomctl query 'select * from sales_by_customer_state' --format csv > states.csv",
+    "ecomctl query 'select count(*) from silver.fact_orders' --as-of 3 --stack native",
 )
 def query(
     call: Invocation,
@@ -28,6 +29,15 @@ def query(
     fmt: Annotated[
         str, typer.Option("--format", metavar="FORMAT", help="table, csv or json.")
     ] = "table",
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            metavar="RUN",
+            help="Read bronze and silver as run RUN (a number or id from `history`) left them;"
+            " name its tables by layer (bronze.orders, silver.fact_orders). Lake stacks only.",
+        ),
+    ] = None,
 ) -> None:
     """Query a layer where it lives, without knowing engines, ports or passwords."""
     screen = call.start("query")
@@ -37,7 +47,8 @@ def query(
 
     choice("--layer", layer, QUERY_LAYERS)
     choice("--format", fmt, ("table", "csv", "json"))
-    result = work.query(call.open_stack(), layer, sql)
+    stack = call.open_stack()
+    result = work.query(stack, layer, sql) if as_of is None else work.query_as_of(stack, sql, as_of)
     if not call.json_flag:
         screen.query_result(result, fmt)
     call.finish(ExitStatus.SUCCESS, layer=layer, **json_docs.query(result))

@@ -152,6 +152,10 @@ def _build(
         if record is not None:
             record.layers(reports)
         _remember(built, request, chosen, generation, reports, taken, stack.paths)
+        if request.command == "run":
+            from ecomctl.commands import lake
+
+            lake.after_run(stack, record, all(r.success for r in reports), events)
         _check_selected(request, chosen.layers, reports)
         if not all(r.success for r in reports):
             _check_services_survived(stack, next(r.layer for r in reports if not r.success))

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 class Runs:
     home: Path
     runs: list[RunRecord]
+    numbers: list[int]  # each run's number in the home's history (1: the oldest), for --as-of
 
 
 def runs(last: int, of_stack: str | None, found_home: Callable[[Path], None], **flags: Any) -> Runs:
@@ -27,8 +28,13 @@ def runs(last: int, of_stack: str | None, found_home: Callable[[Path], None], **
     from ecomctl import history
 
     found_settings = settings(found_home, **flags)
-    found = history.read(found_settings.paths, of_stack)
-    return Runs(found_settings.paths.root, found[-last:] if last else found)
+    numbered = [
+        (number, record)
+        for number, record in enumerate(history.read(found_settings.paths), 1)
+        if not of_stack or record["stack"] == found_settings.stack
+    ]
+    shown = numbered[-last:] if last else numbered
+    return Runs(found_settings.paths.root, [r for _, r in shown], [n for n, _ in shown])
 
 
 def report(stack: Stack, output: Path | None) -> Path:

@@ -91,7 +91,7 @@ def _cursor(service: str, where: str, port: int, connect: Callable[[], Any]) -> 
         yield conn.cursor()
 
 
-def trino(endpoint: TrinoEndpoint, catalog: str, schema: str | None = None) -> Any:
+def trino(endpoint: TrinoEndpoint, catalog: str | None, schema: str | None = None) -> Any:
     import trino.dbapi
     from trino.auth import BasicAuthentication
 

@@ -1,5 +1,6 @@
-"""The few S3 calls ecomctl makes itself (is the bucket there, create it), signed with AWS
-Signature Version 4 over the standard library: no SDK for two requests."""
+"""The few S3 calls ecomctl makes itself (is the bucket there, create it, what lies under a
+prefix), signed with AWS Signature Version 4 over the standard library: no SDK for three
+requests."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import hashlib
 import hmac
 import urllib.error
 import urllib.request
+import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from ecomctl.engines.endpoints import S3Endpoint
 
@@ -22,6 +24,11 @@ def _sign(key: bytes, text: str) -> bytes:
 
 def _request(s3: S3Endpoint, method: str, path: str) -> int:
     """Send a signed request with an empty body; the HTTP status (errors are statuses too)."""
+    return _send(s3, method, path, {})[0]
+
+
+def _send(s3: S3Endpoint, method: str, path: str, params: dict[str, str]) -> tuple[int, bytes]:
+    """A signed request with an empty body: the HTTP status and the answer's body."""
     if s3.access_key is None or s3.secret_key is None:
         raise ValueError("S3 request without credentials")
     now = datetime.now(UTC)
@@ -29,8 +36,12 @@ def _request(s3: S3Endpoint, method: str, path: str) -> int:
     host = urlsplit(s3.url).netloc
     headers = {"host": host, "x-amz-content-sha256": _EMPTY, "x-amz-date": stamp}
     signed = ";".join(sorted(headers))
+    # SigV4's canonical query: every name and value percent-encoded, sorted by name.
+    query = "&".join(
+        f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in sorted(params.items())
+    )
     canonical = "\n".join(
-        [method, path, "", *(f"{k}:{headers[k]}" for k in sorted(headers)), "", signed, _EMPTY]
+        [method, path, query, *(f"{k}:{headers[k]}" for k in sorted(headers)), "", signed, _EMPTY]
     )
     scope = f"{day}/{s3.region}/s3/aws4_request"
     to_sign = "\n".join(
@@ -40,7 +51,8 @@ def _request(s3: S3Endpoint, method: str, path: str) -> int:
     for part in (s3.region, "s3", "aws4_request"):
         key = _sign(key, part)
     signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-    request = urllib.request.Request(f"{s3.url.rstrip('/')}{path}", method=method)
+    url = f"{s3.url.rstrip('/')}{path}" + (f"?{query}" if query else "")
+    request = urllib.request.Request(url, method=method)
     for name, value in headers.items():
         if name != "host":
             request.add_header(name, value)
@@ -51,9 +63,9 @@ def _request(s3: S3Endpoint, method: str, path: str) -> int:
     )
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-            return int(response.status)
+            return int(response.status), response.read()
     except urllib.error.HTTPError as exc:
-        return int(exc.code)
+        return int(exc.code), b""
 
 
 def bucket_exists(s3: S3Endpoint) -> bool:
@@ -65,3 +77,23 @@ def ensure_bucket(s3: S3Endpoint) -> bool:
     if bucket_exists(s3):
         return True
     return _request(s3, "PUT", f"/{s3.bucket}") in (200, 409)
+
+
+_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+
+
+def list_objects(s3: S3Endpoint, prefix: str) -> dict[str, int]:
+    """Every object under prefix in the lake's bucket: its key and its size in bytes."""
+    found: dict[str, int] = {}
+    params = {"list-type": "2", "prefix": prefix}
+    while True:
+        status, body = _send(s3, "GET", f"/{s3.bucket}", params)
+        if status != 200:
+            raise OSError(f"S3 at {s3.url}: listing s3://{s3.bucket}/{prefix} answered {status}")
+        root = ET.fromstring(body)
+        for item in root.iter(f"{_NS}Contents"):
+            found[item.findtext(f"{_NS}Key", "")] = int(item.findtext(f"{_NS}Size", "0"))
+        token = root.findtext(f"{_NS}NextContinuationToken")
+        if root.findtext(f"{_NS}IsTruncated") != "true" or not token:
+            return found
+        params = {**params, "continuation-token": token}

@@ -22,6 +22,7 @@ from ecomctl.errors import cause, counted
 if TYPE_CHECKING:  # types only: `status` should not pay for loading the data modules
     from ecomctl.data.publish import PublishResult
     from ecomctl.data.seeding import SeedResult
+    from ecomctl.engines.iceberg import LayerSize
     from ecomctl.engines.sql import QueryResult
     from ecomctl.history import RunRecord
     from ecomctl.results import ServiceStatus
@@ -122,18 +123,21 @@ class Screen:
                 f" ({d.rows_before:,} -> {d.rows_after:,}), more than --fail-on-drop {fail_on_drop}%[/]"
             )
 
-    def runs(self, records: list[RunRecord]) -> None:
-        """`history`: a run a line; per layer its time, nodes (failed ones) and rows after."""
+    def runs(self, records: list[RunRecord], numbers: list[int], snapshots: bool) -> None:
+        """`history`: a run a line, with its number (what `query --as-of` takes); per layer
+        its time, nodes (failed ones) and rows after; with snapshots, each run's lake
+        snapshot per table."""
         if not records:
             self.out.print("no run recorded in this home yet")
             return
         table = Table(
-            "started (UTC)", "command", "stack", "status", "exit", "seconds", "layers",
+            "#", "started (UTC)", "command", "stack", "status", "exit", "seconds", "layers",
             box=None, pad_edge=False,
         )  # fmt: skip
-        for r in records:
+        for number, r in zip(numbers, records, strict=True):
             status = r["status"] + (" (up to date)" if r["up_to_date"] else "")
             table.add_row(
+                str(number),
                 r["started_at"][:19].replace("T", " "),
                 " ".join(r["args"]) or r["command"],
                 r["stack"],
@@ -143,6 +147,20 @@ class Screen:
                 _run_layers(r),
             )
         self.out.print(table)
+        if snapshots:
+            ids = Table("#", "table", "snapshot", box=None, pad_edge=False)
+            for number, r in zip(numbers, records, strict=True):
+                for layer, tables in r.get("snapshots", {}).items():
+                    for name, snapshot in sorted(tables.items()):
+                        ids.add_row(str(number), f"{layer}.{name}", str(snapshot))
+            self.out.print(ids if ids.row_count else "no run recorded lake snapshots")
+
+    def lake(self, sizes: list[LayerSize]) -> None:
+        """`lake`: each layer's tables, snapshots, and files and bytes on S3."""
+        table = Table("layer", "tables", "snapshots", "files", "bytes", box=None)
+        for s in sizes:
+            table.add_row(s.layer, str(s.tables), str(s.snapshots), f"{s.files:,}", f"{s.bytes:,}")
+        self._print_whole(table)
 
     def services(self, rows: list[ServiceStatus]) -> None:
         table = Table("service", "state", "endpoint", "version", box=None)

@@ -5,12 +5,13 @@ The CLI and the app use a stack only through `Stack`; mypy --strict holds them t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ecomctl.engines.endpoints import PgLogin
+from ecomctl.engines.iceberg import LayerSize, Snapshots, Upkeep
 from ecomctl.engines.sql import QueryResult
 from ecomctl.errors import EcomctlError, reason
 from ecomctl.results import ServiceStatus
@@ -74,6 +75,12 @@ class Stack(Protocol):
     def query(self, layer: str, sql: str) -> QueryResult: ...
     def dbt_target(self) -> DbtTarget: ...
     def gold_owner(self) -> PgLogin: ...  # who owns gold's tables: keys and comments
+    # The lake's Iceberg snapshots: none ({} and []) on a stack without a lake.
+    def lake_snapshots(self) -> Snapshots: ...  # each bronze/silver table's current one
+    def keep_lake(self, kept: list[Snapshots]) -> list[Upkeep]: ...  # expire all but kept
+    def lake_sizes(self) -> list[LayerSize]: ...
+    # sql over bronze and silver as a run left them; run() names it and gives its snapshots.
+    def query_as_of(self, sql: str, run: Callable[[], tuple[str, Snapshots]]) -> QueryResult: ...
 
 
 def profiles_for(target: str, outputs: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ writes into its PostgreSQL catalog in the guide's architecture).
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from ecomctl import hints, lock
@@ -27,8 +27,9 @@ from ecomctl.stacks.base import (
     query_errors,
 )
 
-if TYPE_CHECKING:  # a type only: the embedded stack publishes nothing
+if TYPE_CHECKING:  # types only: the embedded stack publishes nothing and has no lake
     from ecomctl.data.publish import PublishResult
+    from ecomctl.engines.iceberg import LayerSize, Snapshots, Upkeep
 
 # The DuckDB catalog of warehouse.duckdb, passed to dbt as var lake_database.
 LAKE_DATABASE = "warehouse"
@@ -226,3 +227,20 @@ class EmbeddedStack:
         with lock.reading(self.paths.root), duck.connect(self.paths, read_only=True) as con:
             con.execute(f"set schema = '{layer}'")
             return sql.result_of(con.execute(statement))
+
+    # -- no lake: DuckDB's tables keep no snapshots ----------------------------------------
+    def lake_snapshots(self) -> Snapshots:
+        return {}
+
+    def keep_lake(self, kept: list[Snapshots]) -> list[Upkeep]:
+        return []
+
+    def lake_sizes(self) -> list[LayerSize]:
+        return []
+
+    def query_as_of(self, statement: str, run: Callable[[], tuple[str, Snapshots]]) -> QueryResult:
+        raise EcomctlError(
+            "--as-of is not available on the embedded stack: its DuckDB tables keep no earlier"
+            " versions (the lake stacks' Iceberg tables do: --stack native, compose or remote)",
+            ExitStatus.USAGE,
+        )

@@ -8,6 +8,7 @@ silver on Spark Thrift (Iceberg), gold on Trino into its PostgreSQL catalog.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,9 +16,9 @@ from typing import Any
 from ecomctl import hints
 from ecomctl.data import publish
 from ecomctl.data.publish import PublishResult
-from ecomctl.engines import clients, sql
+from ecomctl.engines import clients, iceberg, s3, sql
 from ecomctl.engines.endpoints import LakeEndpoints, PgLogin
-from ecomctl.errors import ServiceDown
+from ecomctl.errors import EcomctlError, ExitStatus, ServiceDown
 from ecomctl.layers import ENGINES_OF_LAYER
 from ecomctl.results import ServiceStatus
 from ecomctl.runners.base import Services
@@ -35,6 +36,11 @@ from ecomctl.stacks.base import (
 # How a query's unqualified names find the layer's tables (Trino: the connection's schema).
 _USE_SCHEMA = {"postgres": "set search_path = {}, public", "spark": "use `{}`"}
 _TRINO_SECRET_ENV = "DBT_ENV_SECRET_TRINO_PASSWORD"  # dbt scrubs DBT_ENV_SECRET_* from its logs
+# Trino's answer to a name without catalog or schema, which --as-of leaves unset on purpose.
+_NO_SESSION_SCHEMA = ("MISSING_SCHEMA_NAME", "MISSING_CATALOG_NAME")
+# A lake someone else runs may have writers of its own: its snapshots and unreferenced files
+# are left for a week (Trino's own default minimum) before the upkeep after a run removes them.
+_THEIR_LAKE_MIN_AGE = 7 * 24 * 3600.0
 
 
 class LakeStack:
@@ -51,7 +57,9 @@ class LakeStack:
         self.paths = settings.paths
         self.where = endpoints
         self.services = services
-        # Whose services these are says what to do about one that does not answer.
+        # Whose services these are says what to do about one that does not answer, and
+        # whether the lake is ecomctl's own (native, compose): there nothing but ecomctl, under
+        # the home's lock, writes it, so the upkeep may remove what no kept snapshot uses at once.
         self.theirs = theirs
 
     # -- lifecycle: the runner's ------------------------------------------------------------
@@ -178,6 +186,61 @@ class LakeStack:
                 cur.execute(use_schema.format(layer))
             cur.execute(statement)
             return sql.result_of(cur)
+
+    # -- the lake's snapshots ----------------------------------------------------------------
+    def lake_snapshots(self) -> iceberg.Snapshots:
+        with query_errors("the lake (its snapshots, on trino)"), self._lake() as cur:
+            return iceberg.current_snapshots(lambda text: clients.fetch(cur, text))
+
+    def keep_lake(self, kept: list[iceberg.Snapshots]) -> list[iceberg.Upkeep]:
+        min_age = _THEIR_LAKE_MIN_AGE if self.theirs else 0.0
+        with query_errors("the lake (expiring snapshots, on trino)"), self._lake() as cur:
+            return iceberg.keep_only(lambda text: clients.fetch(cur, text), kept, min_age, min_age)
+
+    def lake_sizes(self) -> list[iceberg.LayerSize]:
+        where = self.where()
+        sizes: list[iceberg.LayerSize] = []
+        with query_errors("the lake (its size, on trino and S3)"), self._lake() as cur:
+            execute = functools.partial(clients.fetch, cur)
+            for layer in iceberg.LAKE_LAYERS:
+                prefix = iceberg.location(execute, layer)
+                found = s3.list_objects(where.s3, prefix) if prefix else {}
+                sizes.append(iceberg.LayerSize(
+                    layer, len(iceberg.tables(execute, layer)),
+                    iceberg.snapshot_count(execute, layer), len(found), sum(found.values()),
+                ))  # fmt: skip
+        return sizes
+
+    def query_as_of(
+        self, statement: str, run: Callable[[], tuple[str, iceberg.Snapshots]]
+    ) -> QueryResult:
+        """statement over bronze and silver as the run left them, on Trino. The session has no
+        catalog: a name not rewritten to a snapshot fails instead of reading today's tables."""
+        label, snapshots = run()
+        where = self.where()
+        text = iceberg.as_of(statement, where.lake_catalog, snapshots, label)
+        with query_errors(f"the lake as of run {label}"), clients.trino(where.trino, None) as cur:
+            try:
+                cur.execute(text)
+                return sql.result_of(cur)
+            except Exception as exc:
+                if "snapshot ID does not exist" in str(exc):
+                    raise EcomctlError(
+                        f"--as-of {label}: that run's snapshots are gone (expired: the lake keeps"
+                        f" the last {self.settings.lake_keep_runs} runs', lake_keep_runs; or the"
+                        " table was rebuilt since by a full refresh)"
+                    ) from exc
+                if getattr(exc, "error_name", "") not in _NO_SESSION_SCHEMA:
+                    raise
+                raise EcomctlError(
+                    f"--as-of {label}: name every table by its layer (bronze.orders,"
+                    " silver.fact_orders): only those are read as the run left them",
+                    ExitStatus.USAGE,
+                ) from exc
+
+    def _lake(self) -> Any:
+        where = self.where()
+        return clients.trino(where.trino, where.lake_catalog)
 
     @contextmanager
     def _answering(self) -> Iterator[None]:
