@@ -116,14 +116,19 @@ def test_a_stopped_postgres_gives_exit_3_and_the_up_hint_wherever_gold_is_read(
             proc = ecomctl(*args, home=built_home, check=False)
             assert proc.returncode == 3, args
             error = _one_error(proc.stderr)
-            assert error.startswith("ecomctl: postgres of ") and "`ecomctl up` starts it" in error
+            assert (
+                error.startswith("ecomctl: postgres of ")
+                and f"`{hint(built_home, 'up')}` starts it" in error
+            )
             assert "Traceback" not in proc.stderr and "psycopg" not in proc.stderr
         # The lake layers are DuckDB, in-process: they need no server.
         for layer in ("landing", "bronze", "silver"):
             ecomctl("query", "select 1", "--layer", layer, home=built_home)
         ecomctl("tables", "--layer", "bronze", home=built_home)
-        status = ecomctl("status", home=built_home, check=False)
+        status = ecomctl("status", "--json", home=built_home, check=False)
         assert status.returncode == 1  # status reports; it starts nothing (docs/ci.md)
-        assert "`ecomctl up` starts it" in status.stdout
+        services = {s["name"]: s for s in json.loads(status.stdout)["services"]}
+        postgres = services["postgres"]
+        assert f"`{hint(built_home, 'up')}` starts it" in postgres["detail"]
     finally:
         ecomctl("up", home=built_home)
