@@ -13,27 +13,35 @@ CENT = Decimal("0.01")
 Key = tuple[str, ...]
 
 
-def _rows(folder: Path, name: str) -> list[dict[str, str]]:
+def rows(folder: Path, name: str) -> list[dict[str, str]]:
+    """A landing CSV file's rows, as its columns name them."""
     with (folder / name).open(encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+def product_categories(files: Path) -> dict[str, str]:
+    """Each product's category as gold names it: English where translated, else Portuguese,
+    `unknown` without one."""
+    english = {r["product_category_name"]: r["product_category_name_english"]
+               for r in rows(files, "product_category_name_translation.csv")}  # fmt: skip
+    category = {}
+    for p in rows(files, "olist_products_dataset.csv"):
+        pt = p["product_category_name"]
+        category[p["product_id"]] = "unknown" if not pt else english.get(pt, pt)
+    return category
 
 
 def landing_sales(files: Path) -> dict[str, dict[Key, tuple[Decimal, int]]]:
     """Delivered items' price + freight and distinct orders, per (month, category), per
     (day, category) and per customer state, summed as exact decimals from the CSV files."""
-    english = {r["product_category_name"]: r["product_category_name_english"]
-               for r in _rows(files, "product_category_name_translation.csv")}  # fmt: skip
-    category = {}
-    for p in _rows(files, "olist_products_dataset.csv"):
-        pt = p["product_category_name"]
-        category[p["product_id"]] = "unknown" if not pt else english.get(pt, pt)
+    category = product_categories(files)
     state = {c["customer_id"]: c["customer_state"]
-             for c in _rows(files, "olist_customers_dataset.csv")}  # fmt: skip
-    delivered = {o["order_id"]: o for o in _rows(files, "olist_orders_dataset.csv")
+             for c in rows(files, "olist_customers_dataset.csv")}  # fmt: skip
+    delivered = {o["order_id"]: o for o in rows(files, "olist_orders_dataset.csv")
                  if o["order_status"] == "delivered"}  # fmt: skip
     sales: dict[str, dict[Key, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     bills: dict[str, dict[Key, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for item in _rows(files, "olist_order_items_dataset.csv"):
+    for item in rows(files, "olist_order_items_dataset.csv"):
         order = delivered.get(item["order_id"])
         if order is None:
             continue

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import subprocess
 from collections import defaultdict
@@ -14,6 +13,7 @@ import psycopg
 import pytest
 from support.fixtures import gold_rows
 from support.helpers import ecomctl, hint
+from support.money import product_categories, rows
 
 from ecomctl.settings import load_settings
 from ecomctl.stacks.embedded import EmbeddedStack
@@ -31,11 +31,6 @@ def _stack(home: Path) -> EmbeddedStack:
 def _all_counts(home: Path) -> dict[str, dict[str, int]]:
     stack = _stack(home)
     return {layer: stack.row_counts(layer) for layer in ("landing", "bronze", "silver", "gold")}
-
-
-def _rows(folder: Path, name: str) -> list[dict[str, str]]:
-    with (folder / name).open(encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def _gold(home: Path, sql: str) -> list[tuple[Any, ...]]:
@@ -65,17 +60,12 @@ def test_gold_tables_are_in_postgresql_with_rows(pipeline_home: Path, first_run:
 
 def _independent_monthly_category_sales(files: Path) -> dict[tuple[str, str], tuple[float, int]]:
     """Monthly delivered revenue and orders per category, straight from the CSV files."""
-    english = {r["product_category_name"]: r["product_category_name_english"]
-               for r in _rows(files, "product_category_name_translation.csv")}  # fmt: skip
-    category = {}
-    for p in _rows(files, "olist_products_dataset.csv"):
-        pt = p["product_category_name"]
-        category[p["product_id"]] = "unknown" if not pt else english.get(pt, pt)
+    category = product_categories(files)
     month = {o["order_id"]: o["order_purchase_timestamp"][:7]
-             for o in _rows(files, "olist_orders_dataset.csv") if o["order_status"] == "delivered"}  # fmt: skip
+             for o in rows(files, "olist_orders_dataset.csv") if o["order_status"] == "delivered"}  # fmt: skip
     sales: dict[tuple[str, str], float] = defaultdict(float)
     bills: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for item in _rows(files, "olist_order_items_dataset.csv"):
+    for item in rows(files, "olist_order_items_dataset.csv"):
         if item["order_id"] in month:
             key = (month[item["order_id"]], category[item["product_id"]])
             sales[key] += float(item["price"]) + float(item["freight_value"])
@@ -103,11 +93,11 @@ def test_orders_per_customer_state_match_an_independent_computation(
 ) -> None:
     files = pipeline_home / "data" / "generated"
     state = {c["customer_id"]: c["customer_state"]
-             for c in _rows(files, "olist_customers_dataset.csv")}  # fmt: skip
+             for c in rows(files, "olist_customers_dataset.csv")}  # fmt: skip
     delivered = {o["order_id"]: state[o["customer_id"]]
-                 for o in _rows(files, "olist_orders_dataset.csv") if o["order_status"] == "delivered"}  # fmt: skip
+                 for o in rows(files, "olist_orders_dataset.csv") if o["order_status"] == "delivered"}  # fmt: skip
     orders: dict[str, set[str]] = defaultdict(set)
-    for item in _rows(files, "olist_order_items_dataset.csv"):
+    for item in rows(files, "olist_order_items_dataset.csv"):
         if item["order_id"] in delivered:
             orders[delivered[item["order_id"]]].add(item["order_id"])
     got = dict(
