@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+from support.extracts import concatenate, later_days
 from support.fixtures import gold_rows
 from support.helpers import ecomctl
 
@@ -16,35 +17,12 @@ SCALE, SEED = 0.005, 11
 DAYS = (1, 2, 3)  # three later days of orders, in one folder: a user's new extract
 
 
-def _later_days(folder: Path) -> Path:
-    """The generator's next days (new orders with their customers, items, payments and
-    reviews; the base's products and sellers), as one folder of Olist files."""
-    for day in DAYS:
-        written = folder.parent / f"day-{day}"
-        generator.generate_increment(written, SCALE, SEED, day)
-        _concatenate(written, folder)
-    return folder
-
-
-def _concatenate(source: Path, into: Path) -> None:
-    """Append each file of source to the file of the same name in into (its header once)."""
-    into.mkdir(exist_ok=True)
-    for path in sorted(source.glob("*.csv")):
-        target = into / path.name
-        if not target.exists():
-            shutil.copyfile(path, target)
-            continue
-        _header, rows = path.read_bytes().split(b"\n", 1)
-        existing = target.read_bytes()
-        target.write_bytes(existing + (b"" if existing.endswith(b"\n") else b"\n") + rows)
-
-
 def test_appended_files_then_run_equal_one_load_of_all_files(tmp_path: Path) -> None:
     base = tmp_path / "base"
     generator.generate(base, scale=SCALE, seed=SEED)
-    later = _later_days(tmp_path / "later")
+    later = later_days(tmp_path / "later", SCALE, SEED, DAYS)
     everything = shutil.copytree(base, tmp_path / "everything")
-    _concatenate(later, everything)
+    concatenate(later, everything)
     appended, fresh = tmp_path / "appended", tmp_path / "fresh"
     try:
         ecomctl("seed", "--from", str(base), home=appended)
