@@ -40,7 +40,8 @@ def test_appended_files_then_an_incremental_run_equal_a_full_refresh(
     added = json.loads(
         native("seed", "--increment", "--from", str(later), "--json", home=native_home).stdout
     )
-    assert added["lake"]["rows"] == added["rows"]  # the appended rows went to the lake
+    # The tables the files grew went to the lake whole (with the others, as every seed does).
+    assert added["rows"].items() <= added["lake"]["rows"].items()
     run = native("run", home=native_home)
     assert "changed since the last run: " in run.stderr
     incremental = _to_the_cent(gold_rows(native_home, "native"))
