@@ -7,7 +7,7 @@
 
 {# 'YYYY-MM' label of a timestamp or date. #}
 {% macro month_label(ts) -%}
-    {{ return(adapter.dispatch('month_label', 'ecom_analytics')(ts)) }}
+    {{ return(adapter.dispatch('month_label')(ts)) }}
 {%- endmacro %}
 
 {% macro default__month_label(ts) -%}
@@ -29,7 +29,7 @@
 
 {# ISO day of week of a date: 1 = Monday ... 7 = Sunday. #}
 {% macro iso_day_of_week(d) -%}
-    {{ return(adapter.dispatch('iso_day_of_week', 'ecom_analytics')(d)) }}
+    {{ return(adapter.dispatch('iso_day_of_week')(d)) }}
 {%- endmacro %}
 
 {% macro default__iso_day_of_week(d) -%}
@@ -51,7 +51,7 @@
 
 {# A cast that yields NULL instead of failing on bad input (Spark 4 runs with ANSI mode on). #}
 {% macro try_cast(expr, type) -%}
-    {{ return(adapter.dispatch('try_cast', 'ecom_analytics')(expr, type)) }}
+    {{ return(adapter.dispatch('try_cast')(expr, type)) }}
 {%- endmacro %}
 
 {% macro default__try_cast(expr, type) -%}
@@ -73,7 +73,7 @@
 
 {# 8-byte floating point (dbt.type_float() is a 4-byte REAL on DuckDB). #}
 {% macro type_double() -%}
-    {{ return(adapter.dispatch('type_double', 'ecom_analytics')()) }}
+    {{ return(adapter.dispatch('type_double')()) }}
 {%- endmacro %}
 
 {% macro default__type_double() -%}
@@ -96,7 +96,7 @@
 {# Integer division of two non-negative integers, truncated: `/` on Trino and PostgreSQL, but
    DuckDB's `/` and Spark's `/` return a double (DuckDB's `//` and Spark's `div` do not). #}
 {% macro integer_divide(numerator, denominator) -%}
-    {{ return(adapter.dispatch('integer_divide', 'ecom_analytics')(numerator, denominator)) }}
+    {{ return(adapter.dispatch('integer_divide')(numerator, denominator)) }}
 {%- endmacro %}
 
 {% macro default__integer_divide(numerator, denominator) -%}
@@ -127,7 +127,7 @@
 
 {# Text without Unicode combining marks: 'são' written as s, a, U+0303, o becomes 'sao'. #}
 {% macro without_combining_marks(text) -%}
-    {{ return(adapter.dispatch('without_combining_marks', 'ecom_analytics')(text)) }}
+    {{ return(adapter.dispatch('without_combining_marks')(text)) }}
 {%- endmacro %}
 
 {% macro default__without_combining_marks(text) -%}

@@ -103,7 +103,6 @@ def test_the_dbt_project_setting_layers_like_the_others(
         (["query", "select 1", "--format", "xml"], "--format 'xml'"),
         (["status", "-o", "yaml"], "--output 'yaml'"),
         (["seed", "--scale", "-1"], "setting scale"),
-        (["seed", "--increment", "--from", "."], "--increment and --from cannot go together"),
         (["logs", "--follow", "--json"], "--follow and --json cannot go together"),
         (["up", "--timeout", "0"], "--timeout"),
         (["docs", "--serve", "--port", "80800"], "--port"),

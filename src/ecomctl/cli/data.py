@@ -25,10 +25,17 @@ SeedOpt = Annotated[
 ]
 FromOpt = Annotated[
     Path | None,
-    typer.Option("--from", metavar="DIR", help="Load your real Olist CSV files from DIR."),
+    typer.Option(
+        "--from",
+        metavar="DIR",
+        help="Load your real Olist CSV files from DIR (with --increment: append them).",
+    ),
 ]
 IncrementOpt = Annotated[
-    bool, typer.Option("--increment", help="Append one more day of new orders.")
+    bool,
+    typer.Option(
+        "--increment", help="Append one more day of new orders (or, with --from, your new files)."
+    ),
 ]
 MaxBadRowsOpt = Annotated[
     int | None,
@@ -44,6 +51,7 @@ MaxBadRowsOpt = Annotated[
     "ecomctl seed --scale 1 --seed 7",
     "ecomctl seed --from ~/olist        # your real Olist CSV files",
     "ecomctl seed --increment           # one more day, for an incremental run",
+    "ecomctl seed --increment --from ~/olist-day2  # append your new files",
 )
 def seed(
     call: Invocation,

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ecomctl.commands import writing
-from ecomctl.errors import EcomctlError, ExitStatus
 from ecomctl.stacks.base import Events, Stack
 
 if TYPE_CHECKING:  # types only: `status` and `query` need none of these modules
@@ -35,12 +34,13 @@ def seed(
     to the stack's lake if it has one."""
     from ecomctl.data import landing, seeding
 
-    if increment and from_dir is not None:
-        raise EcomctlError("--increment and --from cannot go together", ExitStatus.USAGE)
     s, paths = stack.settings, stack.paths
     with writing(stack, "seed", events, record):
         before, started = landing.row_counts(paths), time.monotonic()
-        if increment:
+        if increment and from_dir is not None:
+            events.notice(f"appending your files from {from_dir} to landing ...")
+            result = seeding.increment_from(paths, from_dir, max_bad_rows)
+        elif increment:
             events.notice("appending one more day: new orders, and updates of earlier ones ...")
             result = seeding.increment(paths)
         else:

@@ -14,13 +14,16 @@ What `run` takes from landing rests on two facts the load records in that same t
 
 A key is unique within one load, not across loads: an appended load may bring a new version of
 a row loaded before (an order that was delivered since), and the models keep the version with
-the latest `_loaded_at`.
+the latest `_loaded_at`. So an append cannot tell a repeated file by its keys; it tells it by
+its bytes: `landing._files` records every file a load took (its SHA-256, rows, folder), and an
+append refuses a file whose content is already in landing.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -37,6 +40,7 @@ from ecomctl.settings import HomePaths
 SCHEMA = "landing"
 REJECTS = "_rejects"  # landing._rejects: rows refused by a load with --max-bad-rows
 GENERATION = "_generation"  # landing._generation: one row, the generation of the landing zone
+LOADED_FILES = "_files"  # landing._files: every file the loads of this generation took
 _STAMP_STEP = timedelta(microseconds=1)
 _BOM = b"\xef\xbb\xbf"
 
@@ -189,13 +193,17 @@ def load(
     batch_time: datetime | None = None,
     append: bool = False,
     max_bad_rows: int | None = None,
+    origin: Path | None = None,
 ) -> LoadResult:
     """Load the Olist files of source_dir into landing; return rows per table.
 
     A full load needs all 9 files and replaces the landing tables; an append (an increment)
-    loads whichever files are present and adds their rows. With max_bad_rows, rows that do
-    not parse (and repeated keys) go to landing._rejects instead of failing the load, as long
-    as there are no more than max_bad_rows of them.
+    loads whichever files are present and adds their rows, and refuses a file whose content
+    an earlier load of the landing zone already took. With max_bad_rows, rows that do not
+    parse (and repeated keys) go to landing._rejects instead of failing the load, as long as
+    there are no more than max_bad_rows of them. origin: the folder recorded in
+    landing._files (default source_dir; a generated increment is loaded before it is put in
+    place).
     """
     import duckdb
 
@@ -219,12 +227,19 @@ def load(
             stamp = _next_stamp(con, batch_time).isoformat(sep=" ", timespec="microseconds")
             scope = _this_load(stamp)
             result.generation = _next_generation(con, append)
-            # A full load starts its rejects afresh; an increment adds to them.
+            # A full load starts its rejects and its file list afresh; an increment adds to them.
             create = "create table if not exists" if append else "create or replace table"
             con.execute(
                 f"{create} {SCHEMA}.{REJECTS} (file varchar, line bigint,"
                 " column_name varchar, reason varchar, raw_line varchar)"
             )
+            con.execute(
+                f"{create} {SCHEMA}.{LOADED_FILES} (loaded_at timestamp, file varchar,"
+                " sha256 varchar, rows bigint, folder varchar)"
+            )
+            digests = {path: _sha256(path) for _, path in files}
+            if append:
+                _refuse_loaded_files(con, digests)
             for spec, path in files:
                 rejects = f"rejects_{spec.table}" if max_bad_rows is not None else None
                 select = (
@@ -273,6 +288,11 @@ def load(
                 result.rows[spec.table], result.loaded[spec.table] = (
                     (int(count[0]), int(count[1])) if count else (0, 0)
                 )
+                con.execute(
+                    f"insert into {SCHEMA}.{LOADED_FILES} values (?, ?, ?, ?, ?)",
+                    [stamp, spec.filename, digests[path], result.loaded[spec.table],
+                     str((origin or source_dir).resolve())],
+                )  # fmt: skip
             if max_bad_rows is not None and result.rejected > max_bad_rows:
                 worst = ", ".join(f"{f}: {n}" for f, n in result.rejects_by_file.items())
                 raise EcomctlError(
@@ -290,12 +310,52 @@ def load(
     return result
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _refuse_loaded_files(con: Any, digests: dict[Path, str]) -> None:
+    """An append of a file landing already holds (the same bytes, whatever its folder) would
+    load its rows twice: refuse it, naming the load that took it."""
+    for path, digest in digests.items():
+        row = con.execute(
+            f"select loaded_at, folder from {SCHEMA}.{LOADED_FILES} where sha256 = ?"
+            " order by loaded_at limit 1",
+            [digest],
+        ).fetchone()
+        if row is not None:
+            raise EcomctlError(
+                f"{path}: already loaded into landing (the same content, from {row[1]} at"
+                f" {row[0]:%Y-%m-%d %H:%M:%S} UTC): nothing was appended; remove the files"
+                " already loaded from the folder to append the others"
+            )
+
+
 def row_counts(paths: HomePaths) -> dict[str, int]:
     """Rows per landing table (the loader's own tables aside); empty when nothing is loaded."""
     counts = duck.table_counts(paths, SCHEMA)
-    counts.pop(REJECTS, None)
-    counts.pop(GENERATION, None)
+    for own in (REJECTS, GENERATION, LOADED_FILES):
+        counts.pop(own, None)
     return counts
+
+
+def base_folder(paths: HomePaths) -> Path | None:
+    """The folder the landing zone's replacing load took (`seed`: the generated files;
+    `seed --from DIR`: DIR); None when nothing is loaded, or it was loaded by an ecomctl that
+    did not record it."""
+    if not paths.warehouse.exists():
+        return None
+    with duck.connect(paths, read_only=True) as con:
+        if not _exists(con, LOADED_FILES):
+            return None
+        row = con.execute(
+            f"select folder from {SCHEMA}.{LOADED_FILES} order by loaded_at limit 1"
+        ).fetchone()
+        return None if row is None else Path(row[0])
 
 
 def generation(paths: HomePaths) -> int | None:

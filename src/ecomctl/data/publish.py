@@ -7,7 +7,9 @@ lake's bucket in bulk, one Parquet file per table under a new batch prefix,
     s3://<bucket>/landing/<table>/batch=<UTC stamp>/data.parquet
 
 and points the Trino table `<landing_catalog>.landing.<table>` at that prefix. Each publish is
-a full snapshot of the landing zone (an increment re-publishes everything).
+a full snapshot of the landing zone (an increment re-publishes everything), `landing._rejects`
+(the rows a load with --max-bad-rows set aside; empty when it refused none) included, so that
+it reads the same on every stack.
 
 All tables are uploaded before any Trino table is touched, so a failed upload leaves the
 lake's tables on the previous complete batch. Earlier batch prefixes stay in the bucket:
@@ -25,7 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ecomctl import hints
-from ecomctl.data.landing import SCHEMA
+from ecomctl.data.landing import REJECTS, SCHEMA
 from ecomctl.data.olist import FILES
 from ecomctl.engines import clients, duck, sql
 from ecomctl.engines.endpoints import LakeEndpoints
@@ -54,7 +56,7 @@ _NOTHING_LOADED = "nothing to publish to the lake: the landing zone is not loade
 class PublishResult:
     location: str  # s3://<bucket>/landing/
     batch: str  # the UTC stamp naming this publish's prefixes
-    rows: dict[str, int]
+    rows: dict[str, int]  # per Olist table (landing._rejects, published too, aside)
     seconds: float
     catalog: str = ""  # the Trino catalog of the landing tables
     trino_url: str = ""
@@ -107,8 +109,8 @@ def publish(stack: str, where: LakeEndpoints, paths: HomePaths) -> PublishResult
             " url_style 'path', use_ssl ?, region ?)",
             [access_key, secret_key, host_port, use_ssl, where.s3.region],
         )
-        for spec in FILES:
-            table = sql.identifier(spec.table, "table")
+        for name in [*(spec.table for spec in FILES), REJECTS]:
+            table = sql.identifier(name, "table")
             columns[table] = _landing_columns(con, table)
             url = f"{location}{table}/batch={batch}/data.parquet"
             try:
@@ -121,7 +123,8 @@ def publish(stack: str, where: LakeEndpoints, paths: HomePaths) -> PublishResult
                     f"upload to S3 at {endpoint} failed for {SCHEMA}.{table}: {reason};"
                     " the lake's landing tables were not changed"
                 ) from exc
-            rows[table] = int(written[0]) if written else 0
+            if table != REJECTS:
+                rows[table] = int(written[0]) if written else 0
 
     _register(where, location, batch, columns)
     seconds = time.monotonic() - started

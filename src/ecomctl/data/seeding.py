@@ -29,6 +29,7 @@ class SeedResult:
     rejects_by_file: dict[str, int] = field(default_factory=dict)
     batch: int | None = None  # the increment's number, for `seed --increment`
     updated_orders: int = 0  # orders loaded before that this load gave a new version
+    appended: bool = False  # an increment (generated or the user's files), not a replacement
 
     @property
     def total_rows(self) -> int:
@@ -49,6 +50,7 @@ def _result(
     loaded: landing.LoadResult,
     batch: int | None = None,
     updated_orders: int = 0,
+    appended: bool = False,
 ) -> SeedResult:
     return SeedResult(
         source,
@@ -59,6 +61,7 @@ def _result(
         loaded.rejects_by_file,
         batch,
         updated_orders,
+        appended,
     )
 
 
@@ -91,8 +94,7 @@ def seed(
 ) -> SeedResult:
     """Replace the landing zone with the user's files or the generated ones."""
     if from_dir is not None:
-        if not from_dir.is_dir():
-            raise EcomctlError(f"--from {from_dir}: not a folder", ExitStatus.USAGE)
+        _check_folder(from_dir)
         return _result(from_dir, False, landing.load(paths, from_dir, max_bad_rows=max_bad_rows))
     source, made = generated_files(paths, scale, seed)
     loaded = landing.load(paths, source, max_bad_rows=max_bad_rows)
@@ -108,6 +110,15 @@ def increment(paths: HomePaths) -> SeedResult:
     from ecomctl.data import generator
 
     params = _params(paths)
+    base = landing.base_folder(paths)
+    if base is not None and base != paths.generated.resolve():
+        raise EcomctlError(
+            f"landing holds your files from {base} (`seed --from`): `seed --increment` alone"
+            " would append generated orders to them; append a folder of your new files with"
+            f" `{hints.command('seed --increment --from DIR')}`, or start over on generated data"
+            f" with `{hints.command('seed')}`",
+            ExitStatus.USAGE,
+        )
     if params is None or not landing.row_counts(paths):
         raise EcomctlError(
             f"no generated landing data to extend: run `{hints.command('seed')}` first"
@@ -122,8 +133,42 @@ def increment(paths: HomePaths) -> SeedResult:
         wanted = max(_MIN_UPDATES, written["orders"] // _NEW_ORDERS_PER_UPDATE)
         updated = _deliver_late(_shipped_orders(paths), batch, wanted)
         _append_orders(partial / BY_TABLE["orders"].filename, updated)
-        loaded = landing.load(paths, partial, append=True)
-    return _result(folder, True, loaded, batch, len(updated))
+        loaded = landing.load(paths, partial, append=True, origin=folder)
+    return _result(folder, True, loaded, batch, len(updated), appended=True)
+
+
+def increment_from(paths: HomePaths, from_dir: Path, max_bad_rows: int | None = None) -> SeedResult:
+    """Append the user's new Olist files (whichever of the 9 are in from_dir) to landing, with
+    the checks of `seed --from`. A row may be a new version of one loaded before (an order
+    delivered since): the models take the latest. A file landing already holds is refused."""
+    _check_folder(from_dir)
+    if not landing.row_counts(paths):
+        raise EcomctlError(
+            "no landing data to append to: load your files first with"
+            f" `{hints.command('seed --from DIR')}`"
+        )
+    loaded = landing.load(paths, from_dir, append=True, max_bad_rows=max_bad_rows)
+    updated = _updated_orders(paths) if loaded.loaded.get("orders") else 0
+    return _result(from_dir, False, loaded, updated_orders=updated, appended=True)
+
+
+def _updated_orders(paths: HomePaths) -> int:
+    """Orders of the latest load into landing.orders that an earlier load had already brought."""
+    from ecomctl.engines import duck
+
+    with duck.connect(paths, read_only=True) as con:
+        row = con.execute(
+            f"with o as (select order_id, _loaded_at = max(_loaded_at) over () as latest"
+            f" from {landing.SCHEMA}.orders)"
+            " select count(distinct order_id) from o where latest"
+            " and order_id in (select order_id from o where not latest)"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _check_folder(from_dir: Path) -> None:
+    if not from_dir.is_dir():
+        raise EcomctlError(f"--from {from_dir}: not a folder", ExitStatus.USAGE)
 
 
 # An increment also updates about one order per four new ones (at least a couple), as long

@@ -226,7 +226,7 @@ class Screen:
         out = self.out
         made = " (generated now)" if result.generated else ""
         out.print(f"files: {result.source}{made}")
-        if result.batch is None:
+        if not result.appended:
             out.print(
                 f"landing: {counted(result.total_rows, 'row')} in"
                 f" {counted(len(result.rows), 'table')} ({warehouse})"
@@ -245,9 +245,11 @@ class Screen:
     def _appended(self, result: SeedResult, warehouse: Path) -> None:
         """An increment: what this load added, then where landing stands."""
         out = self.out
+        what = f"increment {result.batch}" if result.batch is not None else "your files"
         out.print(
-            f"increment {result.batch}: {result.new_orders:,} new orders,"
-            f" {result.updated_orders:,} earlier orders updated (shipped -> delivered, late);"
+            f"{what}: {result.new_orders:,} new orders,"
+            f" {result.updated_orders:,} earlier orders updated"
+            f"{' (shipped -> delivered, late)' if result.generated else ''};"
             f" {result.total_loaded:,} rows appended"
         )
         out.print(f"  {'table':<22} {'appended':>10} {'in landing':>12}")

@@ -87,6 +87,7 @@ def seed(result: SeedResult) -> dict[str, Any]:
         "rejected": result.rejected,
         "rejects_by_file": result.rejects_by_file,
         "batch": result.batch,
+        "appended": result.appended,
     }
 
 

@@ -105,3 +105,41 @@ def test_a_new_home_starts_from_the_parse_of_the_project_before_its_edit(tmp_pat
     finally:
         for home in (first, second):
             ecomctl("down", home=home, check=False)
+
+
+def _rename(project: Path, name: str) -> None:
+    """Rename the project as a user would: its `name:` and what must follow it in
+    dbt_project.yml (the `models:` and `data_tests:` keys); nothing else names it."""
+    path = project / "dbt_project.yml"
+    path.write_text(path.read_text().replace("ecom_analytics", name))
+
+
+def test_a_renamed_project_rebuilds_what_depends_on_an_appended_landing_table(
+    tmp_path: Path,
+) -> None:
+    home, project = tmp_path / "home", tmp_path / "mine"
+    ecomctl("init", str(project), cwd=tmp_path)
+    _rename(project, "my_shop")
+    env = {**TINY, "ECOMCTL_DBT_PROJECT": str(project)}
+    try:
+        ecomctl("run", home=home, env=env)
+        orders = "select count(*) from fact_orders"
+        before = ecomctl("query", orders, "--layer", "silver", "--json", home=home)
+        gold = ecomctl("query", "select * from sales_values_by_category", "--json", home=home)
+
+        added = json.loads(ecomctl("seed", "--increment", "--json", home=home, env=env).stdout)
+        run = ecomctl("run", "--json", home=home, env=env)
+        assert "changed since the last run: " in run.stderr
+        built = {
+            n["unique_id"] for layer in json.loads(run.stdout)["layers"] for n in layer["nodes"]
+        }
+        assert {"model.my_shop.orders", "model.my_shop.fact_orders"} <= built
+        assert "model.my_shop.sales_values_by_category" in built
+        assert "model.my_shop.geolocation" not in built  # not appended to: not rebuilt
+        after = ecomctl("query", orders, "--layer", "silver", "--json", home=home)
+        grown = json.loads(after.stdout)["rows"][0][0] - json.loads(before.stdout)["rows"][0][0]
+        assert grown == added["new_orders"] > 0
+        changed = ecomctl("query", "select * from sales_values_by_category", "--json", home=home)
+        assert json.loads(changed.stdout)["rows"] != json.loads(gold.stdout)["rows"]
+    finally:
+        ecomctl("down", home=home, check=False)
