@@ -78,6 +78,9 @@ def test_the_report_names_the_stopped_service_and_how_to_start_it(stopped_home: 
 def test_status_lists_every_service_stopped_and_exits_1(stopped_home: Path) -> None:
     proc = native("status", "--json", home=stopped_home, check=False)
     assert proc.returncode == 1, proc.stderr
-    states = {s["name"]: s["state"] for s in json.loads(proc.stdout)["services"]}
-    assert set(states) == {"postgres", "s3", "metastore", "trino", "spark-thrift"}
-    assert all(state != "running" for state in states.values()), states
+    services = {s["name"]: s for s in json.loads(proc.stdout)["services"]}
+    assert set(services) == {"postgres", "s3", "metastore", "trino", "spark-thrift"}
+    assert all(s["state"] == "stopped" for s in services.values()), services
+    # Each row says how to start it, as a command that works when pasted.
+    up = f"`{hint(stopped_home, 'up')}`"
+    assert all(up in s["detail"] for s in services.values()), services

@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 
-from ecomctl import proc
+from ecomctl import hints, proc
 from ecomctl.engines import clients, s3
 from ecomctl.engines.endpoints import S3Endpoint, TrinoEndpoint
 from ecomctl.errors import reason
@@ -36,7 +36,8 @@ def state(
             return ServiceStatus(name, "exited", endpoint, version, detail=f"exit code {code}")
         gone = supervisor.recorded(name)
         detail = "not started" if gone is None else f"its process (pid {gone}) is gone"
-        return ServiceStatus(name, "stopped", endpoint, version, detail=detail)
+        up = f"`{hints.command('up')}` starts it"
+        return ServiceStatus(name, "stopped", endpoint, version, detail=f"{detail}: {up}")
     uptime = proc.uptime(pid)
     answer = probe(name, port or 0, lake)
     runs_on = supervisor.noted(name, "runs_on")
