@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, cast
 
-from ecomctl import proc
+from ecomctl import hints, proc
 from ecomctl.errors import EcomctlError, ExitStatus, first_line
 from ecomctl.home import write_private
 from ecomctl.settings import HomePaths
@@ -334,6 +334,6 @@ def find(runs: list[RunRecord], ref: str) -> tuple[int, RunRecord]:
             return number, record
     raise EcomctlError(
         f"no run {ref!r} in this home's history ({len(runs)} recorded): give a number or an id"
-        " from `ecomctl history`",
+        f" from `{hints.command('history')}`",
         ExitStatus.USAGE,
     )
