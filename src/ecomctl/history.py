@@ -286,8 +286,8 @@ def recording(
     )
 
 
-def read(paths: HomePaths, stack: str | None = None) -> list[RunRecord]:
-    """Every recorded run of the home, oldest first (of one stack, when given). A "running"
+def read(paths: HomePaths) -> list[RunRecord]:
+    """Every recorded run of the home, oldest first. A "running"
     record whose process is gone was killed: it reads as interrupted."""
     try:
         files = sorted(p for p in paths.history.glob("*.json") if not p.name.startswith("."))
@@ -302,8 +302,6 @@ def read(paths: HomePaths, stack: str | None = None) -> list[RunRecord]:
         if not isinstance(loaded, dict) or loaded.get("version") != RECORD_VERSION:
             continue
         record = cast(RunRecord, loaded)
-        if stack is not None and record.get("stack") != stack:
-            continue
         if record["status"] == "running" and not proc.alive(record["pid"], record["pid_started"]):
             record["status"] = "interrupted"
             record["error"] = "the process ended without recording its outcome (killed)"

@@ -31,7 +31,7 @@ def runs(last: int, of_stack: str | None, found_home: Callable[[Path], None], **
     numbered = [
         (number, record)
         for number, record in enumerate(history.read(found_settings.paths), 1)
-        if not of_stack or record["stack"] == found_settings.stack
+        if not of_stack or record["stack"] == of_stack
     ]
     shown = numbered[-last:] if last else numbered
     return Runs(found_settings.paths.root, [r for _, r in shown], [n for n, _ in shown])
