@@ -63,7 +63,8 @@ def test_an_increment_of_generated_days_is_refused_on_your_files_and_says_what_i
     assert refused.code == 2
     error = refused.document()["error"]
     assert "landing holds your files from" in error
-    assert "`ecomctl seed --increment --from DIR`" in error
+    # The hint as printed: this home given by --home, the folder left to the user.
+    assert f" --home {from_files} seed --increment --from DIR`" in error
     assert _checksums(from_files) == before
 
 
@@ -137,7 +138,9 @@ def test_nothing_loaded_yet_asks_for_a_full_load_and_makes_no_landing(
     home = tmp_path / "home"
     refused = _seed(home, "--increment", "--from", str(later))
     assert refused.code == 1
-    assert "load your files first with `ecomctl seed --from DIR`" in refused.document()["error"]
+    error = refused.document()["error"]
+    assert error.startswith("no landing data to append to: load your files first with `")
+    assert error.endswith(f" --home {home} seed --from DIR`")
     assert landing.row_counts(HomePaths(home)) == {}
 
 
