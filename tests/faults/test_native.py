@@ -29,7 +29,7 @@ from support.native import NATIVE, native, pid_of, services
 from ecomctl.proc import alive, poll_until
 from ecomctl.runners.native import pins
 from ecomctl.settings import load_settings
-from ecomctl.transform.changes import BuiltFrom, Inputs
+from ecomctl.transform.built import BuiltFrom, Inputs
 
 pytestmark = pytest.mark.native
 

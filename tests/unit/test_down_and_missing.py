@@ -15,7 +15,7 @@ from ecomctl.engines import clients
 from ecomctl.engines.endpoints import PgEndpoint, SparkEndpoint, TrinoEndpoint
 from ecomctl.engines.sql import missing_table
 from ecomctl.errors import ExitStatus, ServiceDown
-from ecomctl.transform.changes import BuiltFrom
+from ecomctl.transform.built import BuiltFrom
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ import pytest
 from ecomctl.errors import EcomctlError, ExitStatus
 from ecomctl.layers import LAYERS
 from ecomctl.transform import changes
-from ecomctl.transform.changes import BuiltFrom, DbtRequest, Inputs
+from ecomctl.transform.built import BuiltFrom, Inputs
+from ecomctl.transform.changes import DbtRequest
 
 FIXTURE = Path(__file__).parent / "fixtures" / "manifest.json"
 LANDING = {

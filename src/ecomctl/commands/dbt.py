@@ -22,7 +22,8 @@ from ecomctl.transform.project import DbtProject
 if TYPE_CHECKING:  # types only: `status` and `query` need none of these modules
     from ecomctl.history import Recorder
     from ecomctl.settings import HomePaths
-    from ecomctl.transform.changes import BuiltFrom, Inputs, Plan, RunPlan
+    from ecomctl.transform.built import BuiltFrom, Inputs
+    from ecomctl.transform.changes import Plan, RunPlan
     from ecomctl.transform.pipeline import LayerReport, ModelDiff, Prepared
 
 __all__ = ["DbtRequest", "DbtRun", "Verdict", "Watch", "run_dbt", "verdict"]
@@ -114,12 +115,13 @@ def _build(
 ) -> tuple[list[LayerReport], Plan | None, str | None]:
     """What the run built: its layers' reports, what it compared with (and when that was)."""
     from ecomctl.data import landing
+    from ecomctl.transform import built as built_from
     from ecomctl.transform import changes, pipeline, runner
 
     with contextlib.ExitStack() as later:
         if not used.bundled:
             events.notice(f"dbt project: {used.path}")
-        built = changes.BuiltFrom(stack.paths.dbt, stack.name)
+        built = built_from.BuiltFrom(stack.paths.dbt, stack.name)
         if request.command == "test":
             _check_built_for_test(stack, built, request.layers)
         # dbt's child starts now, so that its start, imports and parse overlap the work below;
@@ -167,7 +169,7 @@ def _stopped_during(
 ) -> Interrupted:
     """Ctrl-C or SIGTERM during a layer: the layers finished before it stay built (and in the
     history); a whole run leaves what it was to build for the next one, which continues it."""
-    from ecomctl.transform.changes import Unfinished
+    from ecomctl.transform.built import Unfinished
 
     ended = {r.layer for r in done if r.success}
     finished = [x for x in request.layers if x not in chosen.layers or x in ended]
@@ -251,9 +253,10 @@ def _check_selected(request: DbtRequest, layers: list[str], reports: list[LayerR
 def _inputs(stack: Stack, project_dir: Path) -> Inputs:
     from ecomctl.data import landing
     from ecomctl.transform import changes
+    from ecomctl.transform.built import Inputs
 
     target = stack.dbt_target()
-    return changes.Inputs(
+    return Inputs(
         landing=landing.fingerprint(stack.paths),
         files=changes.project_files(project_dir),
         target=changes.target_fingerprint(target.profiles, target.vars),

@@ -39,7 +39,7 @@ def status(stack: Stack) -> Status:
 def down(stack: Stack, remove_data: bool, events: Events) -> tuple[bool, str]:
     with writing(stack, "down", events):
         if remove_data:  # what was built is gone: the next run compares with nothing
-            from ecomctl.transform.changes import BuiltFrom
+            from ecomctl.transform.built import BuiltFrom
 
             BuiltFrom(stack.paths.dbt, stack.name).forget()
         return stack.down(remove_data)

@@ -11,7 +11,7 @@ import pytest
 
 from ecomctl.resources import bundled
 from ecomctl.transform import changes, project
-from ecomctl.transform.changes import Inputs
+from ecomctl.transform.built import Inputs
 
 LANDING = {"orders": "1/2026-12-01 10:00:00/100", "geolocation": "1/2026-12-01 10:00:00/50"}
 
