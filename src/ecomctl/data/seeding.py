@@ -154,16 +154,23 @@ def increment_from(paths: HomePaths, from_dir: Path, max_bad_rows: int | None = 
 
 def _updated_orders(paths: HomePaths) -> int:
     """Orders of the latest load into landing.orders that an earlier load had already brought."""
+    (count,) = _read(
+        paths,
+        f"with o as (select order_id, _loaded_at = max(_loaded_at) over () as latest"
+        f" from {landing.SCHEMA}.orders)"
+        " select count(distinct order_id) from o where latest"
+        " and order_id in (select order_id from o where not latest)",
+    )
+    return int(count[0])
+
+
+def _read(paths: HomePaths, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of one query of landing, read-only."""
     from ecomctl.engines import duck
 
     with duck.connect(paths, read_only=True) as con:
-        row = con.execute(
-            f"with o as (select order_id, _loaded_at = max(_loaded_at) over () as latest"
-            f" from {landing.SCHEMA}.orders)"
-            " select count(distinct order_id) from o where latest"
-            " and order_id in (select order_id from o where not latest)"
-        ).fetchone()
-    return int(row[0]) if row else 0
+        rows: list[tuple[Any, ...]] = con.execute(sql).fetchall()
+    return rows
 
 
 def _check_folder(from_dir: Path) -> None:
@@ -181,21 +188,19 @@ _CSV_TIME = "%Y-%m-%d %H:%M:%S"
 def _shipped_orders(paths: HomePaths) -> list[dict[str, str]]:
     """Landing's orders whose latest version is shipped (handed to the carrier, with a
     promised date), as the CSV fields of that version."""
-    from ecomctl.engines import duck
-
     spec = BY_TABLE["orders"]
     fields = ", ".join(
         f"coalesce(strftime({c.name}, '{_CSV_TIME}'), '')" if c.type == "TIMESTAMP" else c.name
         for c in spec.columns
     )
-    with duck.connect(paths, read_only=True) as con:
-        rows = con.execute(
-            f"select {fields} from (select *, row_number() over (partition by order_id"
-            f" order by _loaded_at desc) as n from {landing.SCHEMA}.orders)"
-            " where n = 1 and lower(trim(order_status)) = 'shipped'"
-            " and order_delivered_carrier_date is not null"
-            " and order_estimated_delivery_date is not null"
-        ).fetchall()
+    rows = _read(
+        paths,
+        f"select {fields} from (select *, row_number() over (partition by order_id"
+        f" order by _loaded_at desc) as n from {landing.SCHEMA}.orders)"
+        " where n = 1 and lower(trim(order_status)) = 'shipped'"
+        " and order_delivered_carrier_date is not null"
+        " and order_estimated_delivery_date is not null",
+    )
     return [dict(zip(spec.column_names, row, strict=True)) for row in rows]
 
 
