@@ -25,12 +25,11 @@ import psycopg
 import pytest
 from support.faultlog import FaultLog
 from support.helpers import ecomctl, kill_group, open_way_to, start, wait_for
+from support.stranger import as_root, as_stranger
 
 from ecomctl.proc import poll_until
 
 TINY = {"ECOMCTL_SCALE": "0.002"}
-STRANGER = "ecomctl_stranger"
-as_root = pytest.mark.skipif(os.geteuid() != 0, reason="creates a user and changes owners")
 
 
 def _gold(home: Path) -> list[str]:
@@ -44,16 +43,6 @@ def _gold(home: Path) -> list[str]:
 
 def _server_pid(home: Path) -> int:
     return int((home / "postgres" / "data" / "postmaster.pid").read_text().split("\n")[0])
-
-
-@pytest.fixture(scope="module")
-def stranger() -> str:
-    """A second local user, with no rights of its own."""
-    try:
-        pwd.getpwnam(STRANGER)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", STRANGER], check=True)
-    return STRANGER
 
 
 def test_no_shell_ever_sees_a_home_path(tmp_path: Path, faults: FaultLog) -> None:
@@ -196,12 +185,6 @@ def test_another_user_can_read_nothing_in_a_home(
     home: Path, stranger: str, faults: FaultLog
 ) -> None:
     ecomctl("run", home=home, env=TINY)
-
-    def as_stranger(*cmd: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            list(cmd), user=stranger, group=stranger, extra_groups=[], capture_output=True,
-            text=True, cwd="/", check=False,
-        )  # fmt: skip
 
     control = as_stranger("cat", "/etc/hostname")
     attempts = [
