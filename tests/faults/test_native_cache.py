@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import pytest
 from support.faultlog import FaultLog
+from support.native import native
 from support.repository import Repository
 
 from ecomctl.proc import poll_until
@@ -62,6 +64,14 @@ def _sha1(path: Path) -> str:
 
 def _tree(root: Path) -> dict[str, int]:
     return {str(p.relative_to(root)): p.stat().st_size for p in root.rglob("*") if p.is_file()}
+
+
+def _link(source: Path | str, dest: Path | str) -> None:
+    """A file of the user cache in the test's own, without copying it where that can be."""
+    try:
+        os.link(source, dest)
+    except OSError:  # another file system
+        shutil.copy2(source, dest)
 
 
 def _archive(repo: Repository, folder: Path) -> Artifact:
@@ -205,4 +215,51 @@ def test_a_partial_unpack_of_a_sigkilled_unpacker_is_removed_not_reused(
             "the unpacked folder whole": len(_tree(unpacked / "server-1.0")) == 400,
         },
         note=said.strip()[-100:],
+    )
+
+
+def test_a_service_that_fails_on_a_jar_damaged_behind_its_stamp_is_started_again(
+    tmp_path: Path, repository: Repository, faults: FaultLog
+) -> None:
+    """The one test here that starts services (PostgreSQL, S3, the metastore: one `up`)."""
+    cache, home = tmp_path / "cache", tmp_path / "home"
+    # The user cache's files, linked (the damaged one is a copy): nothing to download.
+    for a in pins.METASTORE_JARS:
+        (cache / "artifacts" / a.group).mkdir(parents=True, exist_ok=True)
+        _link(repository.files[a.filename], cache / "artifacts" / a.group / a.filename)
+    # The unpacked archives as they are (`up` renders Trino's catalogs even with --only).
+    (cache / "unpacked").mkdir()
+    for archive in (pins.METASTORE, pins.TRINO_SERVER):
+        folder = archive.filename.removesuffix(".tar.gz")
+        (cache / "unpacked" / folder).symlink_to(repository.root / "unpacked" / folder)
+    common = next(a for a in pins.METASTORE_JARS if a.artifact == "hadoop-common")
+    jar = cache / "artifacts" / common.group / common.filename
+    jar.unlink()
+    shutil.copy2(repository.files[common.filename], jar)
+    stamped, _ = _run(repository, cache, None, "metastore")  # each jar checked and stamped
+    # Damage that keeps size, mtime and inode (the zip's directory zeroed): the stamp still
+    # matches, so only the metastore's failure to start can reveal it.
+    before = jar.stat()
+    with jar.open("r+b") as handle:
+        handle.seek(before.st_size - 4096)
+        handle.write(bytes(4096))
+    os.utime(jar, ns=(before.st_atime_ns, before.st_mtime_ns))
+    env = {"ECOMCTL_MAVEN_URL": repository.url, "ECOMCTL_CACHE_DIR": str(cache)}
+    try:
+        up = native("up", "--only", "metastore", home=home, env=env, check=False)
+    finally:
+        native("down", home=home, check=False)
+    faults.record(
+        "native cache: a service fails to start on a jar damaged behind its stamp",
+        {
+            "the jars stamped first": stamped == 0,
+            "up exits 0": up.returncode == 0,
+            "it names the jar": f"{common.filename} in the cache ({jar}) is damaged" in up.stderr,
+            "it says the metastore is started once more": "starting metastore once more"
+            in up.stderr,
+            "the jar fetched again": f"{common.filename}@0" in repository.served,
+            "nothing else fetched": len(repository.served) == 1,
+            "the jar matches its pin": _sha1(jar) == common.sha1,
+        },
+        note=f"served {repository.served}"[:100],
     )
