@@ -59,8 +59,7 @@ def test_only_the_members_asked_for_are_unpacked_once(tmp_path: Path) -> None:
     # The link's target came along for its data, and went: only what was asked for stays.
     assert (top / "plugin" / "b" / "x.jar").read_bytes() == b"x"
     assert not (top / "plugin" / "a").exists() and not (top / "docs").exists()
-    # No side folder: only the lock that one unpacker at a time holds.
-    assert sorted(p.name for p in unpacked.parent.iterdir()) == [unpacked.name, "server-1.0.lock"]
+    assert sorted(p.name for p in unpacked.parent.iterdir()) == [unpacked.name]  # no side folder
     (top / "lib" / "core.jar").write_bytes(b"kept")
     assert cache.unpacked(server, lambda name: True) == unpacked  # once: not unpacked again
     assert (top / "lib" / "core.jar").read_bytes() == b"kept"

@@ -7,8 +7,8 @@ was chosen. A download goes to `<name>.part`; an interrupted one resumes from wh
 stopped (HTTP Range) or, when the server will not resume, starts over. Only a file whose
 SHA-1 matches is renamed to its final name.
 
-One process at a time downloads or unpacks an artifact: it holds `<name>.lock` (flock, so a
-killed holder never leaves it stuck) and the others wait, saying so, then use its file. Two
+One process at a time downloads or unpacks an artifact: it holds `locks/.../<name>.lock`
+(flock, so a killed holder never leaves it stuck) and the others wait, saying so, then use its file. Two
 writers of one `.part` once made a file of two downloads end to end that was kept for good.
 
 A file is checked against its pin whenever it is used: in full after a download, and then by
@@ -125,7 +125,7 @@ class Cache:
         target = self.root / "unpacked" / artifact.filename.removesuffix(".tar.gz")
         target.parent.mkdir(parents=True, exist_ok=True)
         waiting = f"waiting for another ecomctl to unpack {artifact.filename} ..."
-        with _exclusive(target.with_name(target.name + ".lock"), waiting, events):
+        with _exclusive(self._locks / "unpacked" / f"{target.name}.lock", waiting, events):
             # No other unpacker is alive while we hold the lock: every partial unpack beside
             # is a killed one's, never to be finished or used.
             home.sweep_builds(target)
@@ -137,10 +137,15 @@ class Cache:
         return target
 
     def _lock(self, artifact: Artifact, events: Events) -> contextlib.AbstractContextManager[None]:
-        final = self.file(artifact)
-        final.parent.mkdir(parents=True, exist_ok=True)
+        self.file(artifact).parent.mkdir(parents=True, exist_ok=True)
         waiting = f"waiting for another ecomctl to download {artifact.filename} ..."
-        return _exclusive(final.with_name(final.name + ".lock"), waiting, events)
+        lock = self._locks / "artifacts" / artifact.group / f"{artifact.filename}.lock"
+        return _exclusive(lock, waiting, events)
+
+    @property
+    def _locks(self) -> Path:
+        """Where the locks are: apart, so that the cached files' folders hold only those."""
+        return self.root / "locks"
 
     # -- checks against the pin -------------------------------------------------------------
     def _stamp(self, artifact: Artifact) -> Path:
@@ -213,6 +218,7 @@ def _identity(path: Path, artifact: Artifact) -> dict[str, object]:
 @contextlib.contextmanager
 def _exclusive(lock: Path, waiting: str, events: Events) -> Iterator[None]:
     """Hold lock (a file) alone; say `waiting` once when another process holds it."""
+    lock.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
