@@ -8,8 +8,8 @@ stopped (HTTP Range) or, when the server will not resume, starts over. Only a fi
 SHA-1 matches is renamed to its final name.
 
 One process at a time downloads or unpacks an artifact: it holds `locks/.../<name>.lock`
-(flock, so a killed holder never leaves it stuck) and the others wait, saying so, then use its file. Two
-writers of one `.part` once made a file of two downloads end to end that was kept for good.
+(flock, so a killed holder never leaves it stuck) and the others wait, saying so, then use
+its file. Two writers of one `.part` once made a file of two downloads end to end, kept.
 
 A file is checked against its pin whenever it is used: in full after a download, and then by
 its stamp, `<name>.verified` (size, mtime, inode, as they were when its SHA-1 last matched),
@@ -98,7 +98,7 @@ class Cache:
                     f" {final.parent}: run `{hints.command('up')}` once with network",
                     ExitStatus.ENVIRONMENT,
                 )
-            self._download(artifact, events)
+            self._download_checked(artifact, events)
         return final
 
     def recheck(self, artifacts: list[Artifact], events: Events) -> list[str]:
@@ -170,7 +170,7 @@ class Cache:
             return True
         found = _sha1(final)
         if found == artifact.sha1:
-            home.write_private(self._stamp(artifact), json.dumps(_identity(final, artifact)))
+            self._stamp_checked(artifact)
             return True
         final.unlink()
         events.notice(
@@ -179,7 +179,7 @@ class Cache:
         )
         return False
 
-    def _download(self, artifact: Artifact, events: Events) -> None:
+    def _download_checked(self, artifact: Artifact, events: Events) -> None:
         final = self.file(artifact)
         part = final.with_name(final.name + ".part")
         url = artifact.path(self.repository)
@@ -201,7 +201,12 @@ class Cache:
                 ExitStatus.ENVIRONMENT,
             )
         os.replace(part, final)
-        home.write_private(self._stamp(artifact), json.dumps(_identity(final, artifact)))
+        self._stamp_checked(artifact)
+
+    def _stamp_checked(self, artifact: Artifact) -> None:
+        """Record the file as it is now, just after its SHA-1 was found to match."""
+        identity = _identity(self.file(artifact), artifact)
+        home.write_private(self._stamp(artifact), json.dumps(identity))
 
 
 def _identity(path: Path, artifact: Artifact) -> dict[str, object]:
