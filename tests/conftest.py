@@ -11,6 +11,7 @@ pytest_plugins = [
     "support.fixtures",  # generated Olist files, a home with a completed run
     "support.dockerd",  # a Docker engine and Compose CLI of the tests' own
     "support.native",  # the native stack's engines, started once for the session
+    "support.repository",  # a loopback stand-in for Maven Central serving the pinned files
     "support.stranger",  # a second local user, for the probes of what others can reach
     "support.faultlog",  # the fault table printed at the end of the run
 ]

@@ -146,15 +146,22 @@ def _put_in_place(partial: Path, target: Path, replace: bool) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def _sweep(target: Path) -> None:
+def _sweep(target: Path, every: bool = False) -> None:
     """Remove what builds of target left when their process was killed (its pid is in the
-    name; a live process's build, or a pid since reused, is left alone)."""
+    name; a live process's build, or a pid since reused, is left alone unless every)."""
     for kind in ("partial", "old"):
         prefix = f".{target.name}.{kind}."
         for entry in target.parent.iterdir():
             pid = entry.name[len(prefix) :].split(".", 1)[0]
-            if entry.name.startswith(prefix) and pid.isdigit() and not proc.exists(int(pid)):
+            mine = entry.name.startswith(prefix) and pid.isdigit()
+            if mine and (every or not proc.exists(int(pid))):
                 shutil.rmtree(entry, ignore_errors=True)
+
+
+def sweep_builds(target: Path) -> None:
+    """Remove every build of target left beside it, whatever its pid: for a caller holding a
+    lock that every builder of target takes, so that none of them can be alive."""
+    _sweep(target, every=True)
 
 
 def read_or_create(path: Path) -> str:

@@ -9,95 +9,28 @@ the files of the session's own cache, so the faults touch real downloads without
 from __future__ import annotations
 
 import hashlib
-import http.server
 import json
 import os
 import re
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from support.faultlog import FaultLog
 from support.helpers import TEST_SCALE, hint
 from support.native import NATIVE, native, pid_of, services
+from support.repository import Repository
 
 from ecomctl.proc import alive, poll_until
 from ecomctl.runners.native import pins
-from ecomctl.settings import load_settings
 from ecomctl.transform.built import BuiltFrom, Inputs
 
 pytestmark = pytest.mark.native
 
 HMS_JARS = pins.METASTORE_JARS
-
-
-@dataclass
-class Repository:
-    """Maven Central's layout, served from the session cache; some files can be broken."""
-
-    root: Path
-    port: int = 0
-    cut: dict[str, int] = field(default_factory=dict)  # file name -> bytes before closing
-    corrupt: set[str] = field(default_factory=set)
-    served: list[str] = field(default_factory=list)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/maven2"
-
-
-def _handler(repo: Repository, files: dict[str, Path]) -> type[http.server.BaseHTTPRequestHandler]:
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            name = self.path.rsplit("/", 1)[-1]
-            path = files.get(name)
-            if path is None:
-                self.send_error(404)
-                return
-            data = path.read_bytes()
-            if name in repo.corrupt:
-                data = data[:-1] + bytes([data[-1] ^ 0xFF])
-            start = 0
-            if self.headers.get("Range", "").startswith("bytes="):
-                start = int(self.headers["Range"][6:].split("-")[0])
-                self.send_response(206)
-            else:
-                self.send_response(200)
-            repo.served.append(f"{name}@{start}")
-            body = data[start:]
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if name in repo.cut:
-                self.wfile.write(body[: repo.cut.pop(name)])
-                self.wfile.flush()
-                self.connection.shutdown(2)  # the network fails midway
-                return
-            self.wfile.write(body)
-
-    return Handler
-
-
-@pytest.fixture
-def repository(native_home: Path) -> Iterator[Repository]:
-    """The session cache's artifacts, by file name, behind a loopback HTTP server."""
-    cache = load_settings(home=native_home).cache
-    files = {p.name: p for p in (cache / "artifacts").rglob("*") if p.is_file()}
-    repo = Repository(cache)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(repo, files))
-    repo.port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield repo
-    finally:
-        server.shutdown()
 
 
 def _env(repo: Repository, cache: Path) -> dict[str, str]:

@@ -23,6 +23,12 @@ from ecomctl.runners.native.processes import Launch
 from ecomctl.runners.postgres.server import EmbeddedPostgres
 
 JVM_SERVICES = ("metastore", "trino", "spark-thrift")
+# The pinned jars on each service's class path, by name from the cache: what `up` fetches and
+# checks for it, and what is hashed again in full when it fails to start.
+CLASS_PATH: dict[str, tuple[Artifact, ...]] = {
+    "metastore": pins.METASTORE_JARS,
+    "spark-thrift": pins.SPARK_JARS,
+}
 
 # Memory, sized for 2 cores and 24 GB shared with the user's own work (docs/native.md):
 # Trino 2 GB heap (1 GB per query), Spark's driver 2 GB, the metastore 512 MB.
@@ -126,17 +132,20 @@ class Launcher:
     # -- downloads -----------------------------------------------------------------------------
     def fetch(self, targets: list[str], events: Events) -> None:
         """Download (and unpack) what the services named need and the cache lacks."""
-        wanted: list[Artifact] = []
         if "trino" in targets:
             self.trino_home(events)
         if "metastore" in targets:
             self._metastore_home(events)
-            wanted += pins.METASTORE_JARS
         if "spark-thrift" in targets:
             self.spark_home()
-            wanted += pins.SPARK_JARS
-        for artifact in wanted:
-            self.cache.fetch(artifact, events.transfer)
+        for service in targets:
+            for artifact in CLASS_PATH.get(service, ()):
+                self.cache.fetch(artifact, events)
+
+    def recheck(self, service: str, events: Events) -> list[str]:
+        """Hash the jars the service loads in full, downloading again those that do not match
+        their pins: the names of those (for a service that failed to start)."""
+        return self.cache.recheck(list(CLASS_PATH.get(service, ())), events)
 
     def trino_home(self, events: Events | None = None) -> Path:
         top = f"trino-server-{pins.TRINO_VERSION}/"
@@ -145,7 +154,7 @@ class Launcher:
         unpacked = self.cache.unpacked(
             pins.TRINO_SERVER,
             lambda name: name.removeprefix(top).startswith(keep) and "/hdfs/" not in name,
-            None if events is None else events.transfer,
+            events,
         )
         return unpacked / top.rstrip("/")
 
@@ -153,7 +162,7 @@ class Launcher:
         unpacked = self.cache.unpacked(
             pins.METASTORE,
             lambda name: "/lib/" in name or name.endswith("/scripts") or "/scripts/" in name,
-            None if events is None else events.transfer,
+            events,
         )
         return unpacked / f"apache-hive-metastore-{pins.METASTORE_VERSION}-bin"
 
@@ -194,7 +203,7 @@ class Launcher:
         return Launch(argv, self.config.env(), data, argv[0], "SeaweedFS")
 
     def _metastore_classpath(self) -> str:
-        jars = [str(self.cache.file(a)) for a in pins.METASTORE_JARS]
+        jars = [str(self.cache.file(a)) for a in CLASS_PATH["metastore"]]
         # ecomctl's jars first: its PostgreSQL driver wins over the tarball's older one.
         conf = self.config.conf / "hive"
         return ":".join([str(conf), *jars, str(self._metastore_home() / "lib" / "*")])
@@ -281,7 +290,7 @@ class Launcher:
     def _spark(self, ports: dict[str, int]) -> Launch:
         spark = self.spark_home()
         scratch = self.root / "spark"
-        jars = ":".join(str(self.cache.file(a)) for a in pins.SPARK_JARS)
+        jars = ":".join(str(self.cache.file(a)) for a in CLASS_PATH["spark-thrift"])
         argv = [
             str(spark / "bin" / "spark-submit"),
             "--class", "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2",

@@ -31,7 +31,7 @@ from ecomctl.engines.endpoints import (
     SparkEndpoint,
     TrinoEndpoint,
 )
-from ecomctl.errors import EcomctlError, ExitStatus
+from ecomctl.errors import EcomctlError, ExitStatus, ServiceFailed
 from ecomctl.results import ServiceStatus
 from ecomctl.runners import logs
 from ecomctl.runners.base import Events, UpOptions
@@ -110,7 +110,23 @@ class NativeServices:
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self, opts: UpOptions, events: Events) -> list[ServiceStatus]:
         """Download what is missing, then start the services in dependency order and wait
-        until all are healthy. A service that fails leaves the others running."""
+        until all are healthy. A service that fails leaves the others running; when it fails
+        because a jar it loads is damaged in the cache, that jar is downloaded again (named)
+        and the service started once more."""
+        try:
+            return self._start(opts, events)
+        except ServiceFailed as failed:
+            replaced = self.launcher.recheck(failed.service, events)
+            if not replaced:
+                raise
+            events.notice(
+                f"{failed}: {', '.join(replaced)} in the cache did not match its pin and was"
+                f" downloaded again; starting {failed.service} once more"
+            )
+            self.supervisor.stop(failed.service)
+            return self._start(opts, events)
+
+    def _start(self, opts: UpOptions, events: Events) -> list[ServiceStatus]:
         if opts.offline:
             self.cache.offline = True
         targets = GRAPH.closure(opts.only or list(GRAPH.depends_on))
