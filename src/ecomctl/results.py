@@ -21,6 +21,8 @@ class ServiceStatus:
     version: str = ""
     uptime_seconds: float | None = None
     detail: str = ""
+    # What stands between another local user and the service (texts: ecomctl/protection.py).
+    protection: str = ""
 
     @property
     def healthy(self) -> bool:

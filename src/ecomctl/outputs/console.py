@@ -166,12 +166,14 @@ class Screen:
         table = Table("service", "state", "endpoint", "version", box=None)
         table.add_column("uptime", justify="right")
         table.add_column("detail")
+        table.add_column("protection")
         for s in rows:
             colour = "yellow" if s.state == "empty" else "green" if s.healthy else "red"
             uptime = "" if s.uptime_seconds is None else f"{s.uptime_seconds:.0f}s"
             table.add_row(
-                s.name, f"[{colour}]{s.state}[/]", s.endpoint, s.version, uptime, s.detail
-            )
+                s.name, f"[{colour}]{s.state}[/]", s.endpoint, s.version, uptime, s.detail,
+                s.protection,
+            )  # fmt: skip
         self._print_whole(table)
 
     def tables(self, found: dict[str, list[str]]) -> None:

@@ -56,6 +56,7 @@ def services(rows: list[ServiceStatus]) -> list[dict[str, Any]]:
             "version": s.version,
             "uptime_seconds": s.uptime_seconds,
             "detail": s.detail,
+            "protection": s.protection,
         }
         for s in rows
     ]

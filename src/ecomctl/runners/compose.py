@@ -8,6 +8,7 @@ and ports come from the file, never from a list kept here. Credentials live in a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import secrets
@@ -22,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ecomctl import home
+from ecomctl import home, protection
 from ecomctl.engines.endpoints import (
     LakeEndpoints,
     PgEndpoint,
@@ -316,7 +317,13 @@ class ComposeServices:
             c.config.labels.get("com.docker.compose.service"): c for c in self._containers()
         }
         now = datetime.now(UTC)
-        return [service_status(proj.services[n], containers.get(n), now) for n in names]
+        return [
+            dataclasses.replace(
+                service_status(proj.services[n], containers.get(n), now),
+                protection=protection.compose(n),
+            )
+            for n in names
+        ]
 
     def _containers(self) -> list[Any]:
         if not self.env_file.exists():

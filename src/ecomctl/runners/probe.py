@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from ecomctl import protection
 from ecomctl.engines import clients
 from ecomctl.engines.endpoints import LakeEndpoints
 from ecomctl.errors import EcomctlError, ExitStatus, ServiceDown
@@ -53,11 +54,20 @@ class ProbeOnly:
             ("spark-thrift", spark.url(), lambda: clients.probe_tcp(spark.host, spark.port)),
             ("postgres", gold.url(), lambda: clients.probe_postgres(gold, where.gold_password)),
         ]
+        # What the settings ask of each server (SparkEndpoint carries a password once Spark
+        # authentication lands; until then none is configured).
+        asked = {
+            "trino": protection.remote_trino(trino.scheme, trino.password is not None),
+            "spark-thrift": protection.remote_spark(getattr(spark, "password", None) is not None),
+            "postgres": protection.remote_postgres(where.gold_password is not None),
+        }
         found = []
         for name, url, probe in probes:
             if names is not None and name not in names:
                 continue
             p = probe()
             state: State = "running" if p.ok else "unreachable"
-            found.append(ServiceStatus(name, state, url, p.version, p.uptime_seconds, p.detail))
+            found.append(
+                ServiceStatus(name, state, url, p.version, p.uptime_seconds, p.detail, asked[name])
+            )
         return found

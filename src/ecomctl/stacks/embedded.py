@@ -9,7 +9,7 @@ import shlex
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from ecomctl import hints, lock
+from ecomctl import hints, lock, protection
 from ecomctl.engines import duck, sql
 from ecomctl.engines.endpoints import PgEndpoint, PgLogin
 from ecomctl.errors import EcomctlError, ExitStatus
@@ -72,6 +72,7 @@ class EmbeddedStack:
                 shutil.rmtree(entry)
             else:
                 entry.unlink()
+        self.postgres.forget_account()
         return stopped, f"embedded stack reset: postgres stopped, {self.paths.root} emptied"
 
     def logs(self, service: str | None, tail: int, follow: bool) -> Iterator[str]:
@@ -91,6 +92,7 @@ class EmbeddedStack:
             detail="in-process"
             if made
             else f"no warehouse yet: `{hints.command('seed')}` or `{hints.command('run')}`",
+            protection=protection.DUCKDB,
         )
         return [lake, *self.services.states()]
 

@@ -17,6 +17,8 @@ from ecomctl.settings import Settings
 S3_USER = "ecomctl"
 METASTORE_ROLE = "metastore"
 WEED_PORTS = ("master", "volume", "filer", "admin")
+# security.toml's [jwt.signing], [jwt.signing.read], [jwt.filer_signing], [jwt.filer_signing.read]
+WEED_JWT_KEYS = ("jwt_signing", "jwt_signing_read", "jwt_filer_signing", "jwt_filer_signing_read")
 # log4j2 without the plugin-package scan of the tarball's file (6 s of CPU at every start).
 _METASTORE_LOG4J = """status = WARN
 name = EcomctlMetastore
@@ -67,6 +69,17 @@ class NativeConfig:
             "POSTGRES_USER": "ecomctl",
             "POSTGRES_PASSWORD": pg,
         }
+
+    def weed_security(self) -> dict[str, str]:
+        """SeaweedFS's own checks (its security.toml, as WEED_* variables): JWTs signed with
+        keys of this home's, for writes and reads on the volume servers (issued by the master)
+        and on the filer (issued by the S3 gateway), and no directory listing from the filer.
+        The master's own API checks nothing: isolation.py keeps it to ecomctl's user."""
+        keys = {
+            f"WEED_{name.upper()}_KEY": self.secret(f"weed_{name}_key") or ""
+            for name in WEED_JWT_KEYS
+        }
+        return {**keys, "WEED_FILER_EXPOSE_DIRECTORY_METADATA_ENABLED": "false"}
 
     # -- ports: chosen once per home, moved (and said) when another program took one --------
     def ports(self) -> dict[str, int]:
@@ -130,6 +143,16 @@ class NativeConfig:
             )
         )
         (etc / "log.properties").write_text("io.trino=INFO\n")
+
+
+def unauthenticated_ports(ports: dict[str, int]) -> list[int]:
+    """The ports of servers that check no credentials: the metastore, and every SeaweedFS
+    port but S3's own (the S3 gateway's gRPC one included)."""
+    return [
+        port
+        for name, port in ports.items()
+        if name == "metastore" or name.startswith("weed-") or name == "s3-grpc"
+    ]
 
 
 def _port_names(minio: bool) -> list[str]:

@@ -200,7 +200,8 @@ class Launcher:
             "-admin.ui=false", "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
             "-master.telemetry=false",
         ]  # fmt: skip
-        return Launch(argv, self.config.env(), data, argv[0], "SeaweedFS")
+        env = self.config.env(**self.config.weed_security())
+        return Launch(argv, env, data, argv[0], "SeaweedFS")
 
     def _metastore_classpath(self) -> str:
         jars = [str(self.cache.file(a)) for a in CLASS_PATH["metastore"]]

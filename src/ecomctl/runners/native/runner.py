@@ -19,11 +19,13 @@ and configuration files config.py, and the services' states health.py.
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+from ecomctl import hints, protection
 from ecomctl.engines.endpoints import (
     LakeEndpoints,
     PgEndpoint,
@@ -38,7 +40,13 @@ from ecomctl.runners.base import Events, UpOptions
 from ecomctl.runners.common import LOG_TAIL, LOOPBACK, ServiceGraph, wait_until_healthy
 from ecomctl.runners.native import health
 from ecomctl.runners.native.artifacts import Cache
-from ecomctl.runners.native.config import METASTORE_ROLE, S3_USER, NativeConfig
+from ecomctl.runners.native.config import (
+    METASTORE_ROLE,
+    S3_USER,
+    NativeConfig,
+    unauthenticated_ports,
+)
+from ecomctl.runners.native.isolation import PortIsolation
 from ecomctl.runners.native.launch import JVM_SERVICES, Launcher
 from ecomctl.runners.native.processes import Supervisor
 from ecomctl.runners.postgres.server import READER, EmbeddedPostgres
@@ -75,6 +83,7 @@ class NativeServices:
         )
         self.cache = Cache(settings.cache, settings.maven_url, settings.offline)
         self.launcher = Launcher(self.config, self.cache, self.postgres, self.supervisor.log)
+        self.isolation = PortIsolation(settings.paths.root)
 
     # -- where the engines are --------------------------------------------------------------
     def endpoints(self) -> LakeEndpoints:
@@ -140,6 +149,12 @@ class NativeServices:
             events.notice(notice)
         self.config.notices.clear()
         self.config.render(ports, self.postgres.port(), self.launcher.trino_home() / "plugin")
+        # Before any server listens: no moment when another user could reach one.
+        unisolated = self.isolation.apply(unauthenticated_ports(ports))
+        if unisolated is not None and self.isolation.unavailable() is None:
+            events.notice(
+                f"metastore, SeaweedFS's internal ports: {protection.reachable(unisolated)}"
+            )
         started: set[str] = set()
 
         def advance() -> list[ServiceStatus]:
@@ -181,9 +196,12 @@ class NativeServices:
                     stopped.append(name)
             elif self.supervisor.stop(name):
                 stopped.append(name)
+        # Always, whatever was running: a chain a crashed `up` left goes too.
+        self.isolation.remove()
         if remove_data:
             for folder in ("postgres", "s3", "trino", "spark", "metastore", "conf"):
                 shutil.rmtree(self.root / folder, ignore_errors=True)
+            self.postgres.forget_account()
             return bool(stopped), "native stack stopped, its data removed (downloads kept)"
         if not stopped:
             return False, "native stack: nothing was running"
@@ -200,12 +218,40 @@ class NativeServices:
 
     def _states(self, names: list[str]) -> list[ServiceStatus]:
         ports = self.config.ports()
-        return [
+        states = [
             self.postgres.status()
             if name == "postgres"
             else health.state(name, ports.get(name), self.supervisor, lambda: self.endpoints().s3)
             for name in names
         ]
+        protections = self._protections(ports)
+        return [dataclasses.replace(s, protection=protections[s.name]) for s in states]
+
+    def _protections(self, ports: dict[str, int]) -> dict[str, str]:
+        """How each service is protected, from what is in place now: the isolation rules in
+        the kernel, Trino's rendered configuration, the Spark Thrift server's command line."""
+        needed = set(unauthenticated_ports(ports))
+        unisolated = self.isolation.unavailable()
+        if unisolated is None and not needed <= self.isolation.isolated():
+            unisolated = f"its isolation rules are not in place: `{hints.command('up')}`"
+        minio = "s3-console" in ports
+        trino_conf = self.config.conf / "trino" / "etc" / "config.properties"
+        return {
+            "postgres": protection.POSTGRES,
+            "s3": protection.MINIO if minio else protection.seaweed(unisolated),
+            "metastore": protection.metastore(unisolated),
+            "trino": protection.trino_native(_text(trino_conf)),
+            "spark-thrift": protection.spark_native(self._spark_configuration()),
+        }
+
+    def _spark_configuration(self) -> str:
+        """What the Spark Thrift server was started with: its command line (while it runs),
+        then its configuration files."""
+        pid = self.supervisor.pid("spark-thrift")
+        cmdline = _text(Path(f"/proc/{pid}/cmdline")).replace("\0", " ") if pid else ""
+        folder = self.config.conf / "spark"
+        files = sorted(folder.iterdir()) if folder.is_dir() else []
+        return "\n".join([*(_text(f) for f in files if f.is_file()), cmdline])
 
     def _log(self, name: str) -> Path:
         return self.postgres.log if name == "postgres" else self.supervisor.log(name)
@@ -219,3 +265,10 @@ class NativeServices:
             )
         chosen = [service] if service else names
         return logs.read({name: self._log(name) for name in chosen}, tail, follow)
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""

@@ -3,9 +3,11 @@ the lake stacks' runners are: start, stop, states, logs."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import Iterator
 
+from ecomctl import protection
 from ecomctl.errors import EcomctlError, ExitStatus
 from ecomctl.results import ServiceStatus
 from ecomctl.runners import logs as log_files
@@ -31,11 +33,12 @@ class PostgresServices:
         stopped = self.server.stop()
         if remove_data:
             shutil.rmtree(self.server.root, ignore_errors=True)
+            self.server.forget_account()
             return stopped, "postgres stopped, its data removed"
         return stopped, "postgres stopped" if stopped else "postgres was not running"
 
     def states(self) -> list[ServiceStatus]:
-        return [self.server.status()]
+        return [dataclasses.replace(self.server.status(), protection=protection.POSTGRES)]
 
     def logs(self, service: str | None, tail: int, follow: bool) -> Iterator[str]:
         if service not in (None, self.server.name):

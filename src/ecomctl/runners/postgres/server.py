@@ -175,6 +175,10 @@ class EmbeddedPostgres:
             f"postgres: pid {pid} did not stop (log: {self.log})", ExitStatus.UNHEALTHY
         )
 
+    def forget_account(self) -> None:
+        """Once this server's data is removed (`down --volumes`): its system account goes too."""
+        account.remove_account(self.home)
+
     def status(self) -> ServiceStatus:
         port = self._running_port() if self.server_pid() else self._remembered_port()
         endpoint = f"{HOST}:{port}" if port else "-"
@@ -249,10 +253,10 @@ class EmbeddedPostgres:
 
     def _bin_dir(self) -> Path:
         """The server's programs, where the account that runs them can reach them."""
-        return account.reachable_programs(_bin_dir(), account.server_account())
+        return account.reachable_programs(_bin_dir(), account.server_account(self.home))
 
     def _as_account(self) -> dict[str, Any]:
-        server = account.server_account()
+        server = account.server_account(self.home)
         return {} if server is None else server.subprocess_args()
 
     def _initdb(self) -> None:
@@ -278,7 +282,7 @@ class EmbeddedPostgres:
                 conf.write(_CONF.format(max_connections=self.max_connections))
 
     def _hand_to_os_user(self, data: Path) -> None:
-        account.hand_over(self.home, self.root, [data], account.server_account())
+        account.hand_over(self.home, self.root, [data], account.server_account(self.home))
 
     def _start(self) -> None:
         port = self._port_to_start_on()
