@@ -36,6 +36,15 @@ def as_stranger(*cmd: str, timeout: float = 60) -> subprocess.CompletedProcess[s
 
 
 def python_as_stranger(code: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Python `code` run as the stranger by the tests' own interpreter (so it has the same
-    clients: trino, pyhive, psycopg, boto3), the way a local user with those packages would."""
-    return as_stranger(sys.executable, "-I", "-c", code, timeout=timeout)
+    """Python `code` run as the stranger with the tests' own packages (trino, pyhive, psycopg,
+    boto3), the way a local user with those packages would. The tests' interpreter may live
+    where the stranger cannot enter (a pyenv under a 0700 /root), so the machine's own
+    interpreter of the same version runs it, with the tests' site-packages on its path."""
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    interpreter = next(
+        (p for p in (f"/usr/bin/{version}", f"/usr/local/bin/{version}") if os.access(p, os.X_OK)),
+        sys.executable,
+    )
+    paths = [p for p in sys.path if p.endswith("site-packages")]
+    prelude = f"import sys; sys.path[:0] = {paths!r}\n"
+    return as_stranger(interpreter, "-I", "-c", prelude + code, timeout=timeout)
