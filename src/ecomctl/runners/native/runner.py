@@ -39,7 +39,7 @@ from ecomctl.runners.common import LOG_TAIL, LOOPBACK, ServiceGraph, wait_until_
 from ecomctl.runners.native import health
 from ecomctl.runners.native.artifacts import Cache
 from ecomctl.runners.native.config import METASTORE_ROLE, S3_USER, NativeConfig
-from ecomctl.runners.native.launch import JVM_SERVICES, Launcher
+from ecomctl.runners.native.launch import JVM_SERVICES, Launcher, remove_stale_sockets
 from ecomctl.runners.native.processes import Supervisor
 from ecomctl.runners.postgres.server import READER, EmbeddedPostgres
 from ecomctl.settings import Settings
@@ -159,12 +159,14 @@ class NativeServices:
 
     def stop(self, remove_data: bool) -> tuple[bool, str]:
         stopped = []
+        jvms = [pid for name in JVM_SERVICES if (pid := self.supervisor.pid(name)) is not None]
         for name in reversed(list(GRAPH.depends_on)):
             if name == "postgres":
                 if self.postgres.stop():
                     stopped.append(name)
             elif self.supervisor.stop(name):
                 stopped.append(name)
+        remove_stale_sockets(self.config.s3_ports(), jvms)
         if remove_data:
             for folder in ("postgres", "s3", "trino", "spark", "metastore", "conf"):
                 shutil.rmtree(self.root / folder, ignore_errors=True)
