@@ -86,6 +86,7 @@ def test_a_home_path_with_a_space_a_quote_and_an_accent(tmp_path: Path, faults: 
     ports = json.loads((home / "native" / "ports.json").read_text())
     ours = set(ports.values())
     new = sorted(p for p in places() - before if not _others(p, ours))
+    print("new outside the home:", *new, sep="\n")  # shown with the failure
     why = [
         f"{cmd} exited {r.returncode}: {r.stderr.strip()[-300:]}"
         for cmd, r in results.items()
