@@ -328,6 +328,8 @@ class Launcher:
     def _spark(self, ports: dict[str, int]) -> Launch:
         spark = self.spark_home()
         scratch = self.root / "spark"
+        for _, sub in _HIVE_DIRS:  # Hive reads some before it writes there (pipeout files)
+            (scratch / sub).mkdir(parents=True, exist_ok=True)
         jars = ":".join(str(self.cache.file(a)) for a in pins.SPARK_JARS)
         argv = [
             str(spark / "bin" / "spark-submit"),
