@@ -225,8 +225,11 @@ class Launcher:
         }
         remove_stale_sockets(self.config.s3_ports(), [])  # a killed server's
         s3_config = home.write_private(self.config.secrets / "s3.json", json.dumps(identities))
+        # Its own log files go to /tmp unless told (the supervisor keeps its output too).
+        weed_logs = self.root / "logs" / "weed"
+        weed_logs.mkdir(parents=True, exist_ok=True)
         argv = [
-            str(self._weed()), "mini", f"-dir={data}",
+            str(self._weed()), f"-logdir={weed_logs}", "mini", f"-dir={data}",
             # Every listener (master, volume, filer, S3, admin and their gRPC ports) on loopback.
             f"-ip={LOOPBACK}", f"-ip.bind={LOOPBACK}",
             f"-s3.port={ports['s3']}", f"-s3.port.grpc={ports['s3-grpc']}",
