@@ -69,8 +69,10 @@ def hold(root: Path, command: str, warn: Callable[[str], None]) -> Iterator[None
         readers = os.open(root / READERS, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             _wait_for_readers(readers, warn)
+            _HELD.add(Path(root).resolve())
             yield
         finally:
+            _HELD.discard(Path(root).resolve())
             os.close(readers)
             # Cleared on a clean exit, so only a killed holder leaves its name behind.
             os.ftruncate(fd, 0)
@@ -80,6 +82,7 @@ def hold(root: Path, command: str, warn: Callable[[str], None]) -> Iterator[None
 
 
 READERS = "readers.lock"
+_HELD: set[Path] = set()  # the homes this process holds: it reads them as their writer
 READERS_WAIT = 600.0  # seconds a writer waits for queries under way before giving up
 
 
@@ -117,7 +120,11 @@ def _writer(root: Path) -> str | None:
 @contextmanager
 def reading(root: Path) -> Iterator[None]:
     """Share the warehouse with other readers; refused at once while a writer holds the home
-    (or waits for the readers before it: new ones do not keep it waiting)."""
+    (or waits for the readers before it: new ones do not keep it waiting). The writer
+    itself reads freely."""
+    if Path(root).resolve() in _HELD:
+        yield
+        return
     try:
         fd = os.open(root / READERS, os.O_RDONLY)
     except FileNotFoundError:  # no writer ever ran here: nothing to share

@@ -137,3 +137,31 @@ def test_rendering_again_replaces_the_folder_whole_readable_by_the_engines(
     assert "thrift://127.0.0.1:42083" in catalog
     assert {p.stat().st_mode & 0o777 for p in target.rglob("*") if p.is_file()} == {0o644}
     assert {p.stat().st_mode & 0o777 for p in [target, *target.rglob("*")] if p.is_dir()} == {0o755}
+
+
+def test_trino_finds_its_files_below_a_home_path_with_any_letter(tmp_path: Path) -> None:
+    """Trino reads its .properties as ISO-8859-1: the home's letters beyond ASCII are escaped."""
+    from ecomctl.runners.native.config import NativeConfig
+
+    home = tmp_path / "home dir 'q' é 😀"
+    config = NativeConfig(load_settings(home=home))
+    config.render({"metastore": 41083, "s3": 41000, "trino": 41080}, 41432, home / "plugins")
+    text = (config.conf / "trino" / "etc" / "config.properties").read_bytes().decode("ascii")
+    values = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+    read = {k: v.encode().decode("unicode_escape", "surrogatepass") for k, v in values.items()}
+    as_java = {k: v.encode("utf-16", "surrogatepass").decode("utf-16") for k, v in read.items()}
+    assert as_java["catalog.config-dir"] == str(config.conf / "trino" / "catalog")
+    assert as_java["plugin.dir"] == str(home / "plugins")
+
+
+def test_a_port_out_of_range_in_ports_json_is_chosen_again(tmp_path: Path) -> None:
+    from ecomctl.runners.native.config import NativeConfig
+
+    config = NativeConfig(load_settings(home=tmp_path / "home"))
+    config.root.mkdir(parents=True)
+    config.ports_file.write_text('{"s3": 99999, "trino": 41080, "metastore": "x"}')
+    assert config.ports() == {"trino": 41080}
+    assert [n.split(" held ")[1] for n in config.notices] == [
+        "no port number for metastore ('x'); choosing one",
+        "no port number for s3 (99999); choosing one",
+    ]

@@ -108,6 +108,16 @@ class Home:
         self.built = BuiltFrom(self.dbt, "embedded")
         self.built.record(list(LAYERS), 1, _inputs(self.project))
         self.notices: list[str] = []
+        self.dropped: set[str] = set()  # layer.table, dropped from outside since the run
+
+    def relations(self, layer: str) -> list[str]:
+        """The tables a layer has: every model of the run's graph, but those dropped."""
+        return [
+            node["name"].upper()  # as an engine may spell them
+            for node in self.manifest["nodes"].values()
+            if node["original_file_path"].startswith(f"models/{layer}/")
+            and f"{layer}.{node['name']}" not in self.dropped
+        ]
 
     def decide(
         self, request: DbtRequest, generation: int | None = 1, landing: dict[str, str] = LANDING
@@ -119,6 +129,7 @@ class Home:
             lambda: _inputs(self.project, landing),
             self.project,
             self.notices.append,
+            self.relations,
         )
 
 
@@ -129,6 +140,26 @@ def test_a_whole_run_with_nothing_changed_is_up_to_date(tmp_path: Path) -> None:
     done = home.decide(request)
     assert done.up_to_date and done.compared is not None
     assert done.refresh == set() and home.notices == []
+
+
+def test_a_table_dropped_from_outside_is_built_again(tmp_path: Path) -> None:
+    home = Home(tmp_path)
+    home.dropped = {"gold.payment_type_mix"}
+    done = home.decide(DbtRequest("run", list(LAYERS)))
+    assert done.layers == ["gold"] and done.select == ["payment_type_mix"]
+    assert home.notices == ["gold.payment_type_mix is missing: building 1 model and no others"]
+
+
+def test_a_missing_table_adds_to_what_changed(tmp_path: Path) -> None:
+    home = Home(tmp_path)
+    home.dropped = {"bronze.geolocation", "silver.fact_orders"}
+    (home.project / "models" / "gold" / "payment_type_mix.sql").write_text("-- edited\n")
+    done = home.decide(DbtRequest("run", list(LAYERS)))
+    assert done.select == ["fact_orders", "geolocation", "payment_type_mix"]
+    assert home.notices == [
+        "changed since the last run: payment_type_mix; bronze.geolocation, silver.fact_orders"
+        " are missing: building 3 models and no others"
+    ]
 
 
 @pytest.mark.parametrize("project", ["ecom_analytics", "my_shop"])

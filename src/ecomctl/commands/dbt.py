@@ -134,7 +134,9 @@ def _build(
         _check_inputs_built(stack, request.layers)
         generation = landing.generation(stack.paths)
         today = functools.partial(_inputs, stack, used.path)
-        chosen = changes.decide(request, built, generation, today, used.path, events.notice)
+        chosen = changes.decide(
+            request, built, generation, today, used.path, events.notice, stack.tables
+        )
         compared_at = built.finished() if chosen.compared else None  # before this run's own
         if chosen.up_to_date:
             if record is not None:

@@ -56,15 +56,19 @@ class LoadResult:
 
 def _check_header(path: Path, spec: OlistFile) -> None:
     with path.open("rb") as handle:
-        first = handle.readline(1 << 16)
-        second = handle.readline(1 << 16)
+        head = handle.read(1 << 16)
+    # Lines end in LF, CRLF or (old Mac files) CR alone: DuckDB's reader takes all three.
+    first, second, *_ = [*head.splitlines(), b"", b""]
     if not first.strip():
         raise EcomctlError(f"{path}: line 1: the file is empty (expected a header row)")
     try:
         text = first.removeprefix(_BOM).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise EcomctlError(f"{path}: line 1: not UTF-8 ({exc.reason})") from exc
-    found = next(csv.reader([text.rstrip("\r\n")]))
+    try:
+        found = next(csv.reader([text]))
+    except csv.Error as exc:
+        raise EcomctlError(f"{path}: line 1: the header is not a CSV row ({exc})") from exc
     if found != spec.column_names:
         missing = [c for c in spec.column_names if c not in found]
         extra = [c for c in found if c not in spec.column_names]
@@ -102,21 +106,40 @@ _REASONS = (
     re.compile(r"(Expected Number of Columns: \d+ Found: \d+)"),
     re.compile(r"(Invalid unicode[^.]*\.[^\n]*)"),
 )
+_LINE_SIZE = re.compile(r"Maximum line size of (\d+) bytes exceeded\. Actual Size:\s*(\d+) bytes")
+_ORIGINAL = re.compile(r"Original Line: ([^\n]*)")
 
 
-def _csv_error(path: Path, exc: Exception) -> str:
+def _csv_error(path: Path, spec: OlistFile, exc: Exception) -> str:
     """DuckDB's CSV errors span many lines; keep the place (line, column) and the reason."""
     text = str(exc)
     line = _LINE.search(text)
-    column = _COLUMN.search(text)
+    column: str | None = m.group(1) if (m := _COLUMN.search(text)) else None
     reason = next(
         (m.group(1) for r in _REASONS if (m := r.search(text))),
         first_line(text, type(exc).__name__),
     )
+    if size := _LINE_SIZE.search(text):
+        limit, actual = (int(n) for n in size.groups())
+        column = _widest_column(_ORIGINAL.search(text), spec)
+        reason = f"a line of {actual:,} bytes, more than the {limit:,} bytes a line may hold"
     where = "".join(
-        (f"line {line.group(1)}: " if line else "", f"column {column.group(1)}: " if column else "")
+        (f"line {line.group(1)}: " if line else "", f"column {column}: " if column else "")
     )
     return f"{path}: {where}" + reason.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def _widest_column(original: re.Match[str] | None, spec: OlistFile) -> str | None:
+    """The column of the longest value of the line DuckDB quotes (the one too long to read)."""
+    if original is None:
+        return None
+    try:
+        fields = next(csv.reader([original.group(1)]))
+    except (csv.Error, StopIteration):
+        return None
+    widest = max(range(len(fields)), key=lambda i: len(fields[i]), default=None)
+    names = spec.column_names
+    return names[widest] if widest is not None and widest < len(names) else None
 
 
 def _this_load(stamp: str) -> str:
@@ -257,14 +280,18 @@ def load(
                         f"{path}: no landing table {spec.table} to append to: run a full `{hints.command('seed')}` first"
                     ) from exc
                 except duckdb.Error as exc:
-                    raise EcomctlError(_csv_error(path, exc)) from exc
+                    raise EcomctlError(_csv_error(path, spec, exc)) from exc
                 bad = 0
                 if rejects is not None:
-                    con.execute(
+                    # DuckDB notes a short row once per missing column: one bad row is one
+                    # line, kept with its first error.
+                    inserted = con.execute(
                         f"insert into {SCHEMA}.{REJECTS} select {literal(spec.filename)}, line,"
                         f" column_name, error_message, csv_line from {rejects}"
-                    )
-                    bad = int(con.execute(f"select count(*) from {rejects}").fetchone()[0])
+                        " qualify row_number() over"
+                        " (partition by scan_id, file_id, line order by column_idx) = 1"
+                    ).fetchone()
+                    bad = int(inserted[0]) if inserted else 0
                     bad += _set_aside_empty_keys(con, spec, scope) if spec.key else 0
                     bad += _drop_duplicates(con, spec, scope) if spec.key else 0
                 elif (empty := _empty_key(con, spec, scope)) is not None:

@@ -34,6 +34,16 @@ def port_is_free(port: int, host: str = LOOPBACK) -> bool:
     return True
 
 
+def valid_port(value: object) -> int | None:
+    """A port number as a file of the home holds it (text or a JSON number), or None when it
+    is no port (garbage, or out of 1-65535: a socket would refuse it with a traceback)."""
+    try:
+        port = int(str(value).strip())
+    except ValueError:
+        return None
+    return port if 0 < port < 65536 else None
+
+
 def free_port(host: str = LOOPBACK) -> int:
     """A port no one listens on now (the kernel's pick)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

@@ -8,7 +8,8 @@ following dbt's own graph (the manifest of that last run). Anything else (a macr
 project file, the sources, a removed model, other engines) rebuilds everything, as before.
 
 What the last runs were built from is kept by built.BuiltFrom. The comparison is of inputs,
-not tables: tables changed by hand need `run --force`.
+and of which tables exist (one catalog query per layer): a table dropped from outside is
+built again; one changed by hand needs `run --force`.
 """
 
 from __future__ import annotations
@@ -113,17 +114,19 @@ def decide(
     today: Callable[[], Inputs],
     project_dir: Path,
     notice: Callable[[str], None],
+    relations: Callable[[str], list[str]],
 ) -> RunPlan:
     """What `run` or `test` builds: every layer asked, from scratch where landing was replaced
     since it was built (or --full-refresh); a whole run only what changed since the last one
-    (today: its inputs now; generation: landing's, None when landing has none)."""
+    (today: its inputs now; generation: landing's, None when landing has none; relations:
+    the tables and views a layer has now)."""
     unfinished = built.unfinished()
     held: list[str] = []  # what changed: not said when a stopped run is continued as it was
     refresh = set(request.layers) if request.full_refresh else set()
     if request.command == "run" and generation is not None:
         refresh |= built.rebuild(request.layers, generation, request.select, held.append)
     inputs = today() if request.whole and generation is not None else None
-    chosen = _changed(request, built, refresh, inputs, project_dir, held.append)
+    chosen = _changed(request, built, refresh, inputs, project_dir, held.append, relations)
     continued = _continuing(request, chosen, unfinished, project_dir)
     if continued is chosen or unfinished is None or unfinished.inputs != chosen.inputs:
         for line in held:
@@ -140,10 +143,12 @@ def _changed(
     inputs: Inputs | None,
     project_dir: Path,
     notice: Callable[[str], None],
+    relations: Callable[[str], list[str]],
 ) -> RunPlan:
     if inputs is None or request.force or refresh:
         return RunPlan(request.layers, request.select, refresh, None, inputs)
-    chosen = plan(built.inputs(), inputs, last_manifest(built.dbt_dir))
+    manifest = last_manifest(built.dbt_dir)
+    chosen = with_missing(plan(built.inputs(), inputs, manifest), manifest, relations)
     if chosen.models is None:
         return RunPlan(request.layers, request.select, refresh, chosen, inputs)
     if not chosen.up_to_date:
@@ -230,6 +235,32 @@ def plan(before: Inputs | None, now: Inputs, manifest: dict[str, Any] | None) ->
         return Plan(frozenset(), "landing, the dbt project and the engines are as they were")
     changed = sorted(s.rsplit(".", 1)[-1] for s in starts)
     return Plan(frozenset(models), f"changed since the last run: {', '.join(changed)}")
+
+
+def with_missing(
+    chosen: Plan, manifest: dict[str, Any] | None, relations: Callable[[str], list[str]]
+) -> Plan:
+    """The plan, plus the models whose table or view is gone (dropped from outside): those
+    are built again, whatever else changed."""
+    if chosen.models is None or manifest is None:
+        return chosen
+    expected: dict[str, list[tuple[str, str]]] = {}  # layer -> (relation, model)
+    for uid, node in manifest.get("nodes", {}).items():
+        parts = str(node.get("original_file_path", "")).split("/")
+        materialized = (node.get("config") or {}).get("materialized")
+        layer = parts[1] if len(parts) > 2 and parts[0] == "models" else ""
+        if uid.startswith(_MODEL) and layer in LAYERS and materialized != "ephemeral":
+            relation = str(node.get("alias") or node.get("name", ""))
+            expected.setdefault(layer, []).append((relation, str(node.get("name", ""))))
+    missing: dict[str, str] = {}  # model -> layer.relation
+    for layer, wanted in expected.items():
+        present = {name.lower() for name in relations(layer)}
+        missing |= {m: f"{layer}.{r}" for r, m in wanted if r.lower() not in present}
+    if not missing:
+        return chosen
+    gone = f"{', '.join(sorted(missing.values()))} {'is' if len(missing) == 1 else 'are'} missing"
+    why = gone if chosen.up_to_date else f"{chosen.why}; {gone}"
+    return Plan(chosen.models | frozenset(missing), why)
 
 
 def project_name(manifest: dict[str, Any] | None) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import psycopg
 import pytest
+from support.faultlog import FaultLog
 from support.fixtures import gold_rows
 from support.helpers import ecomctl, hint
 from support.money import product_categories, rows
@@ -118,6 +119,26 @@ def test_a_second_run_with_nothing_new_does_nothing_and_says_so(
     assert doc["success"] and doc["up_to_date"] and doc["layers"] == []
     assert doc["built_at"] and doc["gold_url"]
     assert _all_counts(pipeline_home) == before
+
+
+def test_a_gold_table_dropped_from_outside_is_built_again(
+    pipeline_home: Path, first_run: object, faults: FaultLog
+) -> None:
+    before = _all_counts(pipeline_home)
+    with _stack(pipeline_home).postgres.connect() as conn:  # as gold's owner, from outside
+        conn.execute("drop table gold.payment_type_mix")
+    again = ecomctl("run", home=pipeline_home, check=False)
+    faults.record(
+        "a gold table dropped from outside, then run",
+        {
+            "exit 0": again.returncode == 0,
+            "it says which table is missing": "gold.payment_type_mix is missing: building 1 model"
+            in again.stderr + again.stdout,
+            "not up to date": "up to date" not in again.stdout,
+            "every table as before": _all_counts(pipeline_home) == before,
+        },
+        note=(again.stderr + again.stdout).strip()[:120],
+    )
 
 
 def test_force_builds_every_model_though_nothing_changed(

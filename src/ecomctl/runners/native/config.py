@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ecomctl import home
 from ecomctl.runners import engine_conf
-from ecomctl.runners.common import LOOPBACK, free_port, port_is_free
+from ecomctl.runners.common import LOOPBACK, free_port, port_is_free, valid_port
 from ecomctl.runners.engine_conf import EngineHosts
 from ecomctl.settings import Settings
 
@@ -54,7 +54,8 @@ class NativeConfig:
     def env(self, **extra: str) -> dict[str, str]:
         """A service's environment: a plain base (no ecomctl settings), then its own secrets."""
         base = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TZ")}
-        return {"HOME": str(self.root), **base, **extra}
+        # The JVMs decode their arguments (paths of the home) in the locale's encoding.
+        return {"HOME": str(self.root), **base, "LC_ALL": "C.UTF-8", **extra}
 
     def lake_secrets(self) -> dict[str, str]:
         key = self.secret("s3_secret_key") or ""
@@ -84,9 +85,23 @@ class NativeConfig:
     # -- ports: chosen once per home, moved (and said) when another program took one --------
     def ports(self) -> dict[str, int]:
         try:
-            return {str(k): int(v) for k, v in json.loads(self.ports_file.read_text()).items()}
+            held = json.loads(self.ports_file.read_text())
         except (FileNotFoundError, ValueError):
             return {}
+        if not isinstance(held, dict):
+            return {}
+        ports = {str(k): port for k, v in held.items() if (port := valid_port(v)) is not None}
+        for name in sorted(set(map(str, held)) - set(ports)):
+            notice = (
+                f"{self.ports_file} held no port number for {name} ({held[name]!r}); choosing one"
+            )
+            if notice not in self.notices:
+                self.notices.append(notice)
+        return ports
+
+    def s3_ports(self) -> list[int]:
+        """The ports of the S3 server's listeners (SeaweedFS has several)."""
+        return [port for name, port in self.ports().items() if _service_of_port(name) == "s3"]
 
     def assign_ports(self, stopped: set[str], minio: bool) -> dict[str, int]:
         """Keep each remembered port; choose one for a new name, or for a stopped service
@@ -136,8 +151,8 @@ class NativeConfig:
                     "task.concurrency=2",
                     "task.max-worker-threads=8",
                     "catalog.management=static",
-                    f"plugin.dir={trino_plugins}",
-                    f"catalog.config-dir={self.conf / 'trino' / 'catalog'}",
+                    f"plugin.dir={_property(trino_plugins)}",
+                    f"catalog.config-dir={_property(self.conf / 'trino' / 'catalog')}",
                     "",
                 ]
             )
@@ -153,6 +168,15 @@ def unauthenticated_ports(ports: dict[str, int]) -> list[int]:
         for name, port in ports.items()
         if name == "metastore" or name.startswith("weed-") or name == "s3-grpc"
     ]
+
+
+def _property(value: object) -> str:
+    """A value for a Java .properties file, which Trino reads as ISO-8859-1: any other letter
+    of a path (an accent in the home's) as a \\uXXXX escape, a backslash doubled."""
+    text = str(value).replace("\\", "\\\\")
+    utf16 = text.encode("utf-16-be")  # letters beyond U+FFFF as their two surrogates
+    units = [int.from_bytes(utf16[i : i + 2]) for i in range(0, len(utf16), 2)]
+    return "".join(chr(u) if u < 128 else f"\\u{u:04x}" for u in units)
 
 
 def _port_names(minio: bool) -> list[str]:

@@ -3,19 +3,21 @@ memory, and what must be downloaded or made before its first start."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
 import shutil
+import stat
 import sysconfig
 from collections.abc import Callable
 from pathlib import Path
 
-from ecomctl import home
+from ecomctl import home, proc
 from ecomctl.errors import EcomctlError, ExitStatus
 from ecomctl.runners import logs
 from ecomctl.runners.base import Events
-from ecomctl.runners.common import LOG_TAIL, LOOPBACK
+from ecomctl.runners.common import LOG_TAIL, LOOPBACK, port_is_free
 from ecomctl.runners.native import java, pins
 from ecomctl.runners.native.artifacts import Artifact, Cache
 from ecomctl.runners.native.config import METASTORE_ROLE, S3_USER, WEED_PORTS, NativeConfig
@@ -48,6 +50,48 @@ _TRINO_JVM = [
     "-Dfile.encoding=UTF-8", "-XX:+EnableDynamicAgentLoading", "--enable-native-access=ALL-UNNAMED",
     "--sun-misc-unsafe-memory-access=allow",
 ]  # fmt: skip
+
+
+# Hive's folders that default to /tmp or java.io.tmpdir, each given one inside Spark's scratch.
+_HIVE_DIRS = (
+    ("hive.exec.scratchdir", "hive"),
+    ("hive.exec.local.scratchdir", "hive-local"),
+    ("hive.downloaded.resources.dir", "hive-resources"),
+    ("hive.querylog.location", "hive-querylog"),
+    ("hive.server2.logging.operation.log.location", "operation_logs"),
+)
+
+
+def _tmpdir_options(scratch: Path) -> list[str]:
+    """A JVM's temporary files (and Derby's, should Spark start one) inside the home, never in
+    /tmp or the folder it was started from."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    return [f"-Djava.io.tmpdir={scratch}", f"-Dderby.system.home={scratch}"]
+
+
+def _spark_option(option: str) -> str:
+    """An option as Spark's launcher splits spark.driver.extraJavaOptions (on white space,
+    with shell-like quotes and backslashes): escaped, so that a home path with spaces or
+    quotes stays one option and the same path."""
+    return "".join("\\" + c if c.isspace() or c in "\\'\"" else c for c in option)
+
+
+def remove_stale_sockets(ports: list[int], pids: list[int]) -> None:
+    """The Unix sockets the services make in /tmp, whatever the home, and leave behind when
+    stopped: SeaweedFS's per listener (/tmp/seaweedfs-s3-<port>.sock, ...), and a JVM's
+    attach socket (/tmp/.java_pid<pid>, Trino attaches to itself). Removed once no server
+    listens on the port (one of ours that another program took since keeps its socket) and
+    the JVM is gone."""
+    tmp = Path("/tmp")
+    found = [
+        p for port in ports if port_is_free(port) for p in tmp.glob(f"seaweedfs-*-{port}.sock")
+    ]
+    found += [tmp / f".java_pid{pid}" for pid in pids if not proc.exists(pid)]
+    for path in found:
+        with contextlib.suppress(FileNotFoundError):
+            info = path.lstat()
+            if stat.S_ISSOCK(info.st_mode) and info.st_uid == os.geteuid():
+                path.unlink()
 
 
 class Launcher:
@@ -188,9 +232,13 @@ class Launcher:
                 }
             ]
         }
+        remove_stale_sockets(self.config.s3_ports(), [])  # a killed server's
         s3_config = home.write_private(self.config.secrets / "s3.json", json.dumps(identities))
+        # Its own log files go to /tmp unless told (the supervisor keeps its output too).
+        weed_logs = self.root / "logs" / "weed"
+        weed_logs.mkdir(parents=True, exist_ok=True)
         argv = [
-            str(self._weed()), "mini", f"-dir={data}",
+            str(self._weed()), f"-logdir={weed_logs}", "mini", f"-dir={data}",
             # Every listener (master, volume, filer, S3, admin and their gRPC ports) on loopback.
             f"-ip={LOOPBACK}", f"-ip.bind={LOOPBACK}",
             f"-s3.port={ports['s3']}", f"-s3.port.grpc={ports['s3-grpc']}",
@@ -214,6 +262,7 @@ class Launcher:
         return [
             str(self.java("metastore").binary),
             f"-Xmx{METASTORE_HEAP}",
+            *_tmpdir_options(self.root / "metastore" / "tmp"),
             "-Djava.net.preferIPv4Stack=true",
             f"-Dlog4j.configurationFile={log4j}",
             "-cp",
@@ -277,6 +326,7 @@ class Launcher:
             str(self.java("trino").binary),
             "-cp", str(self.trino_home() / "lib" / "*"),
             *_TRINO_JVM,
+            *_tmpdir_options(data / "tmp"),
             "-Dnode.environment=ecomctl", "-Dnode.id=ecomctl-native",
             f"-Dnode.data-dir={data}", f"-Dnode.bind-ip={LOOPBACK}",
             f"-Dnode.internal-address={LOOPBACK}", f"-Dconfig={etc / 'config.properties'}",
@@ -291,6 +341,8 @@ class Launcher:
     def _spark(self, ports: dict[str, int]) -> Launch:
         spark = self.spark_home()
         scratch = self.root / "spark"
+        for _, sub in _HIVE_DIRS:  # Hive reads some before it writes there (pipeout files)
+            (scratch / sub).mkdir(parents=True, exist_ok=True)
         jars = ":".join(str(self.cache.file(a)) for a in CLASS_PATH["spark-thrift"])
         argv = [
             str(spark / "bin" / "spark-submit"),
@@ -303,14 +355,16 @@ class Launcher:
             "--conf", f"spark.driver.bindAddress={LOOPBACK}",
             "--conf", f"spark.driver.host={LOOPBACK}",
             "--conf", f"spark.local.dir={scratch}",
-            "--conf", f"spark.driver.extraJavaOptions=-Djava.io.tmpdir={scratch}"
-            f" -Dderby.system.home={scratch}",
+            # One string that Spark splits into JVM options itself: quoted for its parser.
+            "--conf", "spark.driver.extraJavaOptions="
+            + " ".join(_spark_option(o) for o in _tmpdir_options(scratch)),
             "--hiveconf", f"hive.server2.thrift.bind.host={LOOPBACK}",
             "--hiveconf", f"hive.server2.thrift.port={ports['spark-thrift']}",
             "--hiveconf", "hive.server2.transport.mode=binary",
             "--hiveconf", "hive.server2.authentication=NONE",
             "--hiveconf", "hive.server2.enable.doAs=false",
-            "--hiveconf", f"hive.exec.scratchdir={scratch / 'hive'}",
+            # Hive's defaults put these below java.io.tmpdir or /tmp: all inside the home.
+            *(a for name, sub in _HIVE_DIRS for a in ("--hiveconf", f"{name}={scratch / sub}")),
         ]  # fmt: skip
         env = self.config.env(
             **self.config.lake_secrets(),

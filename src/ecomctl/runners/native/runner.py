@@ -47,7 +47,7 @@ from ecomctl.runners.native.config import (
     unauthenticated_ports,
 )
 from ecomctl.runners.native.isolation import PortIsolation
-from ecomctl.runners.native.launch import JVM_SERVICES, Launcher
+from ecomctl.runners.native.launch import JVM_SERVICES, Launcher, remove_stale_sockets
 from ecomctl.runners.native.processes import Supervisor
 from ecomctl.runners.postgres.server import READER, EmbeddedPostgres
 from ecomctl.settings import Settings
@@ -190,6 +190,7 @@ class NativeServices:
 
     def stop(self, remove_data: bool) -> tuple[bool, str]:
         stopped = []
+        jvms = [pid for name in JVM_SERVICES if (pid := self.supervisor.pid(name)) is not None]
         for name in reversed(list(GRAPH.depends_on)):
             if name == "postgres":
                 if self.postgres.stop():
@@ -198,6 +199,7 @@ class NativeServices:
                 stopped.append(name)
         # Always, whatever was running: a chain a crashed `up` left goes too.
         self.isolation.remove()
+        remove_stale_sockets(self.config.s3_ports(), jvms)
         if remove_data:
             for folder in ("postgres", "s3", "trino", "spark", "metastore", "conf"):
                 shutil.rmtree(self.root / folder, ignore_errors=True)

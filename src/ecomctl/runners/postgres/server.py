@@ -27,7 +27,7 @@ from ecomctl.engines.endpoints import PgEndpoint
 from ecomctl.errors import EcomctlError, ExitStatus, reason
 from ecomctl.results import ServiceStatus
 from ecomctl.runners.common import LOOPBACK as HOST
-from ecomctl.runners.common import free_port, port_is_free
+from ecomctl.runners.common import free_port, port_is_free, valid_port
 from ecomctl.runners.postgres import account
 
 USER = "ecomctl"  # the superuser: ecomctl's alone, its password never leaves its 0600 file
@@ -86,7 +86,11 @@ class EmbeddedPostgres:
         if remembered is not None:
             return remembered
         if self.port_file.exists():
-            self.notices.append(f"postgres: {self.port_file} held no port number; choosing one")
+            held = self.port_file.read_text(errors="replace").strip()[:20]
+            self.notices.append(
+                f"postgres: {self.port_file} held no port number ({held!r}, not one of"
+                " 1-65535); choosing one"
+            )
         port = free_port()
         self.root.mkdir(parents=True, exist_ok=True)
         self.port_file.write_text(f"{port}\n")
@@ -94,8 +98,8 @@ class EmbeddedPostgres:
 
     def _remembered_port(self) -> int | None:
         try:
-            return int(self.port_file.read_text().strip())
-        except (FileNotFoundError, ValueError):
+            return valid_port(self.port_file.read_text(errors="replace"))
+        except FileNotFoundError:
             return None
 
     def endpoint(self) -> PgEndpoint:
