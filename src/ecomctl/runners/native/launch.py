@@ -16,9 +16,16 @@ from ecomctl.errors import EcomctlError, ExitStatus
 from ecomctl.runners import logs
 from ecomctl.runners.base import Events
 from ecomctl.runners.common import LOG_TAIL, LOOPBACK
-from ecomctl.runners.native import java, pins
+from ecomctl.runners.native import java, pins, sparkjava
 from ecomctl.runners.native.artifacts import Artifact, Cache
-from ecomctl.runners.native.config import METASTORE_ROLE, S3_USER, WEED_PORTS, NativeConfig
+from ecomctl.runners.native.config import (
+    METASTORE_ROLE,
+    S3_USER,
+    SPARK_PASSWORD_FILES,
+    SPARK_READER,
+    WEED_PORTS,
+    NativeConfig,
+)
 from ecomctl.runners.native.processes import Launch
 from ecomctl.runners.postgres.server import EmbeddedPostgres
 
@@ -133,10 +140,15 @@ class Launcher:
             self._metastore_home(events)
             wanted += pins.METASTORE_JARS
         if "spark-thrift" in targets:
-            self.spark_home()
+            self.spark_classes()
             wanted += pins.SPARK_JARS
         for artifact in wanted:
             self.cache.fetch(artifact, events.transfer)
+
+    def spark_classes(self) -> Path:
+        """ecomctl's login check and guard for the Spark Thrift server, compiled (once)."""
+        java_binary = self.java("spark-thrift").binary
+        return sparkjava.classes(self.cache.root, self.spark_home(), java_binary)
 
     def trino_home(self, events: Events | None = None) -> Path:
         top = f"trino-server-{pins.TRINO_VERSION}/"
@@ -281,7 +293,15 @@ class Launcher:
     def _spark(self, ports: dict[str, int]) -> Launch:
         spark = self.spark_home()
         scratch = self.root / "spark"
-        jars = ":".join(str(self.cache.file(a)) for a in pins.SPARK_JARS)
+        jars = ":".join(
+            [*(str(self.cache.file(a)) for a in pins.SPARK_JARS), str(self.spark_classes())]
+        )
+        # Paths to the logins' 0600 password files, never the passwords (a command line is
+        # readable by every local user).
+        logins = " ".join(
+            f"-D{sparkjava.PASSWORD_PROPERTY}{user}={self._spark_password_file(user)}"
+            for user in SPARK_PASSWORD_FILES
+        )
         argv = [
             str(spark / "bin" / "spark-submit"),
             "--class", "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2",
@@ -294,11 +314,15 @@ class Launcher:
             "--conf", f"spark.driver.host={LOOPBACK}",
             "--conf", f"spark.local.dir={scratch}",
             "--conf", f"spark.driver.extraJavaOptions=-Djava.io.tmpdir={scratch}"
-            f" -Dderby.system.home={scratch}",
+            f" -Dderby.system.home={scratch} {logins}"
+            f" -D{sparkjava.READER_PROPERTY}={SPARK_READER}",
             "--hiveconf", f"hive.server2.thrift.bind.host={LOOPBACK}",
             "--hiveconf", f"hive.server2.thrift.port={ports['spark-thrift']}",
             "--hiveconf", "hive.server2.transport.mode=binary",
-            "--hiveconf", "hive.server2.authentication=NONE",
+            # A login with one of ecomctl's passwords, and no switching to another user after.
+            "--hiveconf", "hive.server2.authentication=CUSTOM",
+            "--hiveconf", f"hive.server2.custom.authentication.class={sparkjava.PASSWORDS_CLASS}",
+            "--hiveconf", "hive.server2.allow.user.substitution=false",
             "--hiveconf", "hive.server2.enable.doAs=false",
             "--hiveconf", f"hive.exec.scratchdir={scratch / 'hive'}",
         ]  # fmt: skip
@@ -311,3 +335,8 @@ class Launcher:
             SPARK_LOG_DIR=str(self.root / "logs"),
         )
         return Launch(argv, env, scratch, self.java("spark-thrift").describe())
+
+    def _spark_password_file(self, user: str) -> Path:
+        name = SPARK_PASSWORD_FILES[user]
+        self.config.secret(name)  # generated (0600) on first use
+        return self.config.secrets / name
