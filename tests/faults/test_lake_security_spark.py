@@ -19,6 +19,8 @@ from support.faultlog import FaultLog
 from support.native import native
 from support.stranger import as_root, python_as_stranger
 
+from ecomctl.engines import clients
+
 pytestmark = pytest.mark.native
 
 PROBE_TABLE = "silver.security_probe"
@@ -41,7 +43,7 @@ def _refused(cursor: Any, statement: str) -> str:
         cursor.execute(statement)
         cursor.fetchall()
     except Exception as exc:
-        return str(exc)
+        return clients.spark_refusal(exc) or str(exc)
     return ""
 
 
@@ -122,6 +124,7 @@ def test_spark_refuses_shell_and_code_even_to_ecomctl(
     faults.record(
         "spark: SELECT TRANSFORM ... USING a shell command",
         {"refused": "script transforms" in refusal, "no command ran": not marker.exists()},
+        note=refusal[:120],
     )
     probes = {
         "reflect (a static Java method)": "select reflect('java.lang.System', 'getProperty',"
