@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     spark_host: str = "127.0.0.1"
     spark_port: int = Field(default=10000, ge=1, le=65535)
     spark_user: str = "ecomctl"
+    # A Spark Thrift server with logins (hive.server2.authentication LDAP or CUSTOM): the
+    # password, and the read-only login `query` uses on silver when you have one.
+    spark_password: SecretStr | None = None
+    spark_reader_user: str | None = None
+    spark_reader_password: SecretStr | None = None
     pg_host: str = "127.0.0.1"
     pg_port: int = Field(default=5432, ge=1, le=65535)
     pg_user: str = "ecomctl"

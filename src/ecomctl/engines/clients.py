@@ -7,6 +7,7 @@ every engine. Client libraries are imported here, lazily, only when a command ne
 from __future__ import annotations
 
 import json
+import re
 import socket
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -43,7 +44,25 @@ _NOBODY_THERE = {
 }
 
 
+# How the Spark Thrift server prefixes a statement's error: the Java exception's class.
+_SPARK_PREFIX = re.compile(r"^(?:Error running query: )?(?:[\w.$]+(?:Exception|Error): )?")
+
+
+class StatementFailed(Exception):
+    """A statement the server refused, in the server's own words (one message, no trace)."""
+
+
+def spark_refusal(exc: BaseException) -> str | None:
+    """What the Spark Thrift server said of a statement it refused (pyhive raises its whole
+    Thrift response, traces and all); None for any other error."""
+    status = getattr(exc.args[0] if exc.args else None, "status", None)
+    said = getattr(status, "errorMessage", None)
+    return _SPARK_PREFIX.sub("", said, count=1) if isinstance(said, str) and said else None
+
+
 def unreachable(exc: BaseException) -> bool:
+    if spark_refusal(exc) is not None:  # the server answered: a statement's error
+        return False
     return isinstance(exc, OSError) or type(exc).__name__ in _UNREACHABLE
 
 
@@ -77,6 +96,9 @@ def _connection(service: str, where: str, port: int, connect: Callable[[], Any])
     except EcomctlError:
         raise
     except Exception as exc:
+        refused = spark_refusal(exc)
+        if refused is not None:
+            raise StatementFailed(refused) from exc
         if unreachable(exc):
             raise _failed(service, where, exc) from exc
         raise
@@ -122,11 +144,17 @@ def spark(endpoint: SparkEndpoint) -> Any:
 
     # thrift logs each refused connection itself, raw; ecomctl says it once, in its own words.
     logging.getLogger("thrift.transport.TSocket").setLevel(logging.CRITICAL)
+    # With a password, a PLAIN SASL login that the server checks (its CUSTOM or LDAP mode).
+    login: dict[str, Any] = (
+        {} if endpoint.password is None else {"auth": "CUSTOM", "password": endpoint.password}
+    )
     return _cursor(
         "spark-thrift",
         endpoint.url(),
         endpoint.port,
-        lambda: hive.connect(host=endpoint.host, port=endpoint.port, username=endpoint.user),
+        lambda: hive.connect(
+            host=endpoint.host, port=endpoint.port, username=endpoint.user, **login
+        ),
     )
 
 

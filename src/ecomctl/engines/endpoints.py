@@ -55,6 +55,7 @@ class SparkEndpoint:
     host: str
     port: int
     user: str
+    password: str | None = field(default=None, repr=False)  # None: a server without logins
 
     def url(self) -> str:
         return f"thrift://{self.host}:{self.port}"
@@ -87,6 +88,9 @@ class LakeEndpoints:
     gold_reader: PgEndpoint | None = None
     gold_reader_password: str | None = None
     gold_reader_password_file: Path | None = None  # where the reader's password is kept
+    # The Spark login `query` reads silver with, where the server has a read-only one.
+    spark_reader: SparkEndpoint | None = None
+    spark_reader_password_file: Path | None = None  # where ecomctl keeps its password
     # Trino catalogs: Iceberg for bronze and silver, Hive for landing, PostgreSQL for gold.
     lake_catalog: str = "iceberg"
     landing_catalog: str = "hive"
@@ -100,13 +104,18 @@ def from_settings(settings: Settings) -> LakeEndpoints:
         trino=TrinoEndpoint(
             s.trino_host, s.trino_port, s.trino_user, s.trino_http_scheme, secret(s.trino_password)
         ),
-        spark=SparkEndpoint(s.spark_host, s.spark_port, s.spark_user),
+        spark=SparkEndpoint(s.spark_host, s.spark_port, s.spark_user, secret(s.spark_password)),
         gold=PgEndpoint(s.pg_host, s.pg_port, s.pg_user, s.pg_database),
         gold_password=secret(s.pg_password),
         s3=S3Endpoint(
             s.s3_endpoint, s.lake_bucket, s.s3_region, s.s3_access_key, secret(s.s3_secret_key)
         ),
         password_hint='"$PGPASSWORD"',
+        spark_reader=None
+        if s.spark_reader_user is None
+        else SparkEndpoint(
+            s.spark_host, s.spark_port, s.spark_reader_user, secret(s.spark_reader_password)
+        ),
         lake_catalog=s.lake_catalog,
         landing_catalog=s.landing_catalog,
         gold_catalog=s.gold_catalog,

@@ -36,6 +36,7 @@ from ecomctl.stacks.base import (
 # How a query's unqualified names find the layer's tables (Trino: the connection's schema).
 _USE_SCHEMA = {"postgres": "set search_path = {}, public", "spark": "use `{}`"}
 _TRINO_SECRET_ENV = "DBT_ENV_SECRET_TRINO_PASSWORD"  # dbt scrubs DBT_ENV_SECRET_* from its logs
+_SPARK_SECRET_ENV = "DBT_ENV_SECRET_SPARK_PASSWORD"
 # Trino's answer to a name without catalog or schema, which --as-of leaves unset on purpose.
 _NO_SESSION_SCHEMA = ("MISSING_SCHEMA_NAME", "MISSING_CATALOG_NAME")
 # A lake someone else runs may have writers of its own: its snapshots and unreferenced files
@@ -80,11 +81,13 @@ class LakeStack:
         """Endpoints as ECOMCTL_* variables for `eval` in a shell; never a secret."""
         where = self.where()
         gold = where.gold_reader or where.gold
+        spark = where.spark_reader or where.spark
         variables = {
             "ECOMCTL_STACK": self.name,
             "ECOMCTL_HOME": str(self.paths.root),
             "ECOMCTL_TRINO_URL": where.trino.url(),
-            "ECOMCTL_SPARK_THRIFT_URL": where.spark.url(),
+            "ECOMCTL_SPARK_THRIFT_URL": spark.url(),
+            "ECOMCTL_SPARK_USER": spark.user,
             "ECOMCTL_GOLD_URL": gold.url(),
             "ECOMCTL_PG_HOST": gold.host,
             "ECOMCTL_PG_PORT": str(gold.port),
@@ -97,6 +100,8 @@ class LakeStack:
         }
         if where.gold_reader_password_file is not None:  # as the embedded stack gives it
             variables["ECOMCTL_PG_PASSWORD_FILE"] = str(where.gold_reader_password_file)
+        if where.spark_reader_password_file is not None:
+            variables["ECOMCTL_SPARK_PASSWORD_FILE"] = str(where.spark_reader_password_file)
         return Endpoints(variables, gold.url(), where.password_hint)
 
     def publish_landing(self, events: Events) -> PublishResult:
@@ -125,6 +130,13 @@ class LakeStack:
             # Rendered by dbt from the child's environment: no secret in profiles.yml.
             lake["password"] = "{{ env_var('" + _TRINO_SECRET_ENV + "') }}"
         spark = where.spark
+        # dbt-spark hands auth, user and password to pyhive; the password comes from the
+        # child's environment, never profiles.yml.
+        spark_login = (
+            {}
+            if spark.password is None
+            else {"auth": "CUSTOM", "password": "{{ env_var('" + _SPARK_SECRET_ENV + "') }}"}
+        )
         outputs = {
             "trino": lake,
             "spark": {
@@ -137,6 +149,7 @@ class LakeStack:
                 "threads": threads,
                 "connect_retries": 3,
                 "connect_timeout": 5,
+                **spark_login,
             },
             "gold": {**lake, "database": where.gold_catalog, "schema": "gold"},
         }
@@ -148,7 +161,10 @@ class LakeStack:
                 "gold_database": where.gold_catalog,
                 **self.settings.dbt_vars,
             },
-            env={} if trino.password is None else {_TRINO_SECRET_ENV: trino.password},
+            env={
+                **({} if trino.password is None else {_TRINO_SECRET_ENV: trino.password}),
+                **({} if spark.password is None else {_SPARK_SECRET_ENV: spark.password}),
+            },
             # Each profile has its own catalogs and adapter here: no parse is shared.
             parse_groups={profile: profile for profile in outputs},
         )
@@ -180,8 +196,15 @@ class LakeStack:
             reader = clients.postgres_connection(where.gold_reader, where.gold_reader_password)
             with self._answering(), query_errors(layer), reader as conn:
                 return sql.read_only_statement(conn, layer, statement)
-        with self._answering(), query_errors(layer), self._cursor(layer) as cur:
-            use_schema = _USE_SCHEMA.get(ENGINES_OF_LAYER[layer].read_on)
+        engine = ENGINES_OF_LAYER[layer].read_on
+        # Spark's read-only login, where there is one: its server refuses every write.
+        reading = (
+            clients.spark(where.spark_reader)
+            if engine == "spark" and where.spark_reader is not None
+            else self._cursor(layer)
+        )
+        with self._answering(), query_errors(layer), reading as cur:
+            use_schema = _USE_SCHEMA.get(engine)
             if use_schema:
                 cur.execute(use_schema.format(layer))
             cur.execute(statement)

@@ -169,6 +169,9 @@ def test_query_and_status_env_on_the_native_stack(native_run: object, native_hom
     assert "ECOMCTL_STACK=native" in env and "ECOMCTL_TRINO_URL=http://127.0.0.1:" in env
     readers = native_home / "native" / "secrets" / "gold_reader_password"
     assert f"ECOMCTL_PG_PASSWORD_FILE={readers}" in env and readers.is_file()
+    spark_reader = native_home / "native" / "secrets" / "spark_reader_password"
+    assert "ECOMCTL_SPARK_USER=reader" in env
+    assert f"ECOMCTL_SPARK_PASSWORD_FILE={spark_reader}" in env and spark_reader.is_file()
     secrets = (native_home / "native" / "secrets").glob("*")
     for secret in secrets:
         if secret.suffix != ".json":

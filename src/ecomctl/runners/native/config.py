@@ -16,6 +16,11 @@ from ecomctl.settings import Settings
 
 S3_USER = "ecomctl"
 METASTORE_ROLE = "metastore"
+# The Spark Thrift server's two logins (runners/native/java/ecomctl/spark/PasswordFiles.java):
+# the pipeline's writer, and the read-only one `query` uses; each password in its own file.
+SPARK_USER = "ecomctl"
+SPARK_READER = "reader"
+SPARK_PASSWORD_FILES = {SPARK_USER: "spark_password", SPARK_READER: "spark_reader_password"}
 WEED_PORTS = ("master", "volume", "filer", "admin")
 # security.toml's [jwt.signing], [jwt.signing.read], [jwt.filer_signing], [jwt.filer_signing.read]
 WEED_JWT_KEYS = ("jwt_signing", "jwt_signing_read", "jwt_filer_signing", "jwt_filer_signing_read")

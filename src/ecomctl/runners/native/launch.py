@@ -18,9 +18,16 @@ from ecomctl.errors import EcomctlError, ExitStatus
 from ecomctl.runners import logs
 from ecomctl.runners.base import Events
 from ecomctl.runners.common import LOG_TAIL, LOOPBACK, port_is_free
-from ecomctl.runners.native import java, pins
+from ecomctl.runners.native import java, pins, sparkjava
 from ecomctl.runners.native.artifacts import Artifact, Cache
-from ecomctl.runners.native.config import METASTORE_ROLE, S3_USER, WEED_PORTS, NativeConfig
+from ecomctl.runners.native.config import (
+    METASTORE_ROLE,
+    S3_USER,
+    SPARK_PASSWORD_FILES,
+    SPARK_READER,
+    WEED_PORTS,
+    NativeConfig,
+)
 from ecomctl.runners.native.processes import Launch
 from ecomctl.runners.postgres.server import EmbeddedPostgres
 
@@ -181,7 +188,7 @@ class Launcher:
         if "metastore" in targets:
             self._metastore_home(events)
         if "spark-thrift" in targets:
-            self.spark_home()
+            self.spark_classes()
         for service in targets:
             for artifact in CLASS_PATH.get(service, ()):
                 self.cache.fetch(artifact, events)
@@ -190,6 +197,11 @@ class Launcher:
         """Hash the jars the service loads in full, downloading again those that do not match
         their pins: the names of those (for a service that failed to start)."""
         return self.cache.recheck(list(CLASS_PATH.get(service, ())), events)
+
+    def spark_classes(self) -> Path:
+        """ecomctl's login check and guard for the Spark Thrift server, compiled (once)."""
+        java_binary = self.java("spark-thrift").binary
+        return sparkjava.classes(self.cache.root, self.spark_home(), java_binary)
 
     def trino_home(self, events: Events | None = None) -> Path:
         top = f"trino-server-{pins.TRINO_VERSION}/"
@@ -343,7 +355,20 @@ class Launcher:
         scratch = self.root / "spark"
         for _, sub in _HIVE_DIRS:  # Hive reads some before it writes there (pipeout files)
             (scratch / sub).mkdir(parents=True, exist_ok=True)
-        jars = ":".join(str(self.cache.file(a)) for a in CLASS_PATH["spark-thrift"])
+        jars = ":".join(
+            [
+                *(str(self.cache.file(a)) for a in CLASS_PATH["spark-thrift"]),
+                str(self.spark_classes()),
+            ]
+        )
+        # Paths to the logins' 0600 password files, never the passwords (a command line is
+        # readable by every local user).
+        options = [
+            *_tmpdir_options(scratch),
+            *(f"-D{sparkjava.PASSWORD_PROPERTY}{user}={self._spark_password_file(user)}"
+              for user in SPARK_PASSWORD_FILES),
+            f"-D{sparkjava.READER_PROPERTY}={SPARK_READER}",
+        ]  # fmt: skip
         argv = [
             str(spark / "bin" / "spark-submit"),
             "--class", "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2",
@@ -356,12 +381,14 @@ class Launcher:
             "--conf", f"spark.driver.host={LOOPBACK}",
             "--conf", f"spark.local.dir={scratch}",
             # One string that Spark splits into JVM options itself: quoted for its parser.
-            "--conf", "spark.driver.extraJavaOptions="
-            + " ".join(_spark_option(o) for o in _tmpdir_options(scratch)),
+            "--conf", "spark.driver.extraJavaOptions=" + " ".join(_spark_option(o) for o in options),
             "--hiveconf", f"hive.server2.thrift.bind.host={LOOPBACK}",
             "--hiveconf", f"hive.server2.thrift.port={ports['spark-thrift']}",
             "--hiveconf", "hive.server2.transport.mode=binary",
-            "--hiveconf", "hive.server2.authentication=NONE",
+            # A login with one of ecomctl's passwords, and no switching to another user after.
+            "--hiveconf", "hive.server2.authentication=CUSTOM",
+            "--hiveconf", f"hive.server2.custom.authentication.class={sparkjava.PASSWORDS_CLASS}",
+            "--hiveconf", "hive.server2.allow.user.substitution=false",
             "--hiveconf", "hive.server2.enable.doAs=false",
             # Hive's defaults put these below java.io.tmpdir or /tmp: all inside the home.
             *(a for name, sub in _HIVE_DIRS for a in ("--hiveconf", f"{name}={scratch / sub}")),
@@ -375,3 +402,8 @@ class Launcher:
             SPARK_LOG_DIR=str(self.root / "logs"),
         )
         return Launch(argv, env, scratch, self.java("spark-thrift").describe())
+
+    def _spark_password_file(self, user: str) -> Path:
+        name = SPARK_PASSWORD_FILES[user]
+        self.config.secret(name)  # generated (0600) on first use
+        return self.config.secrets / name

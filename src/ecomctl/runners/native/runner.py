@@ -43,6 +43,9 @@ from ecomctl.runners.native.artifacts import Cache
 from ecomctl.runners.native.config import (
     METASTORE_ROLE,
     S3_USER,
+    SPARK_PASSWORD_FILES,
+    SPARK_READER,
+    SPARK_USER,
     NativeConfig,
     unauthenticated_ports,
 )
@@ -92,7 +95,7 @@ class NativeServices:
         reader_password = self.config.secret(self.postgres.reader_password_file.name, False)
         return LakeEndpoints(
             trino=TrinoEndpoint(LOOPBACK, ports.get("trino", 0), s.trino_user),
-            spark=SparkEndpoint(LOOPBACK, ports.get("spark-thrift", 0), s.spark_user),
+            spark=self._spark_login(SPARK_USER),
             gold=PgEndpoint(LOOPBACK, pg_port, "ecomctl", "analytics"),
             gold_password=self.config.secret("postgres_password", create=False),
             s3=self._s3_endpoint(ports),
@@ -103,7 +106,14 @@ class NativeServices:
             lake_catalog=s.lake_catalog,
             landing_catalog=s.landing_catalog,
             gold_catalog=s.gold_catalog,
+            spark_reader=self._spark_login(SPARK_READER),
+            spark_reader_password_file=self.config.secrets / SPARK_PASSWORD_FILES[SPARK_READER],
         )
+
+    def _spark_login(self, user: str) -> SparkEndpoint:
+        port = self.config.ports().get("spark-thrift", 0)
+        password = self.config.secret(SPARK_PASSWORD_FILES[user], create=False)
+        return SparkEndpoint(LOOPBACK, port, user, password)
 
     def _s3_endpoint(self, ports: dict[str, int]) -> S3Endpoint:
         key = self.config.secret("s3_secret_key", create=False)
