@@ -188,25 +188,36 @@ def _stopped_during(
 def _run_layers(
     stack: Stack, dbt: Prepared, request: DbtRequest, chosen: RunPlan, watch: Watch | None
 ) -> list[LayerReport]:
+    from ecomctl.runners.watch import ServiceWatch
     from ecomctl.transform import pipeline
 
     current = [request.layers[0]]  # the layer under way, should a server die under it
+    # A service whose process dies during the run ends it within about a second, named:
+    # not a model's error, nor a statement left waiting on it (runners/watch.py).
+    services = ServiceWatch(stack.gone)
 
     def starting(layer: str) -> None:
         current[0] = layer
+        services.doing = f"during {layer}"
         if watch is not None:
             watch.layer_start(layer)
 
     try:
-        return pipeline.run_layers(
+        reports = pipeline.run_layers(
             stack, dbt, chosen.layers, request.command, chosen.select, chosen.refresh,
             None if watch is None else watch.progress, starting,
-            None if watch is None else watch.layer_done,
+            None if watch is None else watch.layer_done, services.check,
         )  # fmt: skip
+    except Interrupted:
+        raise
     except EcomctlError as exc:
+        services.check(now=True)
         if exc.status == ExitStatus.UNHEALTHY:
             _check_services_survived(stack, current[0])
         raise
+    if not all(r.success for r in reports):
+        services.check(now=True)  # a layer failed because a service died under it
+    return reports
 
 
 def _remember(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 from ecomctl.errors import EcomctlError, ExitStatus
 from ecomctl.results import ServiceStatus
@@ -36,6 +37,9 @@ class PostgresServices:
 
     def states(self) -> list[ServiceStatus]:
         return [self.server.status()]
+
+    def gone(self) -> dict[str, Path]:
+        return {self.server.name: self.server.log} if self.server.died() else {}
 
     def logs(self, service: str | None, tail: int, follow: bool) -> Iterator[str]:
         if service not in (None, self.server.name):
