@@ -192,6 +192,9 @@ def _child(channel: Any, control: Any, env: dict[str, str]) -> None:
     os.environ.update(env)
     import logging
 
+    # dbt's log file on a full disk: Python's logging would print a "--- Logging error ---"
+    # traceback for every line dbt fails to write (hundreds); the run's own error says why.
+    logging.raiseExceptions = False
     # The Trino client logs its missing keyring (for OAuth2, unused here) on every connection.
     logging.getLogger("trino.auth").setLevel(logging.WARNING)
     from dbt.cli.main import dbtRunner  # noqa: F401  (imported now, while ecomctl works)
