@@ -215,3 +215,19 @@ def disk_full(folder: Path, said: str = "") -> str | None:
         f"{folder}: no space left on device ({megabytes(free)} free): free some space, then"
         " run the command again (nothing needs `down`)"
     )
+
+
+@contextmanager
+def room_errors(folder: Path) -> Iterator[None]:
+    """The machine's "no space left on device", anywhere under a command (a history record,
+    dbt's queue, a library's file), as one line naming the folder and what is free (exit 4)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+        from ecomctl.errors import EcomctlError, ExitStatus
+
+        raise EcomctlError(
+            disk_full(folder, "no space left on device") or "", ExitStatus.ENVIRONMENT
+        ) from exc

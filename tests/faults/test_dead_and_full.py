@@ -47,7 +47,9 @@ def _run_killing(home: Path, layer: str, kill: object) -> tuple[int, str, float]
         text=True,
     )
     assert run.stderr is not None
+    seen = []
     for line in run.stderr:
+        seen.append(line)
         if line.strip() == layer:  # the layer's heading: its models are under way
             break
     time.sleep(2)  # its first statements reach the engines
@@ -55,7 +57,7 @@ def _run_killing(home: Path, layer: str, kill: object) -> tuple[int, str, float]
     kill()
     killed = time.monotonic()
     try:
-        err = run.stderr.read()
+        err = "".join(seen) + run.stderr.read()
         run.wait(timeout=300)
     finally:
         run.kill()
@@ -118,7 +120,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         pytest.skip("mounting a tmpfs needs root")
     folder = tmp_path / "disk"
     folder.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160m", "tmpfs", str(folder)], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", str(folder)], check=True)
     try:
         yield folder
     finally:
@@ -153,13 +155,15 @@ def test_a_full_disk_during_an_embedded_run_is_one_line_and_run_recovers_once_fr
         text=True,
     )
     assert run.stderr is not None
+    seen = []
     for line in run.stderr:
-        if line.strip() == "silver":
+        seen.append(line)
+        if line.strip() == "silver":  # bronze is built: silver writes now
             break
     filler = _fill(small_disk)
     started = time.monotonic()
     try:
-        err = run.stderr.read()
+        err = "".join(seen) + run.stderr.read()
         run.wait(timeout=120)
     finally:
         run.kill()

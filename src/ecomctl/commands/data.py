@@ -44,7 +44,7 @@ def seed(
     s, paths = stack.settings, stack.paths
     whole = not increment and from_dir is None
     home.check_room(paths.root, ROOM_FOR_SEED + int(whole * s.scale * ROOM_PER_SCALE), "seed")
-    with writing(stack, "seed", events, record):
+    with home.room_errors(paths.root), writing(stack, "seed", events, record):
         before, started = landing.row_counts(paths), time.monotonic()
         if increment and from_dir is not None:
             events.notice(f"appending your files from {from_dir} to landing ...")

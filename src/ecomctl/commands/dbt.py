@@ -98,7 +98,7 @@ def run_dbt(
     pipeline.layer_selection(request.layers[0], request.select or [])
     if request.command == "run":
         _check_room(stack.paths)
-    with writing(stack, request.command, events, record):
+    with home.room_errors(stack.paths.root), writing(stack, request.command, events, record):
         reports, chosen, built_at = _build(stack, request, used, events, watch, record)
     judged = verdict(reports, request.fail_on_drop)
     if record is not None:
