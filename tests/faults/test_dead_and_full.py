@@ -18,7 +18,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -36,12 +37,11 @@ def _gold(home: Path, env: dict[str, str]) -> list[str]:
     return sorted(map(str, json.loads(doc)["rows"]))
 
 
-def _run_killing(home: Path, layer: str, kill: object) -> tuple[int, str, float]:
-    """`run --full-refresh`; once `layer` has started, kill() a service. The exit code, the
-    error lines, and the seconds from the kill to the exit."""
+def _run_until(home: Path, env: dict[str, str], layer: str, then: Callable[[], object]) -> Ended:
+    """`run --full-refresh`; once `layer` has started, then() (a fault). How it ended."""
     run = subprocess.Popen(
         [sys.executable, "-m", "ecomctl", "run", "--full-refresh", "--home", str(home)],
-        env={**os.environ, **NATIVE, "NO_COLOR": "1"},
+        env={**os.environ, **env, "NO_COLOR": "1"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -52,17 +52,27 @@ def _run_killing(home: Path, layer: str, kill: object) -> tuple[int, str, float]
         seen.append(line)
         if line.strip() == layer:  # the layer's heading: its models are under way
             break
-    time.sleep(2)  # its first statements reach the engines
-    assert callable(kill)
-    kill()
-    killed = time.monotonic()
+    then()
+    started = time.monotonic()
     try:
         err = "".join(seen) + run.stderr.read()
         run.wait(timeout=300)
     finally:
         run.kill()
-    errors = "\n".join(line for line in err.splitlines() if line.startswith("ecomctl:"))
-    return run.returncode, errors, time.monotonic() - killed
+    errors = [line for line in err.splitlines() if line.startswith("ecomctl:")]
+    return Ended(run.returncode, errors, err, time.monotonic() - started)
+
+
+@dataclass(frozen=True)
+class Ended:
+    code: int
+    errors: list[str]  # ecomctl's error lines
+    stderr: str
+    seconds: float  # from the fault to the exit
+
+    @property
+    def error(self) -> str:
+        return self.errors[0] if self.errors else ""
 
 
 @pytest.mark.native
@@ -76,19 +86,20 @@ def test_s3_the_metastore_and_postgres_killed_during_a_native_run_exit_3_naming_
         native("run", home=home)
         before = _gold(home, NATIVE)
 
-        def sigkill(service: str) -> object:
-            return lambda: os.kill(pid_of(home, service), signal.SIGKILL)
+        def sigkill(service: str) -> Callable[[], None]:
+            def kill() -> None:
+                time.sleep(2)  # the layer's first statements reach the engines
+                if service == "postgres":
+                    pid = int((home / "native/postgres/data/postmaster.pid").read_text().split()[0])
+                else:
+                    pid = pid_of(home, service)
+                os.kill(pid, signal.SIGKILL)
 
-        def postgres() -> None:
-            pid = (home / "native/postgres/data/postmaster.pid").read_text().split()[0]
-            os.kill(int(pid), signal.SIGKILL)
+            return kill
 
-        for service, layer, kill in (
-            ("s3", "silver", sigkill("s3")),
-            ("metastore", "silver", sigkill("metastore")),
-            ("postgres", "gold", postgres),
-        ):
-            code, said, seconds = _run_killing(home, layer, kill)
+        for service, layer in (("s3", "silver"), ("metastore", "silver"), ("postgres", "gold")):
+            ended = _run_until(home, NATIVE, layer, sigkill(service))
+            code, said, seconds = ended.code, "\n".join(ended.errors), ended.seconds
             native("up", home=home)
             again = native("run", home=home, check=False)
             after = _gold(home, NATIVE) if again.returncode == 0 else []
@@ -147,45 +158,28 @@ def test_a_full_disk_during_an_embedded_run_is_one_line_and_run_recovers_once_fr
     ecomctl("seed", "--scale", SCALE, home=home)
     ecomctl("run", home=home)  # the tables exist: the next run writes more into them
     before = _gold(home, {})
-    run = subprocess.Popen(
-        [sys.executable, "-m", "ecomctl", "run", "--full-refresh", "--home", str(home)],
-        env={**os.environ, "NO_COLOR": "1"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert run.stderr is not None
-    seen = []
-    for line in run.stderr:
-        seen.append(line)
-        if line.strip() == "silver":  # bronze is built: silver writes now
-            break
-    filler = _fill(small_disk)
-    started = time.monotonic()
-    try:
-        err = "".join(seen) + run.stderr.read()
-        run.wait(timeout=120)
-    finally:
-        run.kill()
-    seconds = time.monotonic() - started
-    errors = [line for line in err.splitlines() if line.startswith("ecomctl:")]
+    filled: list[Path] = []
+    # Bronze is built: silver writes now, into a disk with no room left.
+    ended = _run_until(home, {}, "silver", lambda: filled.append(_fill(small_disk)))
+    run, err, seconds, errors = ended, ended.stderr, ended.seconds, ended.errors
     leftovers = [p.name for p in home.rglob("*") if ".tmp" in p.name]
-    filler.unlink()
+    filled[0].unlink()
     again = ecomctl("run", home=home, check=False)
     after = _gold(home, {}) if again.returncode == 0 else []
     faults.record(
         "embedded: the disk fills during a run",
         {
-            "exit 4": run.returncode == 4,
+            "exit 4": run.code == 4,
             "one error line": len(errors) == 1,
-            "it says the disk is full": "no space left" in (errors or [""])[0].lower(),
+            "it says the disk is full": "no space left" in run.error.lower(),
+            "it names the home": str(home) in run.error,
             "no dbt logging traceback": "Logging error" not in err and "Traceback" not in err,
             "no hang": seconds < 120,
             "no temporary file left": not leftovers,
             "run after freeing space exits 0": again.returncode == 0,
             "gold as before": after == before,
         },
-        note=f"exit {run.returncode} in {seconds:.0f} s: {(errors or [''])[0][:120]};"
+        note=f"exit {run.code} in {seconds:.0f} s: {(errors or [''])[0][:120]};"
         f" left: {leftovers}; then {again.returncode} {again.stderr.strip()[-200:]}",
     )
 
