@@ -40,6 +40,23 @@ class ServiceFailed(EcomctlError):
         self.logs = logs
 
 
+class ServiceDied(ServiceFailed):
+    """A service whose process ended while a command needed it (exit 3): named at once, with
+    what the command was doing and its last log lines, rather than the error (or the wait) of
+    an engine that depends on it."""
+
+    def __init__(self, service: str, during: str, logs: str) -> None:
+        from ecomctl import hints
+
+        super().__init__(service, "", logs)
+        when = f" {during}" if during else ""
+        self.message = (
+            f"{service} is stopped (its process ended): it stopped{when};"
+            f" `{hints.command('up')}` or the next run starts it again"
+        )
+        self.args = (self.message,)
+
+
 class Interrupted(EcomctlError):
     """Ctrl-C (or SIGTERM) stopped a command part way. done: what finished before it (dbt's
     outcomes, then the layers' reports); detail: where it stopped and what the next command

@@ -177,3 +177,64 @@ def read_or_create(path: Path) -> str:
         finally:
             os.unlink(tmp)
     return path.read_text().strip()
+
+
+# -- room on the disk ------------------------------------------------------------------------
+MB = 1 << 20
+# Below this, a file system is full for our purposes: no write of ecomctl's or its engines'
+# (a DuckDB block, a WAL segment, a Parquet file) fits.
+FULL = 4 * MB
+
+
+def free_bytes(folder: Path) -> int:
+    """Free space where folder is (or would be: its nearest existing parent)."""
+    for place in (folder, *folder.parents):
+        if place.exists():
+            return shutil.disk_usage(place).free
+    return shutil.disk_usage("/").free
+
+
+def megabytes(n: int) -> str:
+    return f"{n / MB:,.0f} MB"
+
+
+def check_room(folder: Path, needed: int, what: str) -> None:
+    """Refuse a heavy step (exit 4) before it starts when its folder has less room than it
+    needs, rather than fill the disk half way through."""
+    free = free_bytes(folder)
+    if free < needed:
+        from ecomctl.errors import EcomctlError, ExitStatus
+
+        raise EcomctlError(
+            f"{folder}: {megabytes(free)} free, {what} needs at least {megabytes(needed)}:"
+            " free some space there first",
+            ExitStatus.ENVIRONMENT,
+        )
+
+
+def disk_full(folder: Path, said: str = "") -> str | None:
+    """One line saying folder's disk is full, when the error said so (ENOSPC's words) or
+    hardly any room is left; None otherwise."""
+    free = free_bytes(folder)
+    if "no space left on device" not in said.lower() and free >= FULL:
+        return None
+    return (
+        f"{folder}: no space left on device ({megabytes(free)} free): free some space, then"
+        " run the command again (nothing needs `down`)"
+    )
+
+
+@contextmanager
+def room_errors(folder: Path) -> Iterator[None]:
+    """The machine's "no space left on device", anywhere under a command (a history record,
+    dbt's queue, a library's file), as one line naming the folder and what is free (exit 4)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+        from ecomctl.errors import EcomctlError, ExitStatus
+
+        raise EcomctlError(
+            disk_full(folder, "no space left on device") or "", ExitStatus.ENVIRONMENT
+        ) from exc

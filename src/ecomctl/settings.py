@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     # scale 1 whole and keeps scale 10's run (10M geolocation rows) under 1.5 GB in all.
     duckdb_memory_limit: str = Field(default="1GB", pattern=r"^\d+(\.\d+)?\s*[KMGT]i?B$")
     pg_start_timeout: float = Field(default=30.0, gt=0)
+    # The longest a statement of a run or query may take on Trino (its query_max_run_time)
+    # before it fails: a dependency that died (S3 retried for many minutes) never holds a
+    # command longer. Generous: a scale-10 gold model takes minutes, not half an hour.
+    statement_timeout: float = Field(default=1800.0, gt=0)
     # Extra dbt vars over the stack's own, e.g. {"silver_file_format": "delta"} on a remote Spark.
     dbt_vars: dict[str, str] = Field(default_factory=dict)
     # The user's own dbt project (made by `ecomctl init`) instead of the bundled one; a

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ecomctl import home
 from ecomctl.commands import writing
 from ecomctl.stacks.base import Events, Stack
 
@@ -14,6 +15,12 @@ if TYPE_CHECKING:  # types only: `status` and `query` need none of these modules
     from ecomctl.data.publish import PublishResult
     from ecomctl.data.seeding import SeedResult
     from ecomctl.history import Recorder
+
+
+# Room a seed takes: landing's files and tables, about 400 MB at scale 1 (the real data set's
+# 120 MB of CSV, loaded into the warehouse), and a floor for the history and the rejects.
+ROOM_FOR_SEED = 32 * home.MB
+ROOM_PER_SCALE = 400 * home.MB
 
 
 @dataclass(frozen=True)
@@ -35,7 +42,9 @@ def seed(
     from ecomctl.data import landing, seeding
 
     s, paths = stack.settings, stack.paths
-    with writing(stack, "seed", events, record):
+    whole = not increment and from_dir is None
+    home.check_room(paths.root, ROOM_FOR_SEED + int(whole * s.scale * ROOM_PER_SCALE), "seed")
+    with home.room_errors(paths.root), writing(stack, "seed", events, record):
         before, started = landing.row_counts(paths), time.monotonic()
         if increment and from_dir is not None:
             events.notice(f"appending your files from {from_dir} to landing ...")

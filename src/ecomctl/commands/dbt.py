@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ecomctl import hints
+from ecomctl import hints, home
 from ecomctl.commands import dbt_project, writing
 from ecomctl.commands.data import ensure_landing
 from ecomctl.errors import EcomctlError, ExitStatus, Interrupted, cause
 from ecomctl.layers import LAYERS
+from ecomctl.runners.watch import ServiceWatch
 from ecomctl.stacks.base import Endpoints, Events, Stack, UpOptions
 from ecomctl.transform.changes import DbtRequest
 from ecomctl.transform.project import DbtProject
@@ -95,7 +96,9 @@ def run_dbt(
     # A bad selector or project setting fails before any work.
     used = dbt_project(stack)
     pipeline.layer_selection(request.layers[0], request.select or [])
-    with writing(stack, request.command, events, record):
+    if request.command == "run":
+        _check_room(stack.paths)
+    with home.room_errors(stack.paths.root), writing(stack, request.command, events, record):
         reports, chosen, built_at = _build(stack, request, used, events, watch, record)
     judged = verdict(reports, request.fail_on_drop)
     if record is not None:
@@ -156,6 +159,11 @@ def _build(
         if record is not None:
             record.layers(reports)
         _remember(built, request, chosen, generation, reports, taken, stack.paths)
+        failed = next((r for r in reports if not r.success and not r.skipped), None)
+        if failed is not None:  # before the lake's upkeep, which would wait on a dead server
+            dead = ServiceWatch(stack.gone)
+            dead.doing = f"during {failed.layer}"
+            _check_cause(stack, dead, failed.error)
         if request.command == "run":
             from ecomctl.commands import lake
 
@@ -164,6 +172,26 @@ def _build(
         if not all(r.success for r in reports):
             _check_services_survived(stack, next(r.layer for r in reports if not r.success))
         return reports, chosen.compared, compared_at
+
+
+# Room a run takes besides the warehouse: dbt's target and logs, the history, Parquet and
+# Iceberg files of a small lake. DuckDB writes a table's new blocks before it frees the old:
+# a full refresh may take as much again as the warehouse holds.
+ROOM_FOR_RUN = 64 * home.MB
+
+
+def _check_room(paths: HomePaths) -> None:
+    warehouse = paths.warehouse.stat().st_size if paths.warehouse.exists() else 0
+    home.check_room(paths.root, ROOM_FOR_RUN + warehouse, "run")
+
+
+def _check_cause(stack: Stack, services: ServiceWatch, said: str) -> None:
+    """Why a run failed, most likely first: a full disk (exit 4; it stops servers too), then
+    a service whose process died (exit 3). Either is one line, whatever dbt said."""
+    full = home.disk_full(stack.paths.root, said)
+    if full is not None:
+        raise EcomctlError(full, ExitStatus.ENVIRONMENT)
+    services.check(now=True)
 
 
 def _stopped_during(
@@ -193,22 +221,30 @@ def _run_layers(
     from ecomctl.transform import pipeline
 
     current = [request.layers[0]]  # the layer under way, should a server die under it
+    # A service whose process dies during the run ends it within about a second, named:
+    # not a model's error, nor a statement left waiting on it (runners/watch.py).
+    services = ServiceWatch(stack.gone)
 
     def starting(layer: str) -> None:
         current[0] = layer
+        services.doing = f"during {layer}"
         if watch is not None:
             watch.layer_start(layer)
 
     try:
-        return pipeline.run_layers(
+        reports = pipeline.run_layers(
             stack, dbt, chosen.layers, request.command, chosen.select, chosen.refresh,
             None if watch is None else watch.progress, starting,
-            None if watch is None else watch.layer_done,
+            None if watch is None else watch.layer_done, services.check,
         )  # fmt: skip
+    except Interrupted:
+        raise
     except EcomctlError as exc:
+        _check_cause(stack, services, exc.message)
         if exc.status == ExitStatus.UNHEALTHY:
             _check_services_survived(stack, current[0])
         raise
+    return reports
 
 
 def _remember(

@@ -5,13 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ecomctl import home
 from ecomctl.commands import dbt_project, writing
 from ecomctl.results import ServiceStatus
 from ecomctl.stacks.base import Events, Stack, UpOptions
 from ecomctl.transform.project import DbtProject
 
+# Room a first `up` takes in the home: PostgreSQL's initdb and DuckDB's extensions (embedded);
+# those and the other engines' first files (native). Other stacks keep no data in the home.
+ROOM_FOR_UP = {"embedded": 96 * home.MB, "native": 256 * home.MB}
+
 
 def up(stack: Stack, opts: UpOptions, events: Events) -> list[ServiceStatus]:
+    home.check_room(stack.paths.root, ROOM_FOR_UP.get(stack.name, 0), "up")
     with writing(stack, "up", events):
         return stack.up(opts, events)
 

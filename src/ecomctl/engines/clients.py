@@ -113,7 +113,14 @@ def _cursor(service: str, where: str, port: int, connect: Callable[[], Any]) -> 
         yield conn.cursor()
 
 
-def trino(endpoint: TrinoEndpoint, catalog: str | None, schema: str | None = None) -> Any:
+def trino(
+    endpoint: TrinoEndpoint,
+    catalog: str | None,
+    schema: str | None = None,
+    max_run_time: float | None = None,
+) -> Any:
+    """A cursor on Trino; max_run_time: seconds after which Trino fails a statement (a dead
+    dependency it keeps retrying never holds ecomctl longer)."""
     import trino.dbapi
     from trino.auth import BasicAuthentication
 
@@ -133,8 +140,16 @@ def trino(endpoint: TrinoEndpoint, catalog: str | None, schema: str | None = Non
             http_scheme=endpoint.scheme,
             auth=auth,
             request_timeout=60,
+            session_properties={}
+            if max_run_time is None
+            else {"query_max_run_time": trino_duration(max_run_time)},
         ),
     )
+
+
+def trino_duration(seconds: float) -> str:
+    """Seconds as a Trino duration session property ("90s")."""
+    return f"{max(1, round(seconds))}s"
 
 
 def spark(endpoint: SparkEndpoint) -> Any:

@@ -91,11 +91,27 @@ def ensure_extension(paths: HomePaths, name: str) -> None:
             ExitStatus.ENVIRONMENT,
         )
     paths.duckdb_extensions.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        named = Path(tmp) / f"{installed}.duckdb_extension"
-        shutil.copyfile(shipped, named)
-        with duckdb.connect(config=config(paths)) as con:
-            con.install_extension(str(named))
+    _remove_partial(paths)  # a copy an earlier install left (killed, or the disk full)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            named = Path(tmp) / f"{installed}.duckdb_extension"
+            shutil.copyfile(shipped, named)
+            with duckdb.connect(config=config(paths)) as con:
+                con.install_extension(str(named))
+    except (OSError, duckdb.Error) as exc:
+        # DuckDB copies the file to <name>.tmp-<id> and renames it: a failed copy (28 MB on a
+        # full disk) would stay, and keep the disk full for every later command.
+        _remove_partial(paths)
+        raise EcomctlError(
+            f"{paths.duckdb_extensions}: installing DuckDB's {name} extension failed:"
+            f" {first_line(str(exc))}",
+            ExitStatus.ENVIRONMENT,
+        ) from exc
+
+
+def _remove_partial(paths: HomePaths) -> None:
+    for partial in paths.duckdb_extensions.glob("*/*/*.tmp-*"):
+        partial.unlink(missing_ok=True)
 
 
 def table_counts(paths: HomePaths, schema: str) -> dict[str, int]:

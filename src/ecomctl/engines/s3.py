@@ -14,7 +14,6 @@ from urllib.parse import quote, urlsplit
 
 from ecomctl.engines.endpoints import S3Endpoint
 
-_EMPTY = hashlib.sha256(b"").hexdigest()
 TIMEOUT = 5.0
 
 
@@ -27,21 +26,24 @@ def _request(s3: S3Endpoint, method: str, path: str) -> int:
     return _send(s3, method, path, {})[0]
 
 
-def _send(s3: S3Endpoint, method: str, path: str, params: dict[str, str]) -> tuple[int, bytes]:
-    """A signed request with an empty body: the HTTP status and the answer's body."""
+def _send(
+    s3: S3Endpoint, method: str, path: str, params: dict[str, str], body: bytes = b""
+) -> tuple[int, bytes]:
+    """A signed request: the HTTP status and the answer's body."""
     if s3.access_key is None or s3.secret_key is None:
         raise ValueError("S3 request without credentials")
     now = datetime.now(UTC)
     stamp, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
     host = urlsplit(s3.url).netloc
-    headers = {"host": host, "x-amz-content-sha256": _EMPTY, "x-amz-date": stamp}
+    digest = hashlib.sha256(body).hexdigest()
+    headers = {"host": host, "x-amz-content-sha256": digest, "x-amz-date": stamp}
     signed = ";".join(sorted(headers))
     # SigV4's canonical query: every name and value percent-encoded, sorted by name.
     query = "&".join(
         f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in sorted(params.items())
     )
     canonical = "\n".join(
-        [method, path, query, *(f"{k}:{headers[k]}" for k in sorted(headers)), "", signed, _EMPTY]
+        [method, path, query, *(f"{k}:{headers[k]}" for k in sorted(headers)), "", signed, digest]
     )
     scope = f"{day}/{s3.region}/s3/aws4_request"
     to_sign = "\n".join(
@@ -52,7 +54,7 @@ def _send(s3: S3Endpoint, method: str, path: str, params: dict[str, str]) -> tup
         key = _sign(key, part)
     signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
     url = f"{s3.url.rstrip('/')}{path}" + (f"?{query}" if query else "")
-    request = urllib.request.Request(url, method=method)
+    request = urllib.request.Request(url, data=body or None, method=method)
     for name, value in headers.items():
         if name != "host":
             request.add_header(name, value)
@@ -77,6 +79,22 @@ def ensure_bucket(s3: S3Endpoint) -> bool:
     if bucket_exists(s3):
         return True
     return _request(s3, "PUT", f"/{s3.bucket}") in (200, 409)
+
+
+# What a write probe writes: a block's worth, as a store that is full refuses (an empty object
+# may live in its metadata alone).
+_PROBE = b"ecomctl write probe\n" * 3277
+PROBE_KEY = ".ecomctl/write-probe"
+
+
+def can_write(s3: S3Endpoint) -> bool:
+    """Whether the lake's store takes a write now (it may refuse one after its disk was full,
+    while answering every read): an object put, then removed."""
+    status, _ = _send(s3, "PUT", f"/{s3.bucket}/{PROBE_KEY}", {}, _PROBE)
+    if status != 200:
+        return False
+    _request(s3, "DELETE", f"/{s3.bucket}/{PROBE_KEY}")
+    return True
 
 
 _NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"

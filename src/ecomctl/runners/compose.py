@@ -347,6 +347,9 @@ class ComposeServices:
         self.preflight()
         return self._states()
 
+    def gone(self) -> dict[str, Path]:
+        return {}  # containers: Docker restarts or reports them (`states`), not a pid of ours
+
     def stop(self, remove_data: bool) -> tuple[bool, str]:
         self.preflight()
         if not self.env_file.exists():

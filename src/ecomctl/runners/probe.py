@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from ecomctl import protection
 from ecomctl.engines import clients
@@ -35,6 +36,9 @@ class ProbeOnly:
             first = down[0]
             raise ServiceDown(first.name, first.endpoint, first.detail)
         return found
+
+    def gone(self) -> dict[str, Path]:
+        return {}  # no process of ecomctl's: a server that does not answer fails its probe
 
     def stop(self, remove_data: bool) -> tuple[bool, str]:
         return False, "remote stack: its servers are not ecomctl's to stop"

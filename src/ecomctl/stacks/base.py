@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ecomctl.engines.endpoints import PgLogin
@@ -67,6 +68,7 @@ class Stack(Protocol):
     def up(self, opts: UpOptions, events: Events) -> list[ServiceStatus]: ...
     def down(self, remove_data: bool) -> tuple[bool, str]: ...  # (stopped any, message)
     def status(self) -> list[ServiceStatus]: ...
+    def gone(self) -> dict[str, Path]: ...  # services whose processes died (runners/watch.py)
     def logs(self, service: str | None, tail: int, follow: bool) -> Iterator[str]: ...
     def endpoints(self) -> Endpoints: ...
     def publish_landing(self, events: Events) -> PublishResult | None: ...  # None: no lake

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ecomctl import hints, lock, protection
@@ -77,6 +78,9 @@ class EmbeddedStack:
 
     def logs(self, service: str | None, tail: int, follow: bool) -> Iterator[str]:
         return self.services.logs(service, tail, follow)
+
+    def gone(self) -> dict[str, Path]:
+        return self.services.gone()
 
     def status(self) -> list[ServiceStatus]:
         from importlib.metadata import version  # not duckdb itself: status stays quick

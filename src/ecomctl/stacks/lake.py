@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from ecomctl import hints
@@ -22,6 +23,7 @@ from ecomctl.errors import EcomctlError, ExitStatus, ServiceDown
 from ecomctl.layers import ENGINES_OF_LAYER
 from ecomctl.results import ServiceStatus
 from ecomctl.runners.base import Services
+from ecomctl.runners.watch import ServiceWatch
 from ecomctl.settings import Settings
 from ecomctl.stacks.base import (
     DbtTarget,
@@ -65,7 +67,8 @@ class LakeStack:
 
     # -- lifecycle: the runner's ------------------------------------------------------------
     def up(self, opts: UpOptions, events: Events) -> list[ServiceStatus]:
-        with self._answering():
+        # (A service that fails to start is up's to report, with its exit code.)
+        with self._answering(dead_first=False):
             return self.services.start(opts, events)
 
     def down(self, remove_data: bool) -> tuple[bool, str]:
@@ -73,6 +76,9 @@ class LakeStack:
 
     def status(self) -> list[ServiceStatus]:
         return self.services.states()
+
+    def gone(self) -> dict[str, Path]:
+        return self.services.gone()
 
     def logs(self, service: str | None, tail: int, follow: bool) -> Iterator[str]:
         return self.services.logs(service, tail, follow)
@@ -125,6 +131,9 @@ class LakeStack:
             "threads": threads,
             "database": where.lake_catalog,
             "schema": "bronze",
+            "session_properties": {
+                "query_max_run_time": clients.trino_duration(self.settings.statement_timeout)
+            },
         }
         if trino.password is not None:
             # Rendered by dbt from the child's environment: no secret in profiles.yml.
@@ -242,7 +251,10 @@ class LakeStack:
         label, snapshots = run()
         where = self.where()
         text = iceberg.as_of(statement, where.lake_catalog, snapshots, label)
-        with query_errors(f"the lake as of run {label}"), clients.trino(where.trino, None) as cur:
+        with (
+            query_errors(f"the lake as of run {label}"),
+            clients.trino(where.trino, None, max_run_time=self.settings.statement_timeout) as cur,
+        ):
             try:
                 cur.execute(text)
                 return sql.result_of(cur)
@@ -263,14 +275,22 @@ class LakeStack:
 
     def _lake(self) -> Any:
         where = self.where()
-        return clients.trino(where.trino, where.lake_catalog)
+        return clients.trino(
+            where.trino, where.lake_catalog, max_run_time=self.settings.statement_timeout
+        )
 
     @contextmanager
-    def _answering(self) -> Iterator[None]:
-        """A service that does not answer says how to start it on this stack."""
+    def _answering(self, dead_first: bool = True) -> Iterator[None]:
+        """A service that does not answer says how to start it on this stack. dead_first: any
+        failure is first blamed on a service whose process died, if one did (Trino's error
+        about a query on bronze, when the metastore is gone, is not the news)."""
         try:
             yield
-        except ServiceDown as exc:
+        except EcomctlError as exc:
+            if dead_first:
+                ServiceWatch(self.services.gone).check(now=True)
+            if not isinstance(exc, ServiceDown):
+                raise
             up = hints.command("up")
             if self.theirs:
                 raise exc.hinted(
@@ -287,4 +307,4 @@ class LakeStack:
         if engine == "spark":
             return clients.spark(where.spark)
         catalog = where.landing_catalog if layer == "landing" else where.lake_catalog
-        return clients.trino(where.trino, catalog, layer)
+        return clients.trino(where.trino, catalog, layer, self.settings.statement_timeout)

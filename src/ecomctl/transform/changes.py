@@ -89,11 +89,11 @@ def project_files(project_dir: Path) -> dict[str, str]:
 
 
 def target_fingerprint(profiles: dict[str, Any], dbt_vars: dict[str, str]) -> str:
-    """Where dbt writes: threads and DuckDB's memory limit change how fast, never what, so
-    they are left out."""
+    """Where dbt writes: threads, DuckDB's memory limit and Trino's session properties (the
+    statement timeout) change how fast or how long, never what, so they are left out."""
 
     def what(spec: dict[str, Any]) -> dict[str, Any]:
-        kept = {k: v for k, v in spec.items() if k != "threads"}
+        kept = {k: v for k, v in spec.items() if k not in ("threads", "session_properties")}
         if "config_options" in kept:  # DuckDB's
             options = kept["config_options"].items()
             kept["config_options"] = {k: v for k, v in options if k != "memory_limit"}

@@ -185,13 +185,15 @@ def run_layers(
     progress: Progress | None = None,
     on_layer_start: Callable[[str], None] | None = None,
     on_layer_done: Callable[[LayerReport], None] | None = None,
+    check: Callable[[], None] | None = None,
 ) -> list[LayerReport]:
     """Run a dbt command layer by layer; a failed layer skips the layers after it on `run`.
 
     All layers run in dbt's one child process (see prepare), so dbt starts once. Each layer
     writes only its own schema, so counting a layer before the child and after it gives the
     layer's diff. With on_layer_done, each layer is counted as it ends (the child waits) and
-    its report handed over then.
+    its report handed over then. check: called while dbt works; what it raises ends dbt
+    (runner.DbtChild.run).
     """
     counting = command in ("run", "build")
     before = {layer: stack.row_counts(layer) for layer in layers} if counting else {}
@@ -217,6 +219,7 @@ def run_layers(
             begin,
             keep_going=command == "test",
             on_done=None if on_layer_done is None else done,
+            check=check,
         )
     except Interrupted as stopped:
         # The layers that ended before Ctrl-C are as built as any: their reports go with it.

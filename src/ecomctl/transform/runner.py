@@ -192,6 +192,9 @@ def _child(channel: Any, control: Any, env: dict[str, str]) -> None:
     os.environ.update(env)
     import logging
 
+    # dbt's log file on a full disk: Python's logging would print a "--- Logging error ---"
+    # traceback for every line dbt fails to write (hundreds); the run's own error says why.
+    logging.raiseExceptions = False
     # The Trino client logs its missing keyring (for OAuth2, unused here) on every connection.
     logging.getLogger("trino.auth").setLevel(logging.WARNING)
     from dbt.cli.main import dbtRunner  # noqa: F401  (imported now, while ecomctl works)
@@ -337,10 +340,13 @@ class DbtChild:
         on_begin: Callable[[int], None] | None = None,
         keep_going: bool = False,
         on_done: Callable[[int, DbtOutcome], None] | None = None,
+        check: Callable[[], None] | None = None,
     ) -> list[DbtOutcome | None]:
         """Run dbt commands in order; None for those not run because an earlier one failed
         (unless keep_going). on_done is called as each command ends, while the child waits
-        (its databases closed), so it may read what the command built. Once only."""
+        (its databases closed), so it may read what the command built. check is called
+        while dbt works (several times a second): what it raises (a service that died) ends
+        the child and the run. Once only."""
         assert not self._ran, "a dbt child runs one list of jobs"
         self._ran = True
         jobs = [
@@ -359,6 +365,8 @@ class DbtChild:
         outcomes: list[DbtOutcome | None] = [None] * len(invocations)
         try:
             while True:
+                if check is not None:
+                    self._checked(check)
                 try:
                     kind, key, data = self._channel.get(timeout=0.2)
                 except queue.Empty:
@@ -391,6 +399,14 @@ class DbtChild:
             self.close()
             raise Interrupted(outcomes) from None
         return outcomes
+
+    def _checked(self, check: Callable[[], None]) -> None:
+        """check(); what it raises ends the child first (its statements wait on nothing)."""
+        try:
+            check()
+        except BaseException:
+            self.close()
+            raise
 
     def close(self) -> None:
         """End the child. Done with its jobs, it ends by itself. Waiting between jobs, it is

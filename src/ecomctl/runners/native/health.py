@@ -57,10 +57,14 @@ def probe(name: str, port: int, lake: Callable[[], S3Endpoint]) -> clients.Probe
     if name == "s3":
         where = lake()
         try:
-            ok = s3.ensure_bucket(where)
+            if not s3.ensure_bucket(where):
+                return clients.Probe(False, detail=f"no bucket {where.bucket} yet")
+            # Healthy is writable: after a full disk, SeaweedFS answers reads but not writes.
+            if not s3.can_write(where):
+                return clients.Probe(False, detail="it refuses writes (is its disk full?)")
         except OSError as exc:
             return clients.Probe(False, detail=reason(exc))
-        return clients.Probe(ok, detail="" if ok else f"no bucket {where.bucket} yet")
+        return clients.Probe(True)
     return _tcp(port)
 
 

@@ -228,6 +228,19 @@ class NativeServices:
     def states(self) -> list[ServiceStatus]:
         return self._states(list(GRAPH.depends_on))
 
+    def gone(self) -> dict[str, Path]:
+        """Started and not stopped, yet their process has ended: a pid record (down removes
+        it) or PostgreSQL's pid file left behind by a process no longer there."""
+        ended = [
+            name
+            for name in GRAPH.depends_on
+            if (self.postgres.died() if name == "postgres" else self._died(name))
+        ]
+        return {name: self._log(name) for name in ended}
+
+    def _died(self, name: str) -> bool:
+        return self.supervisor.recorded(name) is not None and self.supervisor.pid(name) is None
+
     def _states(self, names: list[str]) -> list[ServiceStatus]:
         ports = self.config.ports()
         states = [

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 from ecomctl import protection
 from ecomctl.errors import EcomctlError, ExitStatus
@@ -39,6 +40,9 @@ class PostgresServices:
 
     def states(self) -> list[ServiceStatus]:
         return [dataclasses.replace(self.server.status(), protection=protection.POSTGRES)]
+
+    def gone(self) -> dict[str, Path]:
+        return {self.server.name: self.server.log} if self.server.died() else {}
 
     def logs(self, service: str | None, tail: int, follow: bool) -> Iterator[str]:
         if service not in (None, self.server.name):

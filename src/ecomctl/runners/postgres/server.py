@@ -139,6 +139,11 @@ class EmbeddedPostgres:
             return None  # not ours to look into: not ours
         return pid if Path(cwd) == self.data.resolve() else None
 
+    def died(self) -> bool:
+        """Its pid file is there (a server stopped by ecomctl, or that stopped itself, removes
+        it), but its process is not: killed, or crashed."""
+        return bool(self._pid_file()) and self.server_pid() is None
+
     def _running_port(self) -> int | None:
         """The port the running server listens on, from its own pid file."""
         lines = self._pid_file()
