@@ -1,12 +1,6 @@
-"""Services that die during a native run, and a disk that fills during a run.
-
-A dead S3 server, metastore or PostgreSQL is named within seconds (exit 3, its log's tail),
-never a model's error nor a wait of many minutes; the next `up` + `run` builds the same gold.
-A full disk is one line (exit 4) naming the folder, with no dbt logging tracebacks and no
-temporary file left behind, and `run` works again once space is freed, without `down`.
-
-The native checks share one dedicated home (one `up`), at a tiny scale: each fault kills one
-service, then `up` starts it again.
+"""A disk that fills during a run: one line (exit 4) naming the folder, with no dbt logging
+tracebacks and no temporary file left behind, and `run` works again once space is freed,
+without `down`. (Services that die during a native run: test_native_home_path.py.)
 """
 
 from __future__ import annotations
@@ -14,18 +8,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from support.faultlog import FaultLog
-from support.helpers import ecomctl
-from support.native import NATIVE, UP_TIMEOUT, native, pid_of
+from support.helpers import ecomctl, run_until
 
 SCALE = "0.003"
 DEAD_WITHIN = 60.0  # seconds from the kill to ecomctl's exit
@@ -35,90 +24,6 @@ def _gold(home: Path, env: dict[str, str]) -> list[str]:
     text = "select * from sales_values_by_category"
     doc = ecomctl("query", text, "--json", home=home, env=env).stdout
     return sorted(map(str, json.loads(doc)["rows"]))
-
-
-def _run_until(home: Path, env: dict[str, str], layer: str, then: Callable[[], object]) -> Ended:
-    """`run --full-refresh`; once `layer` has started, then() (a fault). How it ended."""
-    run = subprocess.Popen(
-        [sys.executable, "-m", "ecomctl", "run", "--full-refresh", "--home", str(home)],
-        env={**os.environ, **env, "NO_COLOR": "1"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert run.stderr is not None
-    seen = []
-    for line in run.stderr:
-        seen.append(line)
-        if line.strip() == layer:  # the layer's heading: its models are under way
-            break
-    then()
-    started = time.monotonic()
-    try:
-        err = "".join(seen) + run.stderr.read()
-        run.wait(timeout=300)
-    finally:
-        run.kill()
-    errors = [line for line in err.splitlines() if line.startswith("ecomctl:")]
-    return Ended(run.returncode, errors, err, time.monotonic() - started)
-
-
-@dataclass(frozen=True)
-class Ended:
-    code: int
-    errors: list[str]  # ecomctl's error lines
-    stderr: str
-    seconds: float  # from the fault to the exit
-
-    @property
-    def error(self) -> str:
-        return self.errors[0] if self.errors else ""
-
-
-@pytest.mark.native
-def test_s3_the_metastore_and_postgres_killed_during_a_native_run_exit_3_naming_them(
-    tmp_path: Path, faults: FaultLog
-) -> None:
-    home = tmp_path / "home"
-    try:
-        native("up", home=home, timeout=UP_TIMEOUT)
-        native("seed", "--scale", SCALE, home=home)
-        native("run", home=home)
-        before = _gold(home, NATIVE)
-
-        def sigkill(service: str) -> Callable[[], None]:
-            def kill() -> None:
-                time.sleep(2)  # the layer's first statements reach the engines
-                if service == "postgres":
-                    pid = int((home / "native/postgres/data/postmaster.pid").read_text().split()[0])
-                else:
-                    pid = pid_of(home, service)
-                os.kill(pid, signal.SIGKILL)
-
-            return kill
-
-        for service, layer in (("s3", "silver"), ("metastore", "silver"), ("postgres", "gold")):
-            ended = _run_until(home, NATIVE, layer, sigkill(service))
-            code, said, seconds = ended.code, "\n".join(ended.errors), ended.seconds
-            native("up", home=home)
-            again = native("run", home=home, check=False)
-            after = _gold(home, NATIVE) if again.returncode == 0 else []
-            faults.record(
-                f"native: {service} SIGKILLed during {layer}",
-                {
-                    "exit 3": code == 3,
-                    "one error line": len(said.splitlines()) == 1,
-                    f"it names {service}": said.startswith(f"ecomctl: {service} is stopped"),
-                    f"it says during {layer}": f"during {layer}" in said,
-                    f"within {DEAD_WITHIN:.0f} s": seconds < DEAD_WITHIN,
-                    "up + run exits 0": again.returncode == 0,
-                    "gold as before": after == before,
-                },
-                note=f"exit {code} {seconds:.0f} s after the kill: {said[:120]}; then"
-                f" {again.returncode}",
-            )
-    finally:
-        native("down", home=home, check=False)
 
 
 # -- a full disk -----------------------------------------------------------------------------
@@ -160,7 +65,9 @@ def test_a_full_disk_during_an_embedded_run_is_one_line_and_run_recovers_once_fr
     before = _gold(home, {})
     filled: list[Path] = []
     # Bronze is built: silver writes now, into a disk with no room left.
-    ended = _run_until(home, {}, "silver", lambda: filled.append(_fill(small_disk)))
+    ended = run_until(
+        home, {}, "silver", lambda: filled.append(_fill(small_disk)), "--full-refresh"
+    )
     run, err, seconds, errors = ended, ended.stderr, ended.seconds, ended.errors
     leftovers = [p.name for p in home.rglob("*") if ".tmp" in p.name]
     filled[0].unlink()

@@ -1,24 +1,37 @@
-"""A native home whose path has a space, a quote and a non-ASCII letter: the whole pipeline
-runs in it, and nothing is written outside the home and the download cache."""
+"""One native home, two kinds of hardship, one `up` (each native start costs a minute of CI):
+
+- its path has a space, a quote and a non-ASCII letter: the whole pipeline runs in it, and
+  nothing is written outside the home and the download cache;
+- S3, the metastore and PostgreSQL are each SIGKILLed during a run: each is named within
+  seconds (exit 3), never a model's error nor a wait of many minutes, and after `up` the next
+  `run` builds the same gold as the embedded stack from the same seed.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import signal
+import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from support.faultlog import FaultLog
-from support.helpers import ecomctl
-from support.native import NATIVE, UP_TIMEOUT
+from support.fixtures import gold_rows
+from support.helpers import Ended, ecomctl, run_until
+from support.native import NATIVE, UP_TIMEOUT, pid_of
 
 from ecomctl.proc import exists
 
 pytestmark = pytest.mark.native
 
 HOSTILE = "home dir 'q' é"
-TINY = {**NATIVE, "ECOMCTL_SCALE": "0.005"}
+SCALE = "0.005"
+TINY = {**NATIVE, "ECOMCTL_SCALE": SCALE}
+DEAD_WITHIN = 60.0  # seconds from the kill to ecomctl's exit
 _SOCKET = re.compile(r"seaweedfs-.*-(\d+)\.sock")
 
 
@@ -51,7 +64,36 @@ def _others(path: str, ours: set[int]) -> bool:
     return socket is not None and int(socket.group(1)) not in ours
 
 
-def test_a_home_path_with_a_space_a_quote_and_an_accent(tmp_path: Path, faults: FaultLog) -> None:
+def _sigkill(home: Path, service: str) -> Callable[[], None]:
+    def kill() -> None:
+        time.sleep(2)  # the layer's first statements reach the engines
+        if service == "postgres":
+            pid = int((home / "native/postgres/data/postmaster.pid").read_text().split()[0])
+        else:
+            pid = pid_of(home, service)
+        os.kill(pid, signal.SIGKILL)
+
+    return kill
+
+
+def _record_death(faults: FaultLog, service: str, layer: str, ended: Ended) -> None:
+    said = "\n".join(ended.errors)
+    faults.record(
+        f"native: {service} SIGKILLed during {layer}",
+        {
+            "exit 3": ended.code == 3,
+            "one error line": len(ended.errors) == 1,
+            f"it names {service}": said.startswith(f"ecomctl: {service} is stopped"),
+            f"it says during {layer}": f"during {layer}" in said,
+            f"within {DEAD_WITHIN:.0f} s": ended.seconds < DEAD_WITHIN,
+        },
+        note=f"exit {ended.code} {ended.seconds:.0f} s after the kill: {said[:120]}",
+    )
+
+
+def test_a_hostile_home_path_and_services_killed_during_runs(
+    tmp_path: Path, faults: FaultLog
+) -> None:
     parent = tmp_path / "parent"
     home, cwd = parent / HOSTILE, tmp_path / "cwd"
     cwd.mkdir()
@@ -68,25 +110,34 @@ def test_a_home_path_with_a_space_a_quote_and_an_accent(tmp_path: Path, faults: 
             | _entries(parent, 1)
         )
 
+    def step(*args: str) -> None:
+        results[args[0]] = ecomctl(*args, home=home, env=TINY, cwd=cwd, check=False,
+                                   timeout=UP_TIMEOUT)  # fmt: skip
+
     before = places()
-    results = {}
+    results: dict[str, subprocess.CompletedProcess[str]] = {}
     try:
-        for args in (
-            ["up"],
-            ["seed"],
-            ["run"],
-            ["test"],
-            ["query", "select count(*) from payment_type_mix", "--layer", "gold"],
-        ):
-            results[args[0]] = ecomctl(
-                *args, home=home, env=TINY, cwd=cwd, check=False, timeout=UP_TIMEOUT
-            )
+        step("up")
+        step("seed")
+        # Each killed run stops where the service died; the next continues from there.
+        for service, layer in (("s3", "silver"), ("metastore", "silver"), ("postgres", "gold")):
+            ended = run_until(home, TINY, layer, _sigkill(home, service))
+            _record_death(faults, service, layer, ended)
+            step("up")
+        step("run")
+        step("test")
+        step("query", "select count(*) from payment_type_mix", "--layer", "gold")
+        native_gold = gold_rows(home, "native") if results["run"].returncode == 0 else {}
     finally:
         results["down"] = ecomctl("down", home=home, env=TINY, cwd=cwd, check=False)
     ports = json.loads((home / "native" / "ports.json").read_text())
     ours = set(ports.values())
     new = sorted(p for p in places() - before if not _others(p, ours))
     print("new outside the home:", *new, sep="\n")  # shown with the failure
+    # The same seed on the embedded stack: what the native gold must equal, to the cent.
+    embedded = tmp_path / "embedded"
+    ecomctl("seed", "--scale", SCALE, home=embedded)
+    ecomctl("run", home=embedded)
     why = [
         f"{cmd} exited {r.returncode}: {r.stderr.strip()[-300:]}"
         for cmd, r in results.items()
@@ -96,6 +147,7 @@ def test_a_home_path_with_a_space_a_quote_and_an_accent(tmp_path: Path, faults: 
         "a native home path with a space, a quote and an accent",
         {
             **{f"{cmd} exits 0": r.returncode == 0 for cmd, r in results.items()},
+            "gold after the kills equals the embedded stack's": native_gold == gold_rows(embedded),
             "nothing new in /tmp": not [p for p in new if p.startswith("/tmp/")],
             "nothing new in the user's home": not [p for p in new if p.startswith(str(user_home))],
             "nothing new in the folder it ran from": not [p for p in new if p.startswith(str(cwd))],

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from ecomctl.proc import poll_until
@@ -122,3 +124,45 @@ NO_PARTIAL_PARSE = "Unable to do partial parsing"
 def dbt_log(home: Path) -> str:
     """Everything dbt logged in a home (every run and test appends to one file)."""
     return (home / "dbt" / "logs" / "dbt.log").read_text()
+
+
+@dataclass(frozen=True)
+class Ended:
+    """How a command that met a fault ended."""
+
+    code: int
+    errors: list[str]  # ecomctl's error lines
+    stderr: str
+    seconds: float  # from the fault to the exit
+
+    @property
+    def error(self) -> str:
+        return self.errors[0] if self.errors else ""
+
+
+def run_until(
+    home: Path, env: dict[str, str], layer: str, then: Callable[[], object], *args: str
+) -> Ended:
+    """`run ARGS`; once `layer` has started, then() (a fault). How it ended."""
+    run = subprocess.Popen(
+        [sys.executable, "-m", "ecomctl", "run", *args, "--home", str(home)],
+        env={**os.environ, **env, "NO_COLOR": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert run.stderr is not None
+    seen = []
+    for line in run.stderr:
+        seen.append(line)
+        if line.strip() == layer:  # the layer's heading: its models are under way
+            break
+    then()
+    started = time.monotonic()
+    try:
+        err = "".join(seen) + run.stderr.read()
+        run.wait(timeout=300)
+    finally:
+        run.kill()
+    errors = [line for line in err.splitlines() if line.startswith("ecomctl:")]
+    return Ended(run.returncode, errors, err, time.monotonic() - started)
