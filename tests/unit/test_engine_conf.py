@@ -54,7 +54,7 @@ def test_every_engine_has_its_files(renderings: tuple[Path, Path]) -> None:
     expected = {
         "trino/catalog/iceberg.properties", "trino/catalog/hive.properties",
         "trino/catalog/de_psql.properties", "hive/hive-site.xml", "hive/core-site.xml",
-        "spark/spark-defaults.conf",
+        "spark/spark-defaults.conf", "trino/rules.json",
     }  # fmt: skip
     for root in (compose, native):
         assert {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()} == expected

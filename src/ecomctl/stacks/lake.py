@@ -17,7 +17,7 @@ from ecomctl import hints
 from ecomctl.data import publish
 from ecomctl.data.publish import PublishResult
 from ecomctl.engines import clients, iceberg, s3, sql
-from ecomctl.engines.endpoints import LakeEndpoints, PgLogin
+from ecomctl.engines.endpoints import LakeEndpoints, PgLogin, TrinoEndpoint
 from ecomctl.errors import EcomctlError, ExitStatus, ServiceDown
 from ecomctl.layers import ENGINES_OF_LAYER
 from ecomctl.results import ServiceStatus
@@ -36,6 +36,7 @@ from ecomctl.stacks.base import (
 # How a query's unqualified names find the layer's tables (Trino: the connection's schema).
 _USE_SCHEMA = {"postgres": "set search_path = {}, public", "spark": "use `{}`"}
 _TRINO_SECRET_ENV = "DBT_ENV_SECRET_TRINO_PASSWORD"  # dbt scrubs DBT_ENV_SECRET_* from its logs
+_CA_ENV = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 # Trino's answer to a name without catalog or schema, which --as-of leaves unset on purpose.
 _NO_SESSION_SCHEMA = ("MISSING_SCHEMA_NAME", "MISSING_CATALOG_NAME")
 # A lake someone else runs may have writers of its own: its snapshots and unreferenced files
@@ -97,6 +98,13 @@ class LakeStack:
         }
         if where.gold_reader_password_file is not None:  # as the embedded stack gives it
             variables["ECOMCTL_PG_PASSWORD_FILE"] = str(where.gold_reader_password_file)
+        # Trino for readers: its reading login where there is one, and the CA it is signed by.
+        trino = where.trino_reader or where.trino
+        variables["ECOMCTL_TRINO_USER"] = trino.user
+        if trino.ca_bundle is not None:
+            variables["ECOMCTL_TRINO_CA_BUNDLE"] = str(trino.ca_bundle)
+        if where.trino_reader_password_file is not None:
+            variables["ECOMCTL_TRINO_PASSWORD_FILE"] = str(where.trino_reader_password_file)
         return Endpoints(variables, gold.url(), where.password_hint)
 
     def publish_landing(self, events: Events) -> PublishResult:
@@ -118,6 +126,7 @@ class LakeStack:
             "user": trino.user,
             "http_scheme": trino.scheme,
             "threads": threads,
+            **({"cert": str(trino.ca_bundle)} if trino.ca_bundle else {}),
             "database": where.lake_catalog,
             "schema": "bronze",
         }
@@ -148,7 +157,11 @@ class LakeStack:
                 "gold_database": where.gold_catalog,
                 **self.settings.dbt_vars,
             },
-            env={} if trino.password is None else {_TRINO_SECRET_ENV: trino.password},
+            env={
+                **({} if trino.password is None else {_TRINO_SECRET_ENV: trino.password}),
+                # requests lets these replace the CA dbt-trino gives it (`cert`): the same CA.
+                **({} if trino.ca_bundle is None else dict.fromkeys(_CA_ENV, str(trino.ca_bundle))),
+            },
             # Each profile has its own catalogs and adapter here: no parse is shared.
             parse_groups={profile: profile for profile in outputs},
         )
@@ -156,7 +169,7 @@ class LakeStack:
     def gold_owner(self) -> PgLogin:
         """The login of Trino's PostgreSQL catalog, which creates gold's tables."""
         where = self.where()
-        return PgLogin(where.gold, where.gold_password)
+        return where.gold_writer or PgLogin(where.gold, where.gold_password)
 
     # -- reading layers --------------------------------------------------------------------
     def row_counts(self, layer: str) -> dict[str, int]:
@@ -180,7 +193,11 @@ class LakeStack:
             reader = clients.postgres_connection(where.gold_reader, where.gold_reader_password)
             with self._answering(), query_errors(layer), reader as conn:
                 return sql.read_only_statement(conn, layer, statement)
-        with self._answering(), query_errors(layer), self._cursor(layer) as cur:
+        # Trino's layers through its reading login, where there is one: Trino refuses it any
+        # write (its access control), which reads as the embedded stack's refusal.
+        reading = where.trino_reader is not None and ENGINES_OF_LAYER[layer].read_on == "trino"
+        cursor = self._cursor(layer, where.trino_reader if reading else None)
+        with self._answering(), query_errors(layer), _read_only(layer), cursor as cur:
             use_schema = _USE_SCHEMA.get(ENGINES_OF_LAYER[layer].read_on)
             if use_schema:
                 cur.execute(use_schema.format(layer))
@@ -255,8 +272,9 @@ class LakeStack:
                 ) from exc
             raise exc.hinted(f"start it with `{up}`") from exc
 
-    def _cursor(self, layer: str) -> Any:
-        """A cursor on the engine the layer is read through (Trino: in its schema)."""
+    def _cursor(self, layer: str, trino: TrinoEndpoint | None = None) -> Any:
+        """A cursor on the engine the layer is read through (Trino: in its schema, as trino
+        when given, else as the stack's own login)."""
         where = self.where()
         engine = ENGINES_OF_LAYER[layer].read_on
         if engine == "postgres":
@@ -264,4 +282,17 @@ class LakeStack:
         if engine == "spark":
             return clients.spark(where.spark)
         catalog = where.landing_catalog if layer == "landing" else where.lake_catalog
-        return clients.trino(where.trino, catalog, layer)
+        return clients.trino(trino or where.trino, catalog, layer)
+
+
+@contextmanager
+def _read_only(layer: str) -> Iterator[None]:
+    """Trino's refusal of a write by the reading login, said as the embedded stack says its
+    own (exit 1, one line naming the layer): `query` reads, never writes."""
+    try:
+        yield
+    except Exception as exc:
+        if getattr(exc, "error_name", "") != "PERMISSION_DENIED":
+            raise
+        said = str(getattr(exc, "message", "") or exc).splitlines()[0]
+        raise EcomctlError(f"query on {layer}: read-only: {said}") from exc

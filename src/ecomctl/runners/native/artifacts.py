@@ -107,9 +107,11 @@ class Cache:
         artifact: Artifact,
         members: Callable[[str], bool],
         transfer: Transfer | None = None,
+        variant: str = "",
     ) -> Path:
-        """The archive's members that `members` accepts, unpacked once into the cache."""
-        target = self.root / "unpacked" / artifact.filename.removesuffix(".tar.gz")
+        """The archive's members that `members` accepts, unpacked once into the cache (variant
+        names another choice of members: unpacked beside, never mixed with an older one)."""
+        target = self.root / "unpacked" / (artifact.filename.removesuffix(".tar.gz") + variant)
         if target.exists():
             return target
         archive = self.fetch(artifact, transfer)
