@@ -4,8 +4,11 @@ native stack's, checksums included."""
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,7 +89,9 @@ def test_no_rendered_file_holds_a_secret_or_a_placeholder(renderings: tuple[Path
         for path in root.rglob("*"):
             text = path.read_text() if path.is_file() else ""
             assert "{{" not in text, path
-            if path.suffix == ".xml":
+            if path.suffix == ".json":
+                pairs = list(_json_pairs(json.loads(text)))
+            elif path.suffix == ".xml":
                 pairs = [
                     (p.findtext("name") or "", p.findtext("value") or "")
                     for p in ET.fromstring(text).iter("property")
@@ -100,6 +105,17 @@ def test_no_rendered_file_holds_a_secret_or_a_placeholder(renderings: tuple[Path
             for key, value in pairs:
                 if secretive.search(key):
                     assert value.startswith(("${ENV:", "${env.")), f"{path.name}: {key}"
+
+
+def _json_pairs(value: Any) -> Iterator[tuple[str, str]]:
+    """Every key of a JSON document with its value, however deep."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield key, json.dumps(inner)
+            yield from _json_pairs(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _json_pairs(inner)
 
 
 def test_an_unknown_placeholder_is_refused() -> None:
