@@ -58,7 +58,9 @@ def test_a_client_verifies_the_server_certificate_with_the_homes_ca(tmp_path: Pa
             socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
             client.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
         ):
-            assert tls.getpeercert()["subjectAltName"] == (
+            peer = tls.getpeercert()
+            assert peer is not None
+            assert peer["subjectAltName"] == (
                 ("DNS", "localhost"),
                 ("IP Address", "127.0.0.1"),
             )

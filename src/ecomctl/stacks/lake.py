@@ -236,7 +236,8 @@ class LakeStack:
         label, snapshots = run()
         where = self.where()
         text = iceberg.as_of(statement, where.lake_catalog, snapshots, label)
-        with query_errors(f"the lake as of run {label}"), clients.trino(where.trino, None) as cur:
+        reader = clients.trino(where.trino_reader or where.trino, None)
+        with query_errors(f"the lake as of run {label}"), _read_only("the lake"), reader as cur:
             try:
                 cur.execute(text)
                 return sql.result_of(cur)
