@@ -179,8 +179,9 @@ class NativeServices:
             password = self.config.secret("metastore_db_password") or ""
             self.postgres.ensure_login(METASTORE_ROLE, password)
             self.postgres.ensure_database("metastore", owner=METASTORE_ROLE)
-            self._ensure_gold_writer()
             return
+        if name == "trino":  # its gold catalog's login, made or set again before each start
+            self._ensure_gold_writer()
         self.supervisor.start(name, self.launcher.launch(name, ports))
 
     def _ensure_gold_writer(self) -> None:
