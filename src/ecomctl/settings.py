@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     trino_user: str = "ecomctl"
     trino_password: SecretStr | None = None
     trino_http_scheme: Literal["http", "https"] = "http"
+    # The CA bundle (PEM) that signed your Trino's HTTPS certificate, when the system's does not.
+    trino_ca_bundle: Path | None = None
+    # A login of yours that may only read (SELECT): `query` uses it, so it cannot write.
+    trino_reader_user: str | None = None
+    trino_reader_password: SecretStr | None = None
     # Trino catalogs: Iceberg for bronze and silver, Hive for the landing Parquet files,
     # PostgreSQL for gold (the guide's `de_psql`).
     lake_catalog: str = "iceberg"

@@ -58,6 +58,13 @@ def remote_env(home: Path) -> dict[str, str]:
         "ECOMCTL_STACK": "remote",
         "ECOMCTL_TRINO_HOST": "127.0.0.1",
         "ECOMCTL_TRINO_PORT": str(ports["trino"]),
+        # Its Trino takes passwords over HTTPS only, signed by the home's own CA.
+        "ECOMCTL_TRINO_HTTP_SCHEME": "https",
+        "ECOMCTL_TRINO_CA_BUNDLE": str(native_dir / "tls" / "trino-ca.pem"),
+        "ECOMCTL_TRINO_USER": "ecomctl",
+        "ECOMCTL_TRINO_PASSWORD": (secrets / "trino_password").read_text().strip(),
+        "ECOMCTL_TRINO_READER_USER": "reader",
+        "ECOMCTL_TRINO_READER_PASSWORD": (secrets / "trino_reader_password").read_text().strip(),
         "ECOMCTL_SPARK_HOST": "127.0.0.1",
         "ECOMCTL_SPARK_PORT": str(ports["spark-thrift"]),
         "ECOMCTL_SPARK_USER": "ecomctl",

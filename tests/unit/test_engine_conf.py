@@ -4,8 +4,11 @@ native stack's, checksums included."""
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,7 +57,7 @@ def test_every_engine_has_its_files(renderings: tuple[Path, Path]) -> None:
     expected = {
         "trino/catalog/iceberg.properties", "trino/catalog/hive.properties",
         "trino/catalog/de_psql.properties", "hive/hive-site.xml", "hive/core-site.xml",
-        "spark/spark-defaults.conf",
+        "spark/spark-defaults.conf", "trino/rules.json",
     }  # fmt: skip
     for root in (compose, native):
         assert {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()} == expected
@@ -86,7 +89,9 @@ def test_no_rendered_file_holds_a_secret_or_a_placeholder(renderings: tuple[Path
         for path in root.rglob("*"):
             text = path.read_text() if path.is_file() else ""
             assert "{{" not in text, path
-            if path.suffix == ".xml":
+            if path.suffix == ".json":
+                pairs = list(_json_pairs(json.loads(text)))
+            elif path.suffix == ".xml":
                 pairs = [
                     (p.findtext("name") or "", p.findtext("value") or "")
                     for p in ET.fromstring(text).iter("property")
@@ -100,6 +105,17 @@ def test_no_rendered_file_holds_a_secret_or_a_placeholder(renderings: tuple[Path
             for key, value in pairs:
                 if secretive.search(key):
                     assert value.startswith(("${ENV:", "${env.")), f"{path.name}: {key}"
+
+
+def _json_pairs(value: Any) -> Iterator[tuple[str, str]]:
+    """Every key of a JSON document with its value, however deep."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield key, json.dumps(inner)
+            yield from _json_pairs(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _json_pairs(inner)
 
 
 def test_an_unknown_placeholder_is_refused() -> None:
@@ -145,13 +161,25 @@ def test_trino_finds_its_files_below_a_home_path_with_any_letter(tmp_path: Path)
 
     home = tmp_path / "home dir 'q' é 😀"
     config = NativeConfig(load_settings(home=home))
-    config.render({"metastore": 41083, "s3": 41000, "trino": 41080}, 41432, home / "plugins")
-    text = (config.conf / "trino" / "etc" / "config.properties").read_bytes().decode("ascii")
-    values = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
-    read = {k: v.encode().decode("unicode_escape", "surrogatepass") for k, v in values.items()}
-    as_java = {k: v.encode("utf-16", "surrogatepass").decode("utf-16") for k, v in read.items()}
-    assert as_java["catalog.config-dir"] == str(config.conf / "trino" / "catalog")
-    assert as_java["plugin.dir"] == str(home / "plugins")
+    ports = {"metastore": 41083, "s3": 41000, "trino": 41080, "trino-http": 41081}
+    config.render(ports, 41432, home / "plugins")
+    etc = config.conf / "trino" / "etc"
+
+    def as_java(name: str) -> dict[str, str]:
+        text = (etc / name).read_bytes().decode("ascii")
+        values = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+        read = {k: v.encode().decode("unicode_escape", "surrogatepass") for k, v in values.items()}
+        return {k: v.encode("utf-16", "surrogatepass").decode("utf-16") for k, v in read.items()}
+
+    server = as_java("config.properties")
+    assert server["catalog.config-dir"] == str(config.conf / "trino" / "catalog")
+    assert server["plugin.dir"] == str(home / "plugins")
+    # Every other file Trino is pointed at is found by the same path, written the same way.
+    named = [server["http-server.https.keystore.path"], server["access-control.config-files"],
+             server["password-authenticator.config-files"],
+             as_java("access-control.properties")["security.config-file"],
+             as_java("password-authenticator.properties")["file.password-file"]]  # fmt: skip
+    assert all(Path(path).is_relative_to(home) for path in named)
 
 
 def test_a_port_out_of_range_in_ports_json_is_chosen_again(tmp_path: Path) -> None:

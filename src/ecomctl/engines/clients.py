@@ -13,6 +13,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ecomctl import proc
@@ -139,6 +140,9 @@ def trino(
             schema=schema,
             http_scheme=endpoint.scheme,
             auth=auth,
+            # The CA that signed its certificate (ecomctl's own Trino: the home's), else the
+            # system's; verified either way.
+            http_session=_session(endpoint.ca_bundle),
             request_timeout=60,
             session_properties={}
             if max_run_time is None
@@ -150,6 +154,21 @@ def trino(
 def trino_duration(seconds: float) -> str:
     """Seconds as a Trino duration session property ("90s")."""
     return f"{max(1, round(seconds))}s"
+
+
+def _session(ca_bundle: Path | None) -> Any:
+    """An HTTP session that verifies with ca_bundle (else the system's CAs). requests lets
+    REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE replace a session's own CA: not this one's."""
+    import requests
+
+    class Pinned(requests.Session):
+        def merge_environment_settings(self, *args: Any, **kwargs: Any) -> Any:
+            settings = super().merge_environment_settings(*args, **kwargs)
+            if ca_bundle is not None:
+                settings["verify"] = str(ca_bundle)
+            return settings
+
+    return Pinned()
 
 
 def spark(endpoint: SparkEndpoint) -> Any:
@@ -236,7 +255,15 @@ class Probe:
 
 def probe_trino(endpoint: TrinoEndpoint) -> Probe:
     try:
-        with urllib.request.urlopen(f"{endpoint.url()}/v1/info", timeout=PROBE_TIMEOUT) as resp:
+        context = None
+        if endpoint.scheme == "https":
+            import ssl
+
+            cafile = str(endpoint.ca_bundle) if endpoint.ca_bundle else None
+            context = ssl.create_default_context(cafile=cafile)
+        with urllib.request.urlopen(
+            f"{endpoint.url()}/v1/info", timeout=PROBE_TIMEOUT, context=context
+        ) as resp:
             info = json.loads(resp.read())
     except Exception as exc:
         return Probe(False, detail=nobody_there(exc) or reason(exc))

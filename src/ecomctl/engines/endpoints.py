@@ -44,7 +44,8 @@ class TrinoEndpoint:
     port: int
     user: str
     scheme: str = "http"
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
+    ca_bundle: Path | None = None  # the PEM file that signed its certificate (HTTPS)
 
     def url(self) -> str:
         return f"{self.scheme}://{self.host}:{self.port}"
@@ -91,6 +92,11 @@ class LakeEndpoints:
     # The Spark login `query` reads silver with, where the server has a read-only one.
     spark_reader: SparkEndpoint | None = None
     spark_reader_password_file: Path | None = None  # where ecomctl keeps its password
+    # The login that owns gold's tables (Trino's gold catalog's), where ecomctl runs the server.
+    gold_writer: PgLogin | None = None
+    # The Trino login `query` reads landing and bronze with (SELECT only); None: trino itself.
+    trino_reader: TrinoEndpoint | None = None
+    trino_reader_password_file: Path | None = None  # where the reader's password is kept
     # Trino catalogs: Iceberg for bronze and silver, Hive for landing, PostgreSQL for gold.
     lake_catalog: str = "iceberg"
     landing_catalog: str = "hive"
@@ -100,10 +106,17 @@ class LakeEndpoints:
 def from_settings(settings: Settings) -> LakeEndpoints:
     """The endpoints of servers the user runs, as settings (or ECOMCTL_*) give them."""
     s, secret = settings, _secret
+
+    def trino(user: str, password: SecretStr | None) -> TrinoEndpoint:
+        return TrinoEndpoint(
+            s.trino_host, s.trino_port, user, s.trino_http_scheme, secret(password),
+            s.trino_ca_bundle,
+        )  # fmt: skip
+
+    reader = s.trino_reader_user
     return LakeEndpoints(
-        trino=TrinoEndpoint(
-            s.trino_host, s.trino_port, s.trino_user, s.trino_http_scheme, secret(s.trino_password)
-        ),
+        trino=trino(s.trino_user, s.trino_password),
+        trino_reader=None if reader is None else trino(reader, s.trino_reader_password),
         spark=SparkEndpoint(s.spark_host, s.spark_port, s.spark_user, secret(s.spark_password)),
         gold=PgEndpoint(s.pg_host, s.pg_port, s.pg_user, s.pg_database),
         gold_password=secret(s.pg_password),

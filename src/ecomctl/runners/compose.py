@@ -49,7 +49,7 @@ from ecomctl.runners.engine_conf import EngineHosts
 from ecomctl.settings import Settings
 
 GOLD_DATABASE = "analytics"
-SECRET_NAMES = ("POSTGRES_PASSWORD", "MINIO_ROOT_PASSWORD")
+SECRET_NAMES = ("POSTGRES_PASSWORD", "MINIO_ROOT_PASSWORD", "GOLD_WRITER_PASSWORD")
 
 
 class ComposeServices:
@@ -126,6 +126,7 @@ class ComposeServices:
             "POSTGRES_PASSWORD": kept["POSTGRES_PASSWORD"],
             "MINIO_ROOT_USER": current.get("MINIO_ROOT_USER") or "ecomctl",
             "MINIO_ROOT_PASSWORD": kept["MINIO_ROOT_PASSWORD"],
+            "GOLD_WRITER_PASSWORD": kept["GOLD_WRITER_PASSWORD"],
             "LAKE_BUCKET": s.lake_bucket,
             "TRINO_PORT": str(s.trino_port),
             "SPARK_THRIFT_PORT": str(s.spark_port),

@@ -18,7 +18,7 @@ from ecomctl import hints
 from ecomctl.data import publish
 from ecomctl.data.publish import PublishResult
 from ecomctl.engines import clients, iceberg, s3, sql
-from ecomctl.engines.endpoints import LakeEndpoints, PgLogin
+from ecomctl.engines.endpoints import LakeEndpoints, PgLogin, TrinoEndpoint
 from ecomctl.errors import EcomctlError, ExitStatus, ServiceDown
 from ecomctl.layers import ENGINES_OF_LAYER
 from ecomctl.results import ServiceStatus
@@ -39,6 +39,7 @@ from ecomctl.stacks.base import (
 _USE_SCHEMA = {"postgres": "set search_path = {}, public", "spark": "use `{}`"}
 _TRINO_SECRET_ENV = "DBT_ENV_SECRET_TRINO_PASSWORD"  # dbt scrubs DBT_ENV_SECRET_* from its logs
 _SPARK_SECRET_ENV = "DBT_ENV_SECRET_SPARK_PASSWORD"
+_CA_ENV = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 # Trino's answer to a name without catalog or schema, which --as-of leaves unset on purpose.
 _NO_SESSION_SCHEMA = ("MISSING_SCHEMA_NAME", "MISSING_CATALOG_NAME")
 # A lake someone else runs may have writers of its own: its snapshots and unreferenced files
@@ -108,6 +109,13 @@ class LakeStack:
             variables["ECOMCTL_PG_PASSWORD_FILE"] = str(where.gold_reader_password_file)
         if where.spark_reader_password_file is not None:
             variables["ECOMCTL_SPARK_PASSWORD_FILE"] = str(where.spark_reader_password_file)
+        # Trino for readers: its reading login where there is one, and the CA it is signed by.
+        trino = where.trino_reader or where.trino
+        variables["ECOMCTL_TRINO_USER"] = trino.user
+        if trino.ca_bundle is not None:
+            variables["ECOMCTL_TRINO_CA_BUNDLE"] = str(trino.ca_bundle)
+        if where.trino_reader_password_file is not None:
+            variables["ECOMCTL_TRINO_PASSWORD_FILE"] = str(where.trino_reader_password_file)
         return Endpoints(variables, gold.url(), where.password_hint)
 
     def publish_landing(self, events: Events) -> PublishResult:
@@ -129,6 +137,7 @@ class LakeStack:
             "user": trino.user,
             "http_scheme": trino.scheme,
             "threads": threads,
+            **({"cert": str(trino.ca_bundle)} if trino.ca_bundle else {}),
             "database": where.lake_catalog,
             "schema": "bronze",
             "session_properties": {
@@ -173,6 +182,8 @@ class LakeStack:
             env={
                 **({} if trino.password is None else {_TRINO_SECRET_ENV: trino.password}),
                 **({} if spark.password is None else {_SPARK_SECRET_ENV: spark.password}),
+                # requests lets these replace the CA dbt-trino gives it (`cert`): the same CA.
+                **({} if trino.ca_bundle is None else dict.fromkeys(_CA_ENV, str(trino.ca_bundle))),
             },
             # Each profile has its own catalogs and adapter here: no parse is shared.
             parse_groups={profile: profile for profile in outputs},
@@ -181,7 +192,7 @@ class LakeStack:
     def gold_owner(self) -> PgLogin:
         """The login of Trino's PostgreSQL catalog, which creates gold's tables."""
         where = self.where()
-        return PgLogin(where.gold, where.gold_password)
+        return where.gold_writer or PgLogin(where.gold, where.gold_password)
 
     # -- reading layers --------------------------------------------------------------------
     def row_counts(self, layer: str) -> dict[str, int]:
@@ -206,13 +217,13 @@ class LakeStack:
             with self._answering(), query_errors(layer), reader as conn:
                 return sql.read_only_statement(conn, layer, statement)
         engine = ENGINES_OF_LAYER[layer].read_on
-        # Spark's read-only login, where there is one: its server refuses every write.
-        reading = (
-            clients.spark(where.spark_reader)
-            if engine == "spark" and where.spark_reader is not None
-            else self._cursor(layer)
-        )
-        with self._answering(), query_errors(layer), reading as cur:
+        # The layer's read-only login, where there is one: Spark's server and Trino's access
+        # control refuse it every write, which reads as the embedded stack's refusal.
+        if engine == "spark" and where.spark_reader is not None:
+            reading = clients.spark(where.spark_reader)
+        else:
+            reading = self._cursor(layer, where.trino_reader if engine == "trino" else None)
+        with self._answering(), query_errors(layer), _read_only(layer), reading as cur:
             use_schema = _USE_SCHEMA.get(engine)
             if use_schema:
                 cur.execute(use_schema.format(layer))
@@ -251,10 +262,10 @@ class LakeStack:
         label, snapshots = run()
         where = self.where()
         text = iceberg.as_of(statement, where.lake_catalog, snapshots, label)
-        with (
-            query_errors(f"the lake as of run {label}"),
-            clients.trino(where.trino, None, max_run_time=self.settings.statement_timeout) as cur,
-        ):
+        reader = clients.trino(
+            where.trino_reader or where.trino, None, max_run_time=self.settings.statement_timeout
+        )
+        with query_errors(f"the lake as of run {label}"), _read_only("the lake"), reader as cur:
             try:
                 cur.execute(text)
                 return sql.result_of(cur)
@@ -298,8 +309,9 @@ class LakeStack:
                 ) from exc
             raise exc.hinted(f"start it with `{up}`") from exc
 
-    def _cursor(self, layer: str) -> Any:
-        """A cursor on the engine the layer is read through (Trino: in its schema)."""
+    def _cursor(self, layer: str, trino: TrinoEndpoint | None = None) -> Any:
+        """A cursor on the engine the layer is read through (Trino: in its schema, as trino
+        when given, else as the stack's own login)."""
         where = self.where()
         engine = ENGINES_OF_LAYER[layer].read_on
         if engine == "postgres":
@@ -307,4 +319,17 @@ class LakeStack:
         if engine == "spark":
             return clients.spark(where.spark)
         catalog = where.landing_catalog if layer == "landing" else where.lake_catalog
-        return clients.trino(where.trino, catalog, layer, self.settings.statement_timeout)
+        return clients.trino(trino or where.trino, catalog, layer, self.settings.statement_timeout)
+
+
+@contextmanager
+def _read_only(layer: str) -> Iterator[None]:
+    """Trino's refusal of a write by the reading login, said as the embedded stack says its
+    own (exit 1, one line naming the layer): `query` reads, never writes."""
+    try:
+        yield
+    except Exception as exc:
+        if getattr(exc, "error_name", "") != "PERMISSION_DENIED":
+            raise
+        said = str(getattr(exc, "message", "") or exc).splitlines()[0]
+        raise EcomctlError(f"query on {layer}: read-only: {said}") from exc

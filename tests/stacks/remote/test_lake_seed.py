@@ -66,7 +66,11 @@ class Lake:
 
     @property
     def trino(self) -> TrinoEndpoint:
-        return TrinoEndpoint("127.0.0.1", int(self.settings["ECOMCTL_TRINO_PORT"]), "ecomctl")
+        s = self.settings
+        return TrinoEndpoint(
+            "127.0.0.1", int(s["ECOMCTL_TRINO_PORT"]), s["ECOMCTL_TRINO_USER"], "https",
+            s["ECOMCTL_TRINO_PASSWORD"], Path(s["ECOMCTL_TRINO_CA_BUNDLE"]),
+        )  # fmt: skip
 
     def s3(self) -> S3Server:
         s = self.settings
@@ -103,6 +107,8 @@ def _stack(home: Path, lake: Lake, **overrides: Any) -> LakeStack:
     s = lake.settings
     settings: dict[str, Any] = {
         "home": home, "stack": "remote", "trino_port": lake.trino.port,
+        "trino_http_scheme": "https", "trino_user": lake.trino.user,
+        "trino_password": lake.trino.password, "trino_ca_bundle": lake.trino.ca_bundle,
         "s3_endpoint": s["ECOMCTL_S3_ENDPOINT"], "s3_access_key": s["ECOMCTL_S3_ACCESS_KEY"],
         "s3_secret_key": s["ECOMCTL_S3_SECRET_KEY"], "lake_bucket": BUCKET,
     }  # fmt: skip
@@ -309,7 +315,7 @@ def test_an_unreachable_trino_stops_the_publish_before_anything_is_uploaded(
             stack.publish_landing(NoEvents())
 
     assert failed.value.status == ExitStatus.UNHEALTHY
-    assert f"trino at http://127.0.0.1:{closed_port} does not answer" in failed.value.message
+    assert f"trino at https://127.0.0.1:{closed_port} does not answer" in failed.value.message
     assert "nothing was uploaded" in failed.value.message
     assert _objects(s3, paths) == before
 

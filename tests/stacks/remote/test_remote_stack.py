@@ -71,8 +71,10 @@ def test_endpoints_come_out_as_env_lines_without_a_secret(
     yours: dict[str, str], tmp_path: Path
 ) -> None:
     proc = ecomctl("status", "-o", "env", home=tmp_path, env=yours, check=False)
-    assert f"ECOMCTL_TRINO_URL=http://127.0.0.1:{yours['ECOMCTL_TRINO_PORT']}" in proc.stdout
-    for secret in ("ECOMCTL_PG_PASSWORD", "ECOMCTL_S3_SECRET_KEY"):
+    assert f"ECOMCTL_TRINO_URL=https://127.0.0.1:{yours['ECOMCTL_TRINO_PORT']}" in proc.stdout
+    assert f"ECOMCTL_TRINO_CA_BUNDLE={yours['ECOMCTL_TRINO_CA_BUNDLE']}" in proc.stdout
+    secrets = ("ECOMCTL_PG_PASSWORD", "ECOMCTL_S3_SECRET_KEY", "ECOMCTL_TRINO_PASSWORD")
+    for secret in (*secrets, "ECOMCTL_TRINO_READER_PASSWORD"):
         assert yours[secret] not in proc.stdout + proc.stderr
 
 

@@ -119,10 +119,12 @@ class Cache:
         artifact: Artifact,
         members: Callable[[str], bool],
         events: Events | None = None,
+        variant: str = "",
     ) -> Path:
-        """The archive's members that `members` accepts, unpacked once into the cache."""
+        """The archive's members that `members` accepts, unpacked once into the cache (variant
+        names another choice of members: unpacked beside, never mixed with an older one)."""
         events = events or NoEvents()
-        target = self.root / "unpacked" / artifact.filename.removesuffix(".tar.gz")
+        target = self.root / "unpacked" / (artifact.filename.removesuffix(".tar.gz") + variant)
         target.parent.mkdir(parents=True, exist_ok=True)
         waiting = f"waiting for another ecomctl to unpack {artifact.filename} ..."
         with _exclusive(self._locks / "unpacked" / f"{target.name}.lock", waiting, events):

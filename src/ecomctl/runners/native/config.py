@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from ecomctl import home
-from ecomctl.runners import engine_conf
+from ecomctl.runners import engine_conf, trino_auth
 from ecomctl.runners.common import LOOPBACK, free_port, port_is_free, valid_port
 from ecomctl.runners.engine_conf import EngineHosts
 from ecomctl.settings import Settings
@@ -21,6 +21,17 @@ METASTORE_ROLE = "metastore"
 SPARK_USER = "ecomctl"
 SPARK_READER = "reader"
 SPARK_PASSWORD_FILES = {SPARK_USER: "spark_password", SPARK_READER: "spark_reader_password"}
+# The PostgreSQL role Trino's gold catalog (de_psql) logs in as: it owns schema gold of the
+# analytics database and nothing else (no superuser, no other schema, no server files).
+GOLD_WRITER_ROLE = "gold_writer"
+# Secrets of Trino (files under secrets/, 0600): each login's password, the secret its nodes
+# sign internal requests with, and gold's writer's PostgreSQL password.
+TRINO_PASSWORDS = {
+    trino_auth.WRITER: "trino_password",
+    trino_auth.READER: "trino_reader_password",
+}
+TRINO_SHARED_SECRET = "trino_shared_secret"
+GOLD_WRITER_SECRET = "gold_writer_password"
 WEED_PORTS = ("master", "volume", "filer", "admin")
 # security.toml's [jwt.signing], [jwt.signing.read], [jwt.filer_signing], [jwt.filer_signing.read]
 WEED_JWT_KEYS = ("jwt_signing", "jwt_signing_read", "jwt_filer_signing", "jwt_filer_signing_read")
@@ -47,6 +58,10 @@ class NativeConfig:
         self.secrets = self.root / "secrets"
         self.conf = self.root / "conf"
         self.ports_file = self.root / "ports.json"
+        # Trino's certificate: its CA's (public, handed to clients) and the server's key (0600).
+        self.tls = self.root / "tls"
+        self.trino_ca = self.tls / "trino-ca.pem"
+        self.trino_keystore = self.tls / "trino-server.pem"
         self.notices: list[str] = []  # moved ports, for the next `up` to tell
 
     # -- secrets: generated on first use, 0600 ------------------------------------------------
@@ -86,6 +101,23 @@ class NativeConfig:
             for name in WEED_JWT_KEYS
         }
         return {**keys, "WEED_FILER_EXPOSE_DIRECTORY_METADATA_ENABLED": "false"}
+
+    def trino_env(self) -> dict[str, str]:
+        """What Trino's configuration reads from its environment (${ENV:...}): no superuser's
+        password, only gold's writer's."""
+        lake = {k: v for k, v in self.lake_secrets().items() if not k.startswith("POSTGRES_")}
+        return {
+            **lake,
+            "GOLD_WRITER_USER": GOLD_WRITER_ROLE,
+            "GOLD_WRITER_PASSWORD": self.secret(GOLD_WRITER_SECRET) or "",
+            "TRINO_SHARED_SECRET": self.secret(TRINO_SHARED_SECRET) or "",
+        }
+
+    def trino_password(self, user: str, create: bool = False) -> str | None:
+        return self.secret(TRINO_PASSWORDS[user], create)
+
+    def trino_password_file(self, user: str) -> Path:
+        return self.secrets / TRINO_PASSWORDS[user]
 
     # -- ports: chosen once per home, moved (and said) when another program took one --------
     def ports(self) -> dict[str, int]:
@@ -143,13 +175,38 @@ class NativeConfig:
         (self.conf / "hive" / "metastore-log4j2.properties").write_text(_METASTORE_LOG4J)
         etc = self.conf / "trino" / "etc"
         etc.mkdir(parents=True, exist_ok=True)
+        trino_auth.ensure_certificate(self.trino_ca, self.trino_keystore)
+        users = self.secrets / "trino_users.db"
+        trino_auth.password_file(
+            users, {user: self.secret(name) or "" for user, name in TRINO_PASSWORDS.items()}
+        )
+        (etc / "password-authenticator.properties").write_text(
+            f"password-authenticator.name=file\nfile.password-file={_property(users)}\n"
+        )
+        (etc / "access-control.properties").write_text(
+            "access-control.name=file\n"
+            f"security.config-file={_property(self.conf / 'trino' / 'rules.json')}\n"
+        )
         (etc / "config.properties").write_text(
             "\n".join(
                 [
                     "coordinator=true",
                     "node-scheduler.include-coordinator=true",
-                    f"http-server.http.port={ports['trino']}",
-                    f"discovery.uri=http://{LOOPBACK}:{ports['trino']}",
+                    # Clients: HTTPS with a password (Trino refuses passwords over plain HTTP).
+                    # HTTP stays for the node's own internal requests, which it signs with the
+                    # shared secret; a client's request there is refused (no authentication over
+                    # insecure HTTP, Trino's default).
+                    "http-server.https.enabled=true",
+                    f"http-server.https.port={ports['trino']}",
+                    f"http-server.https.keystore.path={_property(self.trino_keystore)}",
+                    "http-server.authentication.type=PASSWORD",
+                    "http-server.authentication.allow-insecure-over-http=false",
+                    "internal-communication.shared-secret=${ENV:TRINO_SHARED_SECRET}",
+                    f"http-server.http.port={ports['trino-http']}",
+                    f"discovery.uri=http://{LOOPBACK}:{ports['trino-http']}",
+                    "password-authenticator.config-files="
+                    + _property(etc / "password-authenticator.properties"),
+                    f"access-control.config-files={_property(etc / 'access-control.properties')}",
                     "query.max-memory=1GB",
                     "query.max-memory-per-node=1GB",
                     "memory.heap-headroom-per-node=512MB",
@@ -185,7 +242,7 @@ def _property(value: object) -> str:
 
 
 def _port_names(minio: bool) -> list[str]:
-    names = ["s3", "metastore", "trino", "spark-thrift"]
+    names = ["s3", "metastore", "trino", "trino-http", "spark-thrift"]
     if minio:
         names.append("s3-console")
     else:
@@ -195,6 +252,8 @@ def _port_names(minio: bool) -> list[str]:
 
 
 def _service_of_port(name: str) -> str:
+    if name.startswith("trino"):
+        return "trino"
     return "s3" if name.startswith(("weed-", "s3")) else name
 
 

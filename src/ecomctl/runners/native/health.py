@@ -24,7 +24,11 @@ VERSIONS = {
 
 
 def state(
-    name: str, port: int | None, supervisor: Supervisor, lake: Callable[[], S3Endpoint]
+    name: str,
+    port: int | None,
+    supervisor: Supervisor,
+    lake: Callable[[], S3Endpoint],
+    trino: Callable[[], TrinoEndpoint],
 ) -> ServiceStatus:
     """The state of a supervised service (every one but PostgreSQL)."""
     endpoint = f"{LOOPBACK}:{port}" if port else "-"
@@ -39,7 +43,7 @@ def state(
         up = f"`{hints.command('up')}` starts it"
         return ServiceStatus(name, "stopped", endpoint, version, detail=f"{detail}: {up}")
     uptime = proc.uptime(pid)
-    answer = probe(name, port or 0, lake)
+    answer = probe(name, port or 0, lake, trino)
     runs_on = supervisor.noted(name, "runs_on")
     runs_on = f", {runs_on}" if runs_on else ""
     version = supervisor.noted(name, "version") or version
@@ -49,11 +53,13 @@ def state(
     )
 
 
-def probe(name: str, port: int, lake: Callable[[], S3Endpoint]) -> clients.Probe:
+def probe(
+    name: str, port: int, lake: Callable[[], S3Endpoint], trino: Callable[[], TrinoEndpoint]
+) -> clients.Probe:
     if name == "trino":
         # Started is not ready: until its node has registered, queries fail with
-        # NO_NODES_AVAILABLE. A query that runs is the proof.
-        return clients.probe_trino_query(TrinoEndpoint(LOOPBACK, port, "ecomctl"))
+        # NO_NODES_AVAILABLE. A query that runs (over HTTPS, as ecomctl's login) is the proof.
+        return clients.probe_trino_query(trino())
     if name == "s3":
         where = lake()
         try:

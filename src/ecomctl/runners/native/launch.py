@@ -211,6 +211,7 @@ class Launcher:
             pins.TRINO_SERVER,
             lambda name: name.removeprefix(top).startswith(keep) and "/hdfs/" not in name,
             events,
+            pins.TRINO_UNPACKED,
         )
         return unpacked / top.rstrip("/")
 
@@ -347,7 +348,7 @@ class Launcher:
             "-Dlog.enable-console=true",
             "io.trino.server.TrinoServer",
         ]  # fmt: skip
-        env = self.config.env(**self.config.lake_secrets())
+        env = self.config.env(**self.config.trino_env())
         return Launch(argv, env, data, self.java("trino").describe())
 
     def _spark(self, ports: dict[str, int]) -> Launch:

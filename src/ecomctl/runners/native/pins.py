@@ -26,7 +26,10 @@ TRINO_SERVER = Artifact(
     extension="tar.gz", size=821_045_832,
 )  # fmt: skip
 # The catalogs' connectors; postgresql needs geospatial (its Geometry type) to start.
-TRINO_PLUGINS = ("iceberg", "hive", "postgresql", "geospatial")
+# password-authenticators: the file of logins Trino checks passwords against.
+TRINO_PLUGINS = ("iceberg", "hive", "postgresql", "geospatial", "password-authenticators")
+# Where that choice of plugins is unpacked in the cache (a new choice: a new folder).
+TRINO_UNPACKED = "-with-password-file"
 
 METASTORE = Artifact(
     "org.apache.hive", "hive-standalone-metastore-server", METASTORE_VERSION,

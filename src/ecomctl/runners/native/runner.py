@@ -29,18 +29,21 @@ from ecomctl import hints, protection
 from ecomctl.engines.endpoints import (
     LakeEndpoints,
     PgEndpoint,
+    PgLogin,
     S3Endpoint,
     SparkEndpoint,
     TrinoEndpoint,
 )
 from ecomctl.errors import EcomctlError, ExitStatus, ServiceFailed
 from ecomctl.results import ServiceStatus
-from ecomctl.runners import logs
+from ecomctl.runners import logs, trino_auth
 from ecomctl.runners.base import Events, UpOptions
 from ecomctl.runners.common import LOG_TAIL, LOOPBACK, ServiceGraph, wait_until_healthy
 from ecomctl.runners.native import health
 from ecomctl.runners.native.artifacts import Cache
 from ecomctl.runners.native.config import (
+    GOLD_WRITER_ROLE,
+    GOLD_WRITER_SECRET,
     METASTORE_ROLE,
     S3_USER,
     SPARK_PASSWORD_FILES,
@@ -94,7 +97,9 @@ class NativeServices:
         pg_port = self.postgres.port() if self.postgres.port_file.exists() else 0
         reader_password = self.config.secret(self.postgres.reader_password_file.name, False)
         return LakeEndpoints(
-            trino=TrinoEndpoint(LOOPBACK, ports.get("trino", 0), s.trino_user),
+            trino=self.trino(trino_auth.WRITER),
+            trino_reader=self.trino(trino_auth.READER),
+            trino_reader_password_file=self.config.trino_password_file(trino_auth.READER),
             spark=self._spark_login(SPARK_USER),
             gold=PgEndpoint(LOOPBACK, pg_port, "ecomctl", "analytics"),
             gold_password=self.config.secret("postgres_password", create=False),
@@ -103,6 +108,7 @@ class NativeServices:
             gold_reader=PgEndpoint(LOOPBACK, pg_port, READER, "analytics"),
             gold_reader_password=reader_password,
             gold_reader_password_file=self.postgres.reader_password_file,
+            gold_writer=self.gold_writer(),
             lake_catalog=s.lake_catalog,
             landing_catalog=s.landing_catalog,
             gold_catalog=s.gold_catalog,
@@ -114,6 +120,21 @@ class NativeServices:
         port = self.config.ports().get("spark-thrift", 0)
         password = self.config.secret(SPARK_PASSWORD_FILES[user], create=False)
         return SparkEndpoint(LOOPBACK, port, user, password)
+
+    def trino(self, user: str) -> TrinoEndpoint:
+        """Trino over HTTPS, as one of its two logins (the password: None before `up`)."""
+        return TrinoEndpoint(
+            LOOPBACK, self.config.ports().get("trino", 0), user, "https",
+            self.config.trino_password(user), self.config.trino_ca,
+        )  # fmt: skip
+
+    def gold_writer(self) -> PgLogin:
+        """The login of Trino's gold catalog: the owner of schema gold, no superuser."""
+        pg_port = self.postgres.port() if self.postgres.port_file.exists() else 0
+        return PgLogin(
+            PgEndpoint(LOOPBACK, pg_port, GOLD_WRITER_ROLE, "analytics"),
+            self.config.secret(GOLD_WRITER_SECRET, create=False),
+        )
 
     def _s3_endpoint(self, ports: dict[str, int]) -> S3Endpoint:
         key = self.config.secret("s3_secret_key", create=False)
@@ -196,7 +217,34 @@ class NativeServices:
             self.postgres.ensure_login(METASTORE_ROLE, password)
             self.postgres.ensure_database("metastore", owner=METASTORE_ROLE)
             return
+        if name == "trino":  # its gold catalog's login, made or set again before each start
+            self._ensure_gold_writer()
         self.supervisor.start(name, self.launcher.launch(name, ports))
+
+    def _ensure_gold_writer(self) -> None:
+        """Gold's writer owns schema gold and every table in it (tables an earlier ecomctl made
+        as the superuser too); readers may select what it creates."""
+        from psycopg import sql
+
+        self.postgres.ensure_login(GOLD_WRITER_ROLE, self.config.secret(GOLD_WRITER_SECRET) or "")
+        writer, reader = sql.Identifier(GOLD_WRITER_ROLE), sql.Identifier(READER)
+        with self.postgres.connect() as conn:
+            for statement in (
+                "alter role {writer} nosuperuser nocreatedb nocreaterole noreplication",
+                "grant connect on database analytics to {writer}",
+                "alter schema gold owner to {writer}",
+                "alter default privileges for role {writer} in schema gold"
+                " grant select on tables to {reader}",
+            ):
+                conn.execute(sql.SQL(statement).format(writer=writer, reader=reader))
+            others = conn.execute(
+                "select tablename from pg_tables where schemaname = 'gold' and tableowner <> %s",
+                (GOLD_WRITER_ROLE,),
+            ).fetchall()
+            for (table,) in others:
+                conn.execute(
+                    sql.SQL("alter table gold.{} owner to {}").format(sql.Identifier(table), writer)
+                )
 
     def stop(self, remove_data: bool) -> tuple[bool, str]:
         stopped = []
@@ -246,7 +294,13 @@ class NativeServices:
         states = [
             self.postgres.status()
             if name == "postgres"
-            else health.state(name, ports.get(name), self.supervisor, lambda: self.endpoints().s3)
+            else health.state(
+                name,
+                ports.get(name),
+                self.supervisor,
+                lambda: self.endpoints().s3,
+                lambda: self.trino(trino_auth.WRITER),
+            )
             for name in names
         ]
         protections = self._protections(ports)
