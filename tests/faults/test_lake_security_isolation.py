@@ -86,6 +86,8 @@ print(json.dumps({
     "filer gRPC tcp": tcp(ports["weed-filer-grpc"]),
     "master gRPC tcp": tcp(ports["weed-master-grpc"]),
     "S3 without a signature": http("GET", f"http://127.0.0.1:{ports['s3']}/lake/"),
+    "Spark driver RPC tcp": tcp(ports["spark-driver"]),
+    "Spark block manager tcp": tcp(ports["spark-blocks"]),
 }))
 """
 
@@ -165,6 +167,22 @@ def test_seaweedfs_internal_ports_refuse_another_user(
     if ours is not None:  # /col/delete is not sent as ecomctl's user: it would drop the lake
         conditions[f"ecomctl's user gets {ours}"] = probed["ours"][probe] == ours
     faults.record(f"another local user: SeaweedFS {probe}", conditions, note=f"stranger: {theirs}")
+
+
+@pytest.mark.native
+@pytest.mark.parametrize("probe", ["Spark driver RPC tcp", "Spark block manager tcp"])
+def test_sparks_internal_ports_refuse_another_user(
+    probed: dict[str, Any], probe: str, faults: FaultLog
+) -> None:
+    theirs, ours = probed["stranger"][probe], probed["ours"][probe]
+    faults.record(
+        f"another local user: {probe}",
+        {
+            "refused to the stranger": theirs == REFUSED,
+            "accepted from ecomctl's user": ours == "connected",
+        },
+        note=f"stranger: {theirs}",
+    )
 
 
 @pytest.mark.native

@@ -30,8 +30,10 @@ def test_each_port_gets_one_rule_that_resets_other_users() -> None:
 
 def test_the_ports_that_check_no_credentials_are_all_but_s3s_own() -> None:
     ports = {"s3": 1, "s3-grpc": 2, "metastore": 3, "trino": 4, "spark-thrift": 5,
-             "weed-master": 6, "weed-filer-grpc": 7, "s3-console": 8}  # fmt: skip
-    assert sorted(unauthenticated_ports(ports)) == [2, 3, 6, 7]
+             "weed-master": 6, "weed-filer-grpc": 7, "s3-console": 8, "trino-http": 9,
+             "spark-driver": 10, "spark-blocks": 11}  # fmt: skip
+    # Trino's plain HTTP port takes only requests signed with its internal secret.
+    assert sorted(unauthenticated_ports(ports)) == [2, 3, 6, 7, 10, 11]
 
 
 def test_trino_is_called_secured_only_with_https_and_passwords() -> None:

@@ -223,13 +223,10 @@ class NativeConfig:
 
 
 def unauthenticated_ports(ports: dict[str, int]) -> list[int]:
-    """The ports of servers that check no credentials: the metastore, and every SeaweedFS
-    port but S3's own (the S3 gateway's gRPC one included)."""
-    return [
-        port
-        for name, port in ports.items()
-        if name == "metastore" or name.startswith("weed-") or name == "s3-grpc"
-    ]
+    """The ports of servers that check no credentials: the metastore, every SeaweedFS port
+    but S3's own (the S3 gateway's gRPC one included), and Spark's driver and block manager."""
+    unchecked = ("metastore", "s3-grpc", "spark-driver", "spark-blocks")
+    return [port for name, port in ports.items() if name in unchecked or name.startswith("weed-")]
 
 
 def _property(value: object) -> str:
@@ -242,7 +239,17 @@ def _property(value: object) -> str:
 
 
 def _port_names(minio: bool) -> list[str]:
-    names = ["s3", "metastore", "trino", "trino-http", "spark-thrift"]
+    # Spark's driver and block manager listen too (local mode): on ports of ours, so that
+    # isolation can keep them to ecomctl's user (they check no credentials).
+    names = [
+        "s3",
+        "metastore",
+        "trino",
+        "trino-http",
+        "spark-thrift",
+        "spark-driver",
+        "spark-blocks",
+    ]
     if minio:
         names.append("s3-console")
     else:
@@ -254,6 +261,8 @@ def _port_names(minio: bool) -> list[str]:
 def _service_of_port(name: str) -> str:
     if name.startswith("trino"):
         return "trino"
+    if name.startswith("spark"):
+        return "spark-thrift"
     return "s3" if name.startswith(("weed-", "s3")) else name
 
 

@@ -381,6 +381,11 @@ class Launcher:
             "--conf", f"spark.driver.bindAddress={LOOPBACK}",
             "--conf", f"spark.driver.host={LOOPBACK}",
             "--conf", f"spark.local.dir={scratch}",
+            # Ports of ours (isolated with the others that check no credentials), never the
+            # next free one Spark would try instead.
+            "--conf", f"spark.driver.port={ports['spark-driver']}",
+            "--conf", f"spark.blockManager.port={ports['spark-blocks']}",
+            "--conf", "spark.port.maxRetries=0",
             # One string that Spark splits into JVM options itself: quoted for its parser.
             "--conf", "spark.driver.extraJavaOptions=" + " ".join(_spark_option(o) for o in options),
             "--hiveconf", f"hive.server2.thrift.bind.host={LOOPBACK}",
