@@ -166,15 +166,21 @@ class Screen:
         table = Table("service", "state", "endpoint", "version", box=None)
         table.add_column("uptime", justify="right")
         table.add_column("detail")
-        table.add_column("protection")
         for s in rows:
             colour = "yellow" if s.state == "empty" else "green" if s.healthy else "red"
             uptime = "" if s.uptime_seconds is None else f"{s.uptime_seconds:.0f}s"
             table.add_row(
-                s.name, f"[{colour}]{s.state}[/]", s.endpoint, s.version, uptime, s.detail,
-                s.protection,
-            )  # fmt: skip
+                s.name, f"[{colour}]{s.state}[/]", s.endpoint, s.version, uptime, s.detail
+            )
         self._print_whole(table)
+        # A table of its own: the texts are long, and beside the others they wrapped both.
+        guarded = Table("service", "protection", box=None)
+        for s in rows:
+            if s.protection:
+                guarded.add_row(s.name, s.protection)
+        if guarded.row_count:
+            self.out.print()
+            self._print_whole(guarded)
 
     def tables(self, found: dict[str, list[str]]) -> None:
         """`tables`: a table a line with its layer, so the output greps; an empty layer says so."""
