@@ -6,18 +6,16 @@ without `down`. (Services that die during a native run: test_native_home_path.py
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.disk import fill, needs_root, small_disk
 from support.faultlog import FaultLog
 from support.helpers import ecomctl, run_until
 
 SCALE = "0.003"
-DEAD_WITHIN = 60.0  # seconds from the kill to ecomctl's exit
+pytestmark = needs_root
 
 
 def _gold(home: Path, env: dict[str, str]) -> list[str]:
@@ -30,44 +28,22 @@ def _gold(home: Path, env: dict[str, str]) -> list[str]:
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A folder on a file system of its own, small enough to fill (tmpfs; needs root)."""
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("mounting a tmpfs needs root")
-    folder = tmp_path / "disk"
-    folder.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", str(folder)], check=True)
-    try:
+def disk(tmp_path: Path) -> Iterator[Path]:
+    """A folder on a file system of its own, small enough to fill."""
+    with small_disk(tmp_path / "disk", "256m") as folder:
         yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
-
-
-def _fill(folder: Path) -> Path:
-    """Write a file until the file system is full; the file, to delete to free the space."""
-    filler = folder / "filler"
-    with filler.open("wb") as out:
-        try:
-            while True:
-                out.write(b"\0" * (1 << 20))
-                out.flush()
-        except OSError:
-            pass
-    return filler
 
 
 def test_a_full_disk_during_an_embedded_run_is_one_line_and_run_recovers_once_freed(
-    small_disk: Path, faults: FaultLog
+    disk: Path, faults: FaultLog
 ) -> None:
-    home = small_disk / "home"
+    home = disk / "home"
     ecomctl("seed", "--scale", SCALE, home=home)
     ecomctl("run", home=home)  # the tables exist: the next run writes more into them
     before = _gold(home, {})
     filled: list[Path] = []
     # Bronze is built: silver writes now, into a disk with no room left.
-    ended = run_until(
-        home, {}, "silver", lambda: filled.append(_fill(small_disk)), "--full-refresh"
-    )
+    ended = run_until(home, {}, "silver", lambda: filled.append(fill(disk)), "--full-refresh")
     run, err, seconds, errors = ended, ended.stderr, ended.seconds, ended.errors
     leftovers = [p.name for p in home.rglob("*") if ".tmp" in p.name]
     filled[0].unlink()
@@ -92,11 +68,11 @@ def test_a_full_disk_during_an_embedded_run_is_one_line_and_run_recovers_once_fr
 
 
 def test_a_run_on_a_disk_without_room_is_refused_before_any_work(
-    small_disk: Path, faults: FaultLog
+    disk: Path, faults: FaultLog
 ) -> None:
-    home = small_disk / "home"
+    home = disk / "home"
     ecomctl("seed", "--scale", SCALE, home=home)
-    filler = _fill(small_disk)
+    filler = fill(disk)
     refused = ecomctl("run", home=home, check=False)
     seed = ecomctl("seed", "--scale", SCALE, home=home, check=False)
     leftovers = [p.name for p in home.rglob("*") if ".tmp" in p.name]
