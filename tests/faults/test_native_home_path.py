@@ -187,8 +187,11 @@ def _hard_life(tmp_path: Path, parent: Path, faults: FaultLog) -> None:
     faults.record(
         "a native home path with a space, a quote and an accent",
         {
-            **{f"{cmd} exits 0": r.returncode == 0 for cmd, r in results.items()
-               if "freeing" not in cmd},  # fmt: skip
+            **{
+                f"{cmd} exits 0": r.returncode == 0
+                for cmd, r in results.items()
+                if "freeing" not in cmd
+            },
             "gold after the kills equals the embedded stack's": native_gold == gold_rows(embedded),
             "nothing new in /tmp": not [p for p in new if p.startswith("/tmp/")],
             "nothing new in the user's home": not [p for p in new if p.startswith(str(user_home))],
