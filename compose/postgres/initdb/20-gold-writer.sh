@@ -4,7 +4,7 @@
 # no superuser, so `CALL de_psql.system.execute(...)` can never reach the server's files or
 # programs. The password comes from the container's environment (GOLD_WRITER_PASSWORD).
 psql -v ON_ERROR_STOP=1 -v pw="$GOLD_WRITER_PASSWORD" --username "$POSTGRES_USER" --dbname analytics <<'SQL'
-CREATE ROLE gold_writer LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'pw';
+SELECT format('CREATE ROLE gold_writer LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %L', :'pw') \gexec
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 CREATE SCHEMA gold AUTHORIZATION gold_writer;
 SQL
