@@ -17,6 +17,16 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
+def system_program(name: str) -> str | None:
+    """The path of an administration program (useradd, iptables), found on PATH or in the sbin
+    folders, which root's PATH may lack (a CI job's, `sudo`'s, PATH=/usr/bin:/bin)."""
+    import shutil
+
+    return shutil.which(
+        name, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
+    )
+
+
 def stat(pid: int) -> tuple[str, int] | None:
     """(state, start time in clock ticks since boot) of a live process; None when gone."""
     try:

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
+
+from ecomctl import proc
 
 CHAIN_PREFIX = "ecomctl-"
 _TIMEOUT = 20.0
@@ -52,7 +53,7 @@ class PortIsolation:
         """Why isolation cannot be had here, or None when it can."""
         if os.geteuid() != 0:
             return "isolation needs root"
-        if shutil.which("iptables") is None:
+        if proc.system_program("iptables") is None:
             return "isolation needs iptables, not installed"
         return None
 
@@ -107,4 +108,7 @@ class PortIsolation:
 
 
 def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, capture_output=True, text=True, check=False, timeout=_TIMEOUT)
+    program = proc.system_program(argv[0]) or argv[0]
+    return subprocess.run(
+        [program, *argv[1:]], capture_output=True, text=True, check=False, timeout=_TIMEOUT
+    )

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ecomctl import home
+from ecomctl import home, proc
 from ecomctl.errors import EcomctlError, ExitStatus
 
 ACCOUNT_PREFIX = "ecomctl_pg_"
@@ -118,8 +118,9 @@ def _passwd_tool(*argv: str, check: bool = True) -> bool:
     import subprocess
     import time
 
+    program = proc.system_program(argv[0]) or argv[0]
     for _ in range(20):
-        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+        done = subprocess.run([program, *argv[1:]], capture_output=True, text=True, check=False)
         if done.returncode != _PASSWD_BUSY:
             break
         time.sleep(0.25)
