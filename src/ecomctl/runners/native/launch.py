@@ -73,7 +73,8 @@ def _tmpdir_options(scratch: Path) -> list[str]:
     """A JVM's temporary files (and Derby's, should Spark start one) inside the home, never in
     /tmp or the folder it was started from."""
     scratch.mkdir(parents=True, exist_ok=True)
-    return [f"-Djava.io.tmpdir={scratch}", f"-Dderby.system.home={scratch}"]
+    # No perf-data file either: /tmp/hsperfdata_<user>/<pid>, left behind by a killed JVM.
+    return [f"-Djava.io.tmpdir={scratch}", f"-Dderby.system.home={scratch}", "-XX:-UsePerfData"]
 
 
 def _spark_option(option: str) -> str:
@@ -381,6 +382,8 @@ class Launcher:
             "--conf", f"spark.driver.bindAddress={LOOPBACK}",
             "--conf", f"spark.driver.host={LOOPBACK}",
             "--conf", f"spark.local.dir={scratch}",
+            # Hadoop's own scratch (S3A's upload buffers: /tmp/hadoop-<user>/s3a by default).
+            "--conf", f"spark.hadoop.hadoop.tmp.dir={scratch / 'hadoop'}",
             # Ports of ours (isolated with the others that check no credentials), never the
             # next free one Spark would try instead.
             "--conf", f"spark.driver.port={ports['spark-driver']}",
