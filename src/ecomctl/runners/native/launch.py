@@ -382,8 +382,9 @@ class Launcher:
             "--conf", f"spark.driver.bindAddress={LOOPBACK}",
             "--conf", f"spark.driver.host={LOOPBACK}",
             "--conf", f"spark.local.dir={scratch}",
-            # Hadoop's own scratch (S3A's upload buffers: /tmp/hadoop-<user>/s3a by default).
-            "--conf", f"spark.hadoop.hadoop.tmp.dir={scratch / 'hadoop'}",
+            # Hadoop's own scratch (S3A's upload buffers: /tmp/hadoop-<user>/s3a by default) in
+            # the cache, not the home: Hadoop makes URIs of it, which a space in a path breaks.
+            "--conf", f"spark.hadoop.hadoop.tmp.dir={self.cache.root / 'hadoop-scratch'}",
             # Ports of ours (isolated with the others that check no credentials), never the
             # next free one Spark would try instead.
             "--conf", f"spark.driver.port={ports['spark-driver']}",
