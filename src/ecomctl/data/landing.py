@@ -22,19 +22,18 @@ append refuses a file whose content is already in landing.
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from ecomctl import hints
+from ecomctl.data import csv_files
 from ecomctl.data.olist import FILES, OlistFile
 from ecomctl.engines import duck
 from ecomctl.engines.sql import literal
-from ecomctl.errors import EcomctlError, counted, first_line
+from ecomctl.errors import EcomctlError, counted
 from ecomctl.settings import HomePaths
 
 SCHEMA = "landing"
@@ -42,7 +41,6 @@ REJECTS = "_rejects"  # landing._rejects: rows refused by a load with --max-bad-
 GENERATION = "_generation"  # landing._generation: one row, the generation of the landing zone
 LOADED_FILES = "_files"  # landing._files: every file the loads of this generation took
 _STAMP_STEP = timedelta(microseconds=1)
-_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass
@@ -52,94 +50,6 @@ class LoadResult:
     rejected: int = 0
     rejects_by_file: dict[str, int] = field(default_factory=dict)
     generation: int = 0
-
-
-def _check_header(path: Path, spec: OlistFile) -> None:
-    with path.open("rb") as handle:
-        head = handle.read(1 << 16)
-    # Lines end in LF, CRLF or (old Mac files) CR alone: DuckDB's reader takes all three.
-    first, second, *_ = [*head.splitlines(), b"", b""]
-    if not first.strip():
-        raise EcomctlError(f"{path}: line 1: the file is empty (expected a header row)")
-    try:
-        text = first.removeprefix(_BOM).decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise EcomctlError(f"{path}: line 1: not UTF-8 ({exc.reason})") from exc
-    try:
-        found = next(csv.reader([text]))
-    except csv.Error as exc:
-        raise EcomctlError(f"{path}: line 1: the header is not a CSV row ({exc})") from exc
-    if found != spec.column_names:
-        missing = [c for c in spec.column_names if c not in found]
-        extra = [c for c in found if c not in spec.column_names]
-        parts = [
-            f"missing column(s) {', '.join(missing)}" if missing else "",
-            f"unexpected column(s) {', '.join(extra)}" if extra else "",
-        ]
-        what = "; ".join(p for p in parts if p) or "columns out of order"
-        raise EcomctlError(
-            f"{path}: line 1: header does not match {spec.filename}: {what}"
-            f" (expected {','.join(spec.column_names)})"
-        )
-    if not second.strip():
-        raise EcomctlError(f"{path}: line 2: no data rows (the file has only a header)")
-
-
-def _read_csv_sql(path: Path, spec: OlistFile, rejects: str | None) -> str:
-    columns = ", ".join(f"{literal(c.name)}: {literal(c.type)}" for c in spec.columns)
-    keep = (
-        f", store_rejects = true, rejects_table = '{rejects}', rejects_scan = '{rejects}_scan'"
-        if rejects
-        else ""
-    )
-    return (
-        f"read_csv({literal(duck.path_for_duckdb(path))}, header = true, auto_detect = false,"
-        f" delim = ',', quote = '\"', escape = '\"', columns = {{{columns}}},"
-        f" timestampformat = '%Y-%m-%d %H:%M:%S'{keep})"
-    )
-
-
-_LINE = re.compile(r"Line:\s*(\d+)")
-_COLUMN = re.compile(r'converting column "([^"]+)"')
-_REASONS = (
-    re.compile(r"(Could not (?:convert|parse) string .*? to '[^']+')", re.S),
-    re.compile(r"(Expected Number of Columns: \d+ Found: \d+)"),
-    re.compile(r"(Invalid unicode[^.]*\.[^\n]*)"),
-)
-_LINE_SIZE = re.compile(r"Maximum line size of (\d+) bytes exceeded\. Actual Size:\s*(\d+) bytes")
-_ORIGINAL = re.compile(r"Original Line: ([^\n]*)")
-
-
-def _csv_error(path: Path, spec: OlistFile, exc: Exception) -> str:
-    """DuckDB's CSV errors span many lines; keep the place (line, column) and the reason."""
-    text = str(exc)
-    line = _LINE.search(text)
-    column: str | None = m.group(1) if (m := _COLUMN.search(text)) else None
-    reason = next(
-        (m.group(1) for r in _REASONS if (m := r.search(text))),
-        first_line(text, type(exc).__name__),
-    )
-    if size := _LINE_SIZE.search(text):
-        limit, actual = (int(n) for n in size.groups())
-        column = _widest_column(_ORIGINAL.search(text), spec)
-        reason = f"a line of {actual:,} bytes, more than the {limit:,} bytes a line may hold"
-    where = "".join(
-        (f"line {line.group(1)}: " if line else "", f"column {column}: " if column else "")
-    )
-    return f"{path}: {where}" + reason.replace("\r", "\\r").replace("\n", "\\n")
-
-
-def _widest_column(original: re.Match[str] | None, spec: OlistFile) -> str | None:
-    """The column of the longest value of the line DuckDB quotes (the one too long to read)."""
-    if original is None:
-        return None
-    try:
-        fields = next(csv.reader([original.group(1)]))
-    except (csv.Error, StopIteration):
-        return None
-    widest = max(range(len(fields)), key=lambda i: len(fields[i]), default=None)
-    names = spec.column_names
-    return names[widest] if widest is not None and widest < len(names) else None
 
 
 def _this_load(stamp: str) -> str:
@@ -241,7 +151,7 @@ def load(
             f" {len(FILES)} Olist files; a load needs all {len(FILES)})"
         )
     for spec, path in files:
-        _check_header(path, spec)
+        csv_files.check_header(path, spec)
     result = LoadResult({})
     with duck.connect(paths) as con:
         try:
@@ -267,7 +177,7 @@ def load(
                 rejects = f"rejects_{spec.table}" if max_bad_rows is not None else None
                 select = (
                     f"select *, timestamp {literal(stamp)} as _loaded_at"
-                    f" from {_read_csv_sql(path, spec, rejects)}"
+                    f" from {csv_files.read_csv_sql(path, spec, rejects)}"
                 )
                 if append:
                     statement = f"insert into {SCHEMA}.{spec.table} {select}"
@@ -280,7 +190,7 @@ def load(
                         f"{path}: no landing table {spec.table} to append to: run a full `{hints.command('seed')}` first"
                     ) from exc
                 except duckdb.Error as exc:
-                    raise EcomctlError(_csv_error(path, spec, exc)) from exc
+                    raise EcomctlError(csv_files.error_line(path, spec, exc)) from exc
                 bad = 0
                 if rejects is not None:
                     # DuckDB notes a short row once per missing column: one bad row is one
