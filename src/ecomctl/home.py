@@ -218,6 +218,10 @@ def disk_full(folder: Path, said: str = "") -> str | None:
     free = free_bytes(folder)
     if "no space left on device" not in said.lower() and free >= FULL:
         return None
+    return _full(folder, free)
+
+
+def _full(folder: Path, free: int) -> str:
     return (
         f"{folder}: no space left on device ({megabytes(free)} free): free some space, then"
         " run the command again (nothing needs `down`)"
@@ -235,6 +239,4 @@ def room_errors(folder: Path) -> Iterator[None]:
             raise
         from ecomctl.errors import EcomctlError, ExitStatus
 
-        raise EcomctlError(
-            disk_full(folder, "no space left on device") or "", ExitStatus.ENVIRONMENT
-        ) from exc
+        raise EcomctlError(_full(folder, free_bytes(folder)), ExitStatus.ENVIRONMENT) from exc

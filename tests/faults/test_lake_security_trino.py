@@ -73,7 +73,7 @@ def _writer(home: Path) -> Any:
     from ecomctl.runners.native.runner import NativeServices
     from ecomctl.settings import load_settings
 
-    return NativeServices(load_settings(home=home, stack="native")).trino("ecomctl")
+    return NativeServices(load_settings(home=home, stack="native")).endpoints().trino
 
 
 @pytest.fixture(scope="module")

@@ -93,14 +93,15 @@ class NativeServices:
 
     # -- where the engines are --------------------------------------------------------------
     def endpoints(self) -> LakeEndpoints:
+        # ports.json and PostgreSQL's port file read once: every login below is on them.
         s, ports = self.settings, self.config.ports()
         pg_port = self.postgres.port() if self.postgres.port_file.exists() else 0
         reader_password = self.config.secret(self.postgres.reader_password_file.name, False)
         return LakeEndpoints(
-            trino=self.trino(trino_auth.WRITER),
-            trino_reader=self.trino(trino_auth.READER),
+            trino=self.trino(trino_auth.WRITER, ports),
+            trino_reader=self.trino(trino_auth.READER, ports),
             trino_reader_password_file=self.config.trino_password_file(trino_auth.READER),
-            spark=self._spark_login(SPARK_USER),
+            spark=self._spark_login(SPARK_USER, ports),
             gold=PgEndpoint(LOOPBACK, pg_port, "ecomctl", "analytics"),
             gold_password=self.config.secret("postgres_password", create=False),
             s3=self._s3_endpoint(ports),
@@ -108,33 +109,28 @@ class NativeServices:
             gold_reader=PgEndpoint(LOOPBACK, pg_port, READER, "analytics"),
             gold_reader_password=reader_password,
             gold_reader_password_file=self.postgres.reader_password_file,
-            gold_writer=self.gold_writer(),
+            # The login of Trino's gold catalog: the owner of schema gold, no superuser.
+            gold_writer=PgLogin(
+                PgEndpoint(LOOPBACK, pg_port, GOLD_WRITER_ROLE, "analytics"),
+                self.config.secret(GOLD_WRITER_SECRET, create=False),
+            ),
             lake_catalog=s.lake_catalog,
             landing_catalog=s.landing_catalog,
             gold_catalog=s.gold_catalog,
-            spark_reader=self._spark_login(SPARK_READER),
+            spark_reader=self._spark_login(SPARK_READER, ports),
             spark_reader_password_file=self.config.secrets / SPARK_PASSWORD_FILES[SPARK_READER],
         )
 
-    def _spark_login(self, user: str) -> SparkEndpoint:
-        port = self.config.ports().get("spark-thrift", 0)
+    def _spark_login(self, user: str, ports: dict[str, int]) -> SparkEndpoint:
         password = self.config.secret(SPARK_PASSWORD_FILES[user], create=False)
-        return SparkEndpoint(LOOPBACK, port, user, password)
+        return SparkEndpoint(LOOPBACK, ports.get("spark-thrift", 0), user, password)
 
-    def trino(self, user: str) -> TrinoEndpoint:
+    def trino(self, user: str, ports: dict[str, int]) -> TrinoEndpoint:
         """Trino over HTTPS, as one of its two logins (the password: None before `up`)."""
         return TrinoEndpoint(
-            LOOPBACK, self.config.ports().get("trino", 0), user, "https",
+            LOOPBACK, ports.get("trino", 0), user, "https",
             self.config.trino_password(user), self.config.trino_ca,
         )  # fmt: skip
-
-    def gold_writer(self) -> PgLogin:
-        """The login of Trino's gold catalog: the owner of schema gold, no superuser."""
-        pg_port = self.postgres.port() if self.postgres.port_file.exists() else 0
-        return PgLogin(
-            PgEndpoint(LOOPBACK, pg_port, GOLD_WRITER_ROLE, "analytics"),
-            self.config.secret(GOLD_WRITER_SECRET, create=False),
-        )
 
     def _s3_endpoint(self, ports: dict[str, int]) -> S3Endpoint:
         key = self.config.secret("s3_secret_key", create=False)
@@ -299,7 +295,7 @@ class NativeServices:
                 ports.get(name),
                 self.supervisor,
                 lambda: self.endpoints().s3,
-                lambda: self.trino(trino_auth.WRITER),
+                lambda: self.trino(trino_auth.WRITER, ports),
             )
             for name in names
         ]
