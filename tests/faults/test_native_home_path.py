@@ -109,7 +109,7 @@ def test_a_hostile_home_path_and_services_killed_during_runs(
             _entries(tmp, 3, (tmp_path.parents[1],))  # pytest's own folders aside
             | _entries(user_home, 2, (cache,))
             | _entries(cwd, 5)
-            | _entries(parent, 1)
+            | _entries(parent, 1, (home,))  # the home itself is made by the test
         )
 
     def step(label: str, *args: str) -> subprocess.CompletedProcess[str]:
