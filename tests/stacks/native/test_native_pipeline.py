@@ -166,7 +166,7 @@ def test_logs_show_each_service_and_refuse_an_unknown_one(native_home: Path) -> 
 def test_query_and_status_env_on_the_native_stack(native_run: object, native_home: Path) -> None:
     assert _query(native_home, "select count(*) from orders", "landing")[0][0] > 0
     env = native("status", "-o", "env", home=native_home).stdout
-    assert "ECOMCTL_STACK=native" in env and "ECOMCTL_TRINO_URL=http://127.0.0.1:" in env
+    assert "ECOMCTL_STACK=native" in env and "ECOMCTL_TRINO_URL=https://127.0.0.1:" in env
     readers = native_home / "native" / "secrets" / "gold_reader_password"
     assert f"ECOMCTL_PG_PASSWORD_FILE={readers}" in env and readers.is_file()
     spark_reader = native_home / "native" / "secrets" / "spark_reader_password"

@@ -60,6 +60,9 @@ _TRINO_JVM = [
 
 
 # Hive's folders that default to /tmp or java.io.tmpdir, each given one inside Spark's scratch.
+# A session deletes its resources folder when it closes, so each session keeps its own below
+# hive-resources (as Hive's default does): one shared folder was deleted under dbt's other
+# threads' sessions ("Couldn't create directory .../hive-resources").
 _HIVE_DIRS = (
     ("hive.exec.scratchdir", "hive"),
     ("hive.exec.local.scratchdir", "hive-local"),
@@ -67,6 +70,12 @@ _HIVE_DIRS = (
     ("hive.querylog.location", "hive-querylog"),
     ("hive.server2.logging.operation.log.location", "operation_logs"),
 )
+
+
+def _hive_dir(scratch: Path, name: str, sub: str) -> str:
+    if name == "hive.downloaded.resources.dir":
+        return f"{scratch / sub}/${{hive.session.id}}_resources"
+    return str(scratch / sub)
 
 
 def _tmpdir_options(scratch: Path) -> list[str]:
@@ -401,7 +410,7 @@ class Launcher:
             "--hiveconf", "hive.server2.allow.user.substitution=false",
             "--hiveconf", "hive.server2.enable.doAs=false",
             # Hive's defaults put these below java.io.tmpdir or /tmp: all inside the home.
-            *(a for name, sub in _HIVE_DIRS for a in ("--hiveconf", f"{name}={scratch / sub}")),
+            *(a for name, sub in _HIVE_DIRS for a in ("--hiveconf", f"{name}={_hive_dir(scratch, name, sub)}")),
         ]  # fmt: skip
         env = self.config.env(
             **self.config.lake_secrets(),
