@@ -10,6 +10,7 @@ writer), and a query while a writer holds the home is refused at once, naming th
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -65,7 +66,13 @@ def hold(root: Path, command: str, warn: Callable[[str], None]) -> Iterator[None
             warn(f"taking over the lock on {root} left by ecomctl ({_holder(left)}), which is gone")
         mine = json.dumps({"pid": os.getpid(), "started": time.time(), "command": command})
         os.ftruncate(fd, 0)
-        os.pwrite(fd, mine.encode(), 0)
+        try:
+            os.pwrite(fd, mine.encode(), 0)
+        except OSError as exc:
+            # The flock is the lock, the name only says whose: on a full disk, `down` and the
+            # commands that need no room still run.
+            if exc.errno != errno.ENOSPC:
+                raise
         readers = os.open(root / READERS, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             _wait_for_readers(readers, warn)

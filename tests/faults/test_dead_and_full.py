@@ -67,25 +67,35 @@ def test_a_full_disk_during_an_embedded_run_is_one_line_and_run_recovers_once_fr
     )
 
 
-def test_a_run_on_a_disk_without_room_is_refused_before_any_work(
+def test_run_seed_and_a_first_up_on_a_disk_without_room_are_refused_before_any_work(
     disk: Path, faults: FaultLog
 ) -> None:
     home = disk / "home"
     ecomctl("seed", "--scale", SCALE, home=home)
+    ecomctl("up", home=home)
     filler = fill(disk)
     refused = ecomctl("run", home=home, check=False)
     seed = ecomctl("seed", "--scale", SCALE, home=home, check=False)
     leftovers = [p.name for p in home.rglob("*") if ".tmp" in p.name]
+    running = ecomctl("up", home=home, check=False)
+    ecomctl("down", home=home)  # PostgreSQL's last checkpoint fails: its own files, its own mend
+    stopped = ecomctl("up", home=home, check=False)
     filler.unlink()
+    freed = ecomctl("up", home=home, check=False)
     faults.record(
-        "embedded: no room on the disk before a run and a seed",
+        "embedded: no room on the disk before a run, a seed and an up",
         {
             "run exits 4": refused.returncode == 4,
             "run says where and how much": str(home) in refused.stderr and "free" in refused.stderr,
             "run in one line": len(refused.stderr.strip().splitlines()) == 1,
             "seed exits 4": seed.returncode == 4,
             "seed in one line": len(seed.stderr.strip().splitlines()) == 1,
+            "up on the running stack exits 0": running.returncode == 0,
+            "up on the stopped stack exits 4": stopped.returncode == 4,
+            "up once space is freed exits 0": freed.returncode == 0,
             "no temporary file left": not leftovers,
         },
-        note=f"{refused.stderr.strip()[:160]} | {seed.stderr.strip()[:160]}",
+        note=f"{refused.stderr.strip()[:160]} | {seed.stderr.strip()[:160]}"
+        f" | up: {running.returncode}, {stopped.returncode} {stopped.stderr.strip()[:160]}"
+        f" | left: {leftovers} | {freed.stderr.strip()[-160:]}",
     )

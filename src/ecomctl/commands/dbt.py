@@ -161,7 +161,7 @@ def _build(
         _remember(built, request, chosen, generation, reports, taken, stack.paths)
         failed = next((r for r in reports if not r.success and not r.skipped), None)
         if failed is not None:  # before the lake's upkeep, which would wait on a dead server
-            dead = ServiceWatch(stack.gone)
+            dead = ServiceWatch(stack.gone, stack.paths.root)
             dead.doing = f"during {failed.layer}"
             _check_cause(stack, dead, failed.error)
         if request.command == "run":
@@ -223,7 +223,7 @@ def _run_layers(
     current = [request.layers[0]]  # the layer under way, should a server die under it
     # A service whose process dies during the run ends it within about a second, named:
     # not a model's error, nor a statement left waiting on it (runners/watch.py).
-    services = ServiceWatch(stack.gone)
+    services = ServiceWatch(stack.gone, stack.paths.root)
 
     def starting(layer: str) -> None:
         current[0] = layer

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ecomctl import home
 from ecomctl.commands import dbt_project, writing
+from ecomctl.errors import EcomctlError
 from ecomctl.results import ServiceStatus
 from ecomctl.stacks.base import Events, Stack, UpOptions
 from ecomctl.transform.project import DbtProject
@@ -17,7 +18,12 @@ ROOM_FOR_UP = {"embedded": 96 * home.MB, "native": 256 * home.MB}
 
 
 def up(stack: Stack, opts: UpOptions, events: Events) -> list[ServiceStatus]:
-    home.check_room(stack.paths.root, ROOM_FOR_UP.get(stack.name, 0), "up")
+    try:
+        home.check_room(stack.paths.root, ROOM_FOR_UP.get(stack.name, 0), "up")
+    except EcomctlError:
+        # A stack already running needs no room to stay so: its `up` says so, not "free space".
+        if not all(s.healthy for s in stack.status()):
+            raise
     with writing(stack, "up", events):
         return stack.up(opts, events)
 

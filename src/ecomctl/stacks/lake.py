@@ -299,7 +299,7 @@ class LakeStack:
             yield
         except EcomctlError as exc:
             if dead_first:
-                ServiceWatch(self.services.gone).check(now=True)
+                ServiceWatch(self.services.gone, self.paths.root).check(now=True)
             if not isinstance(exc, ServiceDown):
                 raise
             up = hints.command("up")
