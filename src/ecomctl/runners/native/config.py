@@ -136,10 +136,6 @@ class NativeConfig:
                 self.notices.append(notice)
         return ports
 
-    def s3_ports(self) -> list[int]:
-        """The ports of the S3 server's listeners (SeaweedFS has several)."""
-        return [port for name, port in self.ports().items() if _service_of_port(name) == "s3"]
-
     def assign_ports(self, stopped: set[str], minio: bool) -> dict[str, int]:
         """Keep each remembered port; choose one for a new name, or for a stopped service
         whose port another program holds now (and say so: clients must change)."""

@@ -8,6 +8,7 @@ import importlib.util
 import json
 import os
 import shutil
+import socket
 import stat
 import sysconfig
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from ecomctl import home, proc
 from ecomctl.errors import EcomctlError, ExitStatus
 from ecomctl.runners import logs
 from ecomctl.runners.base import Events
-from ecomctl.runners.common import LOG_TAIL, LOOPBACK, port_is_free
+from ecomctl.runners.common import LOG_TAIL, LOOPBACK
 from ecomctl.runners.native import java, pins, sparkjava
 from ecomctl.runners.native.artifacts import Artifact, Cache
 from ecomctl.runners.native.config import (
@@ -93,22 +94,34 @@ def _spark_option(option: str) -> str:
     return "".join("\\" + c if c.isspace() or c in "\\'\"" else c for c in option)
 
 
-def remove_stale_sockets(ports: list[int], pids: list[int]) -> None:
+def remove_stale_sockets(pids: list[int]) -> None:
     """The Unix sockets the services make in /tmp, whatever the home, and leave behind when
     stopped: SeaweedFS's per listener (/tmp/seaweedfs-s3-<port>.sock, ...), and a JVM's
-    attach socket (/tmp/.java_pid<pid>, Trino attaches to itself). Removed once no server
-    listens on the port (one of ours that another program took since keeps its socket) and
-    the JVM is gone."""
+    attach socket (/tmp/.java_pid<pid>, Trino attaches to itself). A SeaweedFS socket goes
+    once nothing listens on it, whichever port it was made for (a service that moved to
+    another port left one for the old); an attach socket once its JVM is gone. Only this
+    user's."""
     tmp = Path("/tmp")
-    found = [
-        p for port in ports if port_is_free(port) for p in tmp.glob(f"seaweedfs-*-{port}.sock")
-    ]
+    found = [p for p in tmp.glob("seaweedfs-*.sock") if not _listened_on(p)]
     found += [tmp / f".java_pid{pid}" for pid in pids if not proc.exists(pid)]
     for path in found:
         with contextlib.suppress(FileNotFoundError):
             info = path.lstat()
             if stat.S_ISSOCK(info.st_mode) and info.st_uid == os.geteuid():
                 path.unlink()
+
+
+def _listened_on(path: Path) -> bool:
+    """Whether a server accepts on the Unix socket (refused: its server is gone)."""
+    with socket.socket(socket.AF_UNIX) as probe:
+        probe.settimeout(0.5)
+        try:
+            probe.connect(str(path))
+        except (ConnectionRefusedError, FileNotFoundError):
+            return False
+        except OSError:  # not a socket, another user's, or too busy to answer: not ours to judge
+            return True
+        return True
 
 
 class Launcher:
@@ -255,7 +268,7 @@ class Launcher:
                 }
             ]
         }
-        remove_stale_sockets(self.config.s3_ports(), [])  # a killed server's
+        remove_stale_sockets([])  # a killed server's
         s3_config = home.write_private(self.config.secrets / "s3.json", json.dumps(identities))
         # Its own log files go to /tmp unless told (the supervisor keeps its output too).
         weed_logs = self.root / "logs" / "weed"

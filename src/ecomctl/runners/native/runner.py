@@ -253,7 +253,7 @@ class NativeServices:
                 stopped.append(name)
         # Always, whatever was running: a chain a crashed `up` left goes too.
         self.isolation.remove()
-        remove_stale_sockets(self.config.s3_ports(), jvms)
+        remove_stale_sockets(jvms)
         if remove_data:
             for folder in ("postgres", "s3", "trino", "spark", "metastore", "conf"):
                 shutil.rmtree(self.root / folder, ignore_errors=True)
