@@ -12,6 +12,8 @@ import pytest
 from support.helpers import TEST_SCALE, hint
 from support.native import native
 
+from ecomctl import protection
+
 pytestmark = pytest.mark.native
 
 
@@ -84,3 +86,6 @@ def test_status_lists_every_service_stopped_and_exits_1(stopped_home: Path) -> N
     # Each row says how to start it, as a command that works when pasted.
     up = f"`{hint(stopped_home, 'up')}`"
     assert all(up in s["detail"] for s in services.values()), services
+    # What stands between other users and each service is what `up` will start it with.
+    assert services["spark-thrift"]["protection"] == protection.SPARK_SECURED
+    assert services["trino"]["protection"] == protection.TRINO_SECURED

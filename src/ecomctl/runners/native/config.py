@@ -49,6 +49,15 @@ rootLogger.appenderRef.console.ref = console
 """
 
 
+# Trino's clients log in with a password over HTTPS only: what `up` renders (and what `status`
+# says of a home whose Trino was never started).
+TRINO_LOGIN = (
+    "http-server.https.enabled=true",
+    "http-server.authentication.type=PASSWORD",
+    "http-server.authentication.allow-insecure-over-http=false",
+)
+
+
 class NativeConfig:
     """Ports, secrets and configuration files of one home's native stack."""
 
@@ -192,11 +201,9 @@ class NativeConfig:
                     # HTTP stays for the node's own internal requests, which it signs with the
                     # shared secret; a client's request there is refused (no authentication over
                     # insecure HTTP, Trino's default).
-                    "http-server.https.enabled=true",
+                    *TRINO_LOGIN,
                     f"http-server.https.port={ports['trino']}",
                     f"http-server.https.keystore.path={_property(self.trino_keystore)}",
-                    "http-server.authentication.type=PASSWORD",
-                    "http-server.authentication.allow-insecure-over-http=false",
                     "internal-communication.shared-secret=${ENV:TRINO_SHARED_SECRET}",
                     f"http-server.http.port={ports['trino-http']}",
                     f"discovery.uri=http://{LOOPBACK}:{ports['trino-http']}",

@@ -73,6 +73,16 @@ _HIVE_DIRS = (
 )
 
 
+# A login with one of ecomctl's passwords, and no switching to another user after: what the
+# Spark Thrift server starts with (and what `status` says of a stopped one).
+SPARK_LOGIN = (
+    "hive.server2.authentication=CUSTOM",
+    f"hive.server2.custom.authentication.class={sparkjava.PASSWORDS_CLASS}",
+    "hive.server2.allow.user.substitution=false",
+    "hive.server2.enable.doAs=false",
+)
+
+
 def _hive_dir(scratch: Path, name: str, sub: str) -> str:
     if name == "hive.downloaded.resources.dir":
         return f"{scratch / sub}/${{hive.session.id}}_resources"
@@ -417,11 +427,7 @@ class Launcher:
             "--hiveconf", f"hive.server2.thrift.bind.host={LOOPBACK}",
             "--hiveconf", f"hive.server2.thrift.port={ports['spark-thrift']}",
             "--hiveconf", "hive.server2.transport.mode=binary",
-            # A login with one of ecomctl's passwords, and no switching to another user after.
-            "--hiveconf", "hive.server2.authentication=CUSTOM",
-            "--hiveconf", f"hive.server2.custom.authentication.class={sparkjava.PASSWORDS_CLASS}",
-            "--hiveconf", "hive.server2.allow.user.substitution=false",
-            "--hiveconf", "hive.server2.enable.doAs=false",
+            *(a for setting in SPARK_LOGIN for a in ("--hiveconf", setting)),
             # Hive's defaults put these below java.io.tmpdir or /tmp: all inside the home.
             *(a for name, sub in _HIVE_DIRS for a in ("--hiveconf", f"{name}={_hive_dir(scratch, name, sub)}")),
         ]  # fmt: skip

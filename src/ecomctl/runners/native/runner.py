@@ -49,11 +49,17 @@ from ecomctl.runners.native.config import (
     SPARK_PASSWORD_FILES,
     SPARK_READER,
     SPARK_USER,
+    TRINO_LOGIN,
     NativeConfig,
     unauthenticated_ports,
 )
 from ecomctl.runners.native.isolation import PortIsolation
-from ecomctl.runners.native.launch import JVM_SERVICES, Launcher, remove_stale_sockets
+from ecomctl.runners.native.launch import (
+    JVM_SERVICES,
+    SPARK_LOGIN,
+    Launcher,
+    remove_stale_sockets,
+)
 from ecomctl.runners.native.processes import Supervisor
 from ecomctl.runners.postgres.server import READER, EmbeddedPostgres
 from ecomctl.settings import Settings
@@ -304,7 +310,8 @@ class NativeServices:
 
     def _protections(self, ports: dict[str, int]) -> dict[str, str]:
         """How each service is protected, from what is in place now: the isolation rules in
-        the kernel, Trino's rendered configuration, the Spark Thrift server's command line."""
+        the kernel, Trino's rendered configuration, the Spark Thrift server's command line
+        (before a first `up`, what it will render and start them with)."""
         needed = set(unauthenticated_ports(ports))
         unisolated = self.isolation.unavailable()
         if unisolated is None and not needed <= self.isolation.isolated():
@@ -315,15 +322,16 @@ class NativeServices:
             "postgres": protection.POSTGRES,
             "s3": protection.MINIO if minio else protection.seaweed(unisolated),
             "metastore": protection.metastore(unisolated),
-            "trino": protection.trino_native(_text(trino_conf)),
+            "trino": protection.trino_native(_text(trino_conf) or "\n".join(TRINO_LOGIN)),
             "spark-thrift": protection.spark_native(self._spark_configuration()),
         }
 
     def _spark_configuration(self) -> str:
-        """What the Spark Thrift server was started with: its command line (while it runs),
-        then its configuration files."""
+        """What the Spark Thrift server was started with: its configuration files, then its
+        command line while it runs, else the settings `up` starts it with."""
         pid = self.supervisor.pid("spark-thrift")
-        cmdline = _text(Path(f"/proc/{pid}/cmdline")).replace("\0", " ") if pid else ""
+        started = _text(Path(f"/proc/{pid}/cmdline")).replace("\0", " ") if pid else ""
+        cmdline = started or " ".join(SPARK_LOGIN)
         folder = self.config.conf / "spark"
         files = sorted(folder.iterdir()) if folder.is_dir() else []
         return "\n".join([*(_text(f) for f in files if f.is_file()), cmdline])
