@@ -128,6 +128,11 @@ def reason(exc: BaseException) -> str:
     """One line saying why exc happened (ecomctl's own message as it is)."""
     if isinstance(exc, EcomctlError):
         return exc.message
+    said = getattr(exc, "message", None)
+    if isinstance(said, str) and getattr(exc, "error_name", None):
+        # Trino's errors: their message, with its line and column ("line 1:15: Schema 'x'
+        # does not exist"), rather than their repr (TrinoUserError(type=..., query_id=...)).
+        return first_line(said, type(exc).__name__)
     return first_line(str(exc), type(exc).__name__)
 
 
