@@ -60,15 +60,21 @@ def _entries(root: Path, depth: int, skip: tuple[Path, ...] = ()) -> set[str]:
 
 def _others(path: str, ours: set[int]) -> bool:
     """What another program made meanwhile: a live JVM's perf-data file or attach socket,
-    another S3 server's socket, a job of the shell the suite was started from."""
-    if path.startswith("/tmp/bash_jobs."):  # the job folders of the shell that ran the suite
-        return True
+    another S3 server's socket."""
     name = Path(path).name
     pid = name.removeprefix(".java_pid")
     if ("/hsperfdata_" in path or name.startswith(".java_pid")) and pid.isdigit():
         return exists(int(pid))
     socket = _SOCKET.fullmatch(name)
     return socket is not None and int(socket.group(1)) not in ours
+
+
+def _engines_share(name: str) -> bool:
+    """A /tmp folder a JVM, Hive or Spark writes into by default, whoever made it first."""
+    return name.startswith(("hsperfdata_", "hive", "spark", "blockmgr", "jetty")) or name in (
+        os.environ.get("USER", "root"),
+        "root",
+    )
 
 
 def _sigkill(home: Path, service: str) -> Callable[[], None]:
@@ -131,10 +137,13 @@ def _hardships(tmp_path: Path, parent: Path, home: Path, cwd: Path, faults: Faul
     user_home = Path(os.environ.get("HOME", "/root"))
     cache = Path(os.environ.get("ECOMCTL_CACHE_DIR", user_home / ".cache" / "ecomctl"))
     tmp = Path("/tmp")
+    # Folders other programs had in /tmp before the test (the shell's that runs the suite
+    # writes its jobs there) are theirs; the ones the engines share by default are watched.
+    theirs = [p for p in tmp.iterdir() if p.is_dir() and not _engines_share(p.name)]
 
     def places() -> set[str]:
         return (
-            _entries(tmp, 3, (tmp_path.parents[1],))  # pytest's own folders aside
+            _entries(tmp, 3, (tmp_path.parents[1], *theirs))  # pytest's own folders aside
             | _entries(user_home, 2, (cache,))
             | _entries(cwd, 5)
             | _entries(parent, 1, (home,))  # the home itself is made by the test
