@@ -12,12 +12,11 @@ import json
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
 from support.faultlog import FaultLog
-from support.native import native
+from support.native import endpoints, native
 from support.stranger import as_root, as_stranger
 
 pytestmark = [pytest.mark.native, as_root]
@@ -68,14 +67,6 @@ def _ports(home: Path) -> dict[str, int]:
     return {k: int(v) for k, v in json.loads((home / "native" / "ports.json").read_text()).items()}
 
 
-def _writer(home: Path) -> Any:
-    """ecomctl's own Trino login, as ecomctl connects (over HTTPS, the home's CA)."""
-    from ecomctl.runners.native.runner import NativeServices
-    from ecomctl.settings import load_settings
-
-    return NativeServices(load_settings(home=home, stack="native")).endpoints().trino
-
-
 @pytest.fixture(scope="module")
 def probe_tables(native_home: Path) -> Iterator[Path]:
     """One tiny table in bronze and one in gold, made by ecomctl's login, for the reader to
@@ -83,14 +74,14 @@ def probe_tables(native_home: Path) -> Iterator[Path]:
     from ecomctl.engines import clients
 
     made = [f"iceberg.bronze.{PROBE_TABLE}", f"de_psql.gold.{PROBE_TABLE}"]
-    with clients.trino(_writer(native_home), "iceberg") as cur:
+    with clients.trino(endpoints(native_home).trino, "iceberg") as cur:
         clients.fetch(cur, "create schema if not exists iceberg.bronze")
         for table in made:
             clients.fetch(cur, f"create table if not exists {table} (a integer)")
     try:
         yield native_home
     finally:
-        with clients.trino(_writer(native_home), "iceberg") as cur:
+        with clients.trino(endpoints(native_home).trino, "iceberg") as cur:
             for table in made:
                 clients.fetch(cur, f"drop table if exists {table}")
 

@@ -32,6 +32,15 @@ def services(home: Path) -> dict[str, dict[str, Any]]:
     return {s["name"]: s for s in doc["services"]}
 
 
+def endpoints(home: Path) -> Any:
+    """The home's native logins as ecomctl connects with them (Trino over HTTPS as ecomctl,
+    with the home's CA; PostgreSQL; Spark), for what a test does from outside."""
+    from ecomctl.runners.native.runner import NativeServices
+    from ecomctl.settings import load_settings
+
+    return NativeServices(load_settings(home=home, stack="native")).endpoints()
+
+
 def pid_of(home: Path, service: str) -> int:
     record = json.loads((home / "native" / "run" / f"{service}.json").read_text())
     return int(record["pid"])

@@ -163,7 +163,7 @@ def _build(
         if failed is not None:  # before the lake's upkeep, which would wait on a dead server
             dead = ServiceWatch(stack.gone, stack.paths.root)
             dead.doing = f"during {failed.layer}"
-            _check_cause(stack, dead, failed.error)
+            dead.check(now=True, said=failed.error)  # a full disk or a dead service: one line
         if request.command == "run":
             from ecomctl.commands import lake
 
@@ -183,15 +183,6 @@ ROOM_FOR_RUN = 64 * home.MB
 def _check_room(paths: HomePaths) -> None:
     warehouse = paths.warehouse.stat().st_size if paths.warehouse.exists() else 0
     home.check_room(paths.root, ROOM_FOR_RUN + warehouse, "run")
-
-
-def _check_cause(stack: Stack, services: ServiceWatch, said: str) -> None:
-    """Why a run failed, most likely first: a full disk (exit 4; it stops servers too), then
-    a service whose process died (exit 3). Either is one line, whatever dbt said."""
-    full = home.disk_full(stack.paths.root, said)
-    if full is not None:
-        raise EcomctlError(full, ExitStatus.ENVIRONMENT)
-    services.check(now=True)
 
 
 def _stopped_during(
@@ -240,7 +231,7 @@ def _run_layers(
     except Interrupted:
         raise
     except EcomctlError as exc:
-        _check_cause(stack, services, exc.message)
+        services.check(now=True, said=exc.message)
         if exc.status == ExitStatus.UNHEALTHY:
             _check_services_survived(stack, current[0])
         raise

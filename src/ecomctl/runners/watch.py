@@ -42,14 +42,15 @@ class ServiceWatch:
         self._next = 0.0
         self.doing = ""
 
-    def check(self, now: bool = False) -> None:
+    def check(self, now: bool = False, said: str = "") -> None:
         """Raise for a full disk (exit 4: a full disk also stops servers, so it comes first),
-        then ServiceDied for the first service that died (now: whatever the last look)."""
+        then ServiceDied for the first service that died (now: whatever the last look). said:
+        an error that ended the work, whose words may say the disk is full."""
         moment = time.monotonic()
         if not now and moment < self._next:
             return
         self._next = moment + EVERY
-        full = home.disk_full(self._room)
+        full = home.disk_full(self._room, said)
         if full is not None:
             raise EcomctlError(full, ExitStatus.ENVIRONMENT)
         for name, log in self._gone().items():

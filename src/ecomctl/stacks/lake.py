@@ -19,7 +19,7 @@ from ecomctl.data import publish
 from ecomctl.data.publish import PublishResult
 from ecomctl.engines import clients, iceberg, s3, sql
 from ecomctl.engines.endpoints import LakeEndpoints, PgLogin, TrinoEndpoint
-from ecomctl.errors import EcomctlError, ExitStatus, ServiceDown
+from ecomctl.errors import EcomctlError, ExitStatus, ServiceDown, reason
 from ecomctl.layers import ENGINES_OF_LAYER
 from ecomctl.results import ServiceStatus
 from ecomctl.runners.base import Services
@@ -331,5 +331,4 @@ def _read_only(layer: str) -> Iterator[None]:
     except Exception as exc:
         if getattr(exc, "error_name", "") != "PERMISSION_DENIED":
             raise
-        said = str(getattr(exc, "message", "") or exc).splitlines()[0]
-        raise EcomctlError(f"query on {layer}: read-only: {said}") from exc
+        raise EcomctlError(f"query on {layer}: read-only: {reason(exc)}") from exc

@@ -15,7 +15,7 @@ import pytest
 from support.faultlog import FaultLog
 from support.helpers import TEST_SCALE, ecomctl
 from support.money import exact_mean, is_half_cent, landing_sales
-from support.native import native, pid_of, services
+from support.native import endpoints, native, pid_of, services
 from support.net import LOOPBACK, listening_addresses
 
 pytestmark = pytest.mark.native
@@ -159,11 +159,9 @@ def test_a_silver_and_a_gold_table_dropped_from_outside_are_built_again(
     native_run: dict[str, Any], native_home: Path, faults: FaultLog
 ) -> None:
     from ecomctl.engines import clients
-    from ecomctl.runners.native.runner import NativeServices
-    from ecomctl.settings import load_settings
 
     before = {t: _table(native_home, t, "native") for t in GOLD_TABLES}
-    where = NativeServices(load_settings(home=native_home, stack="native")).endpoints()
+    where = endpoints(native_home)
     # As ecomctl's own Trino login, from outside: the lake's table and gold's, both gone.
     with clients.trino(where.trino, where.lake_catalog) as cur:
         for table in (f"{where.lake_catalog}.silver.dim_sellers",

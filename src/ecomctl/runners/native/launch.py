@@ -60,16 +60,17 @@ _TRINO_JVM = [
 ]  # fmt: skip
 
 
-# Hive's folders that default to /tmp or java.io.tmpdir, each given one inside Spark's scratch.
-# A session deletes its resources folder when it closes, so each session keeps its own below
-# hive-resources (as Hive's default does): one shared folder was deleted under dbt's other
-# threads' sessions ("Couldn't create directory .../hive-resources").
+# Hive's folders that default to /tmp or java.io.tmpdir, each given one inside Spark's scratch
+# (the folder made before the start; below it, what Hive makes itself). A session deletes its
+# resources folder when it closes, so each session keeps its own below hive-resources (as
+# Hive's default does): one shared folder was deleted under dbt's other threads' sessions
+# ("Couldn't create directory .../hive-resources").
 _HIVE_DIRS = (
-    ("hive.exec.scratchdir", "hive"),
-    ("hive.exec.local.scratchdir", "hive-local"),
-    ("hive.downloaded.resources.dir", "hive-resources"),
-    ("hive.querylog.location", "hive-querylog"),
-    ("hive.server2.logging.operation.log.location", "operation_logs"),
+    ("hive.exec.scratchdir", "hive", ""),
+    ("hive.exec.local.scratchdir", "hive-local", ""),
+    ("hive.downloaded.resources.dir", "hive-resources", "${hive.session.id}_resources"),
+    ("hive.querylog.location", "hive-querylog", ""),
+    ("hive.server2.logging.operation.log.location", "operation_logs", ""),
 )
 
 
@@ -81,12 +82,6 @@ SPARK_LOGIN = (
     "hive.server2.allow.user.substitution=false",
     "hive.server2.enable.doAs=false",
 )
-
-
-def _hive_dir(scratch: Path, name: str, sub: str) -> str:
-    if name == "hive.downloaded.resources.dir":
-        return f"{scratch / sub}/${{hive.session.id}}_resources"
-    return str(scratch / sub)
 
 
 def _tmpdir_options(scratch: Path) -> list[str]:
@@ -387,7 +382,7 @@ class Launcher:
     def _spark(self, ports: dict[str, int]) -> Launch:
         spark = self.spark_home()
         scratch = self.root / "spark"
-        for _, sub in _HIVE_DIRS:  # Hive reads some before it writes there (pipeout files)
+        for _, sub, _ in _HIVE_DIRS:  # Hive reads some before it writes there (pipeout files)
             (scratch / sub).mkdir(parents=True, exist_ok=True)
         jars = ":".join(
             [
@@ -429,7 +424,7 @@ class Launcher:
             "--hiveconf", "hive.server2.transport.mode=binary",
             *(a for setting in SPARK_LOGIN for a in ("--hiveconf", setting)),
             # Hive's defaults put these below java.io.tmpdir or /tmp: all inside the home.
-            *(a for name, sub in _HIVE_DIRS for a in ("--hiveconf", f"{name}={_hive_dir(scratch, name, sub)}")),
+            *(a for name, sub, each in _HIVE_DIRS for a in ("--hiveconf", f"{name}={scratch / sub / each}")),
         ]  # fmt: skip
         env = self.config.env(
             **self.config.lake_secrets(),
